@@ -1,0 +1,77 @@
+"""Benchmark question sets and the evidence-hit rule of shared/benchmarks/README.md."""
+
+from __future__ import annotations
+
+import json
+import unicodedata
+from difflib import SequenceMatcher
+from pathlib import Path
+
+from pydantic import BaseModel, Field
+
+HIT_FRACTION = 0.6
+
+
+class Evidence(BaseModel):
+    doc: str
+    quote: str
+
+
+class BenchmarkQuestion(BaseModel):
+    id: str
+    question: str
+    answerable: bool = True
+    reference_answer: str = ""
+    key_facts: list[str] = Field(default_factory=list)
+    evidence: list[Evidence] = Field(default_factory=list)
+    type: str = "unknown"
+
+
+def load_questions(path: Path) -> list[BenchmarkQuestion]:
+    questions = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if line.strip():
+            try:
+                questions.append(BenchmarkQuestion.model_validate_json(line))
+            except ValueError as exc:
+                raise ValueError(f"{path}:{number}: not a benchmark question: {exc}") from exc
+    if not questions:
+        raise ValueError(f"{path} holds no questions")
+    return questions
+
+
+def squash(text: str) -> str:
+    """The comparison form: NFKC and no whitespace at all (the reports are PDF extractions)."""
+    return "".join(unicodedata.normalize("NFKC", text).split())
+
+
+def quote_found(quote: str, passages: list[str]) -> bool:
+    """A quote is found when it stands whole in one passage, or when a chunk boundary cut it and at least
+    60% of it stands in one passage."""
+    needle = squash(quote)
+    if not needle:
+        return True
+    need = max(1, int(len(needle) * HIT_FRACTION + 0.999))
+    for passage in passages:
+        hay = squash(passage)
+        if needle in hay:
+            return True
+        match = SequenceMatcher(None, needle, hay, autojunk=False).find_longest_match(0, len(needle), 0, len(hay))
+        if match.size >= need:
+            return True
+    return False
+
+
+def evidence_hit(question: BenchmarkQuestion, passages: list[str], sources: list[str] | None = None) -> bool:
+    """Every evidence quote of the question is found in the passages (from the right document, when the
+    passages' sources are given)."""
+    for evidence in question.evidence:
+        pool = passages if sources is None else [p for p, s in zip(passages, sources, strict=True) if s == evidence.doc]
+        if not quote_found(evidence.quote, pool):
+            return False
+    return True
+
+
+def write_jsonl(path: Path, rows: list[dict]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows), encoding="utf-8")

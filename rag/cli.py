@@ -1,0 +1,227 @@
+"""The `rag` command: ingest, search, documents, delete and evaluation."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from rag.settings import Settings
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="Q&A over Chinese reports, offline.")
+eval_app = typer.Typer(no_args_is_help=True, help="Benchmarks: retrieval quality, ingest speed.")
+app.add_typer(eval_app, name="eval")
+console = Console()
+err = Console(stderr=True)
+
+EXIT_PARTIAL = 3
+
+
+def load_settings(**overrides: object) -> Settings:
+    try:
+        return Settings(**{k: v for k, v in overrides.items() if v is not None})
+    except ValidationError as exc:
+        err.print(f"[red]Invalid settings:[/red] {exc}")
+        raise typer.Exit(2) from exc
+
+
+@contextmanager
+def progress_bar(enabled: bool = True) -> Iterator[object]:
+    """A rich progress bar fed by the (stage, done, total) callbacks of the pipeline; silent when not a
+    terminal and not asked for."""
+    if not enabled:
+        yield lambda stage, done, total: None
+        return
+    with Progress(TextColumn("{task.description:<10}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=err, transient=False) as progress:
+        tasks: dict[str, object] = {}
+
+        def update(stage: str, done: int, total: int) -> None:
+            if stage not in tasks:
+                tasks[stage] = progress.add_task(stage, total=total or None)
+            progress.update(tasks[stage], completed=done, total=total or None)
+
+        yield update
+
+
+def _print_report(report: object) -> None:
+    from ingest.indexing import IngestReport
+
+    assert isinstance(report, IngestReport)
+    table = Table(title="Ingest summary", show_header=False)
+    for label, value in (
+        ("files", report.files),
+        ("documents added / updated / unchanged / removed",
+         f"{report.documents_added} / {report.documents_updated} / {report.documents_unchanged} / "
+         f"{report.documents_removed}"),
+        ("chunks added / unchanged / removed", f"{report.chunks_added} / {report.chunks_unchanged} / "
+                                               f"{report.chunks_removed}"),
+        ("vectors computed", report.vectors_computed),
+        ("repaired after an interrupted run", report.repaired),
+        ("errors", len(report.errors)),
+        ("seconds", report.seconds),
+    ):
+        table.add_row(label, str(value))
+    console.print(table)
+    for error in report.errors:
+        err.print(f"[red]skipped[/red] {error.path}: {error.reason}")
+
+
+@app.command()
+def ingest(
+    paths: Annotated[list[Path] | None, typer.Argument(help="Files or folders; default: RAG_REPORTS_DIR.")] = None,
+    prune: Annotated[bool, typer.Option(help="Remove indexed documents whose files are gone.")] = False,
+    json_output: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+) -> None:
+    """Clean, chunk, embed and index documents; unchanged files cost nothing."""
+    from ingest.indexing import Indexer
+
+    settings = load_settings()
+    targets = paths or [settings.reports_dir]
+    with progress_bar(not json_output) as progress:
+        report = Indexer(settings, progress=progress).ingest(targets, prune=prune)  # type: ignore[arg-type]
+    if json_output:
+        print(report.model_dump_json(indent=2))
+    else:
+        _print_report(report)
+    if report.errors:
+        raise typer.Exit(EXIT_PARTIAL)
+
+
+def _print_hits(hits: list, as_json: bool) -> None:
+    if as_json:
+        print(json.dumps([{"chunk_id": h.chunk_id, "source": h.source, "section": h.section, "text": h.text,
+                           "score": h.score} for h in hits], ensure_ascii=False, indent=2))
+        return
+    if not hits:
+        console.print("[yellow]No matching passage.[/yellow]")
+    for rank, hit in enumerate(hits, 1):
+        ranks = f"dense #{hit.dense_rank or '-'}, bm25 #{hit.keyword_rank or '-'}"
+        console.print(f"[bold]{rank}. {hit.source}[/bold]  [dim]{hit.section or '(no section)'}  "
+                      f"score {hit.score:.4f} ({ranks})  {hit.chunk_id}[/dim]")
+        console.print(hit.text, markup=False, highlight=False)
+        console.print()
+
+
+@app.command()
+def search(
+    query: Annotated[str | None, typer.Argument(help="The question; omit for an interactive prompt.")] = None,
+    k: Annotated[int | None, typer.Option("--k", min=1, max=100, help="Number of passages.")] = None,
+    source: Annotated[str | None, typer.Option(help="Only this document (file name).")] = None,
+    json_output: Annotated[bool, typer.Option("--json", help="JSON list of {chunk_id, source, section, "
+                                                            "text, score}.")] = False,
+) -> None:
+    """Hybrid (dense + BM25) search over the indexed reports."""
+    from rag.retrieval import HybridRetriever, QueryError
+
+    settings = load_settings()
+    retriever = HybridRetriever(settings)
+    if retriever.chunk_count == 0:
+        err.print("[yellow]The index is empty: run `rag ingest` first.[/yellow]")
+        raise typer.Exit(1)
+    questions = [query] if query is not None else _prompt_loop()
+    for question in questions:
+        try:
+            _print_hits(retriever.search(question, k=k, source=source), json_output)
+        except QueryError as exc:
+            err.print(f"[red]{exc}[/red]")
+            if query is not None:
+                raise typer.Exit(2) from exc
+
+
+def _prompt_loop() -> Iterator[str]:
+    console.print("Type a question (empty line or Ctrl-D to quit).")
+    while True:
+        try:
+            line = console.input("[bold green]问题> [/bold green]")
+        except (EOFError, KeyboardInterrupt):
+            return
+        if not line.strip():
+            return
+        yield line
+
+
+@app.command()
+def documents(json_output: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """List the indexed documents."""
+    from rag.catalog import Catalog
+
+    records = Catalog.for_settings(load_settings()).documents()
+    if json_output:
+        print(json.dumps([r.model_dump() for r in records], ensure_ascii=False, indent=2))
+        return
+    table = Table("source", "title", "chunks", "chars", "encoding")
+    for r in records:
+        table.add_row(r.source, r.title, str(r.n_chunks), str(r.chars), r.encoding)
+    console.print(table)
+
+
+@app.command()
+def delete(source: Annotated[str, typer.Argument(help="File name of the document.")]) -> None:
+    """Remove one document from the index (vectors, keyword index and catalog)."""
+    from ingest.indexing import Indexer
+
+    if not Indexer(load_settings()).delete(source):
+        err.print(f"[red]No indexed document named {source!r}.[/red]")
+        raise typer.Exit(1)
+    console.print(f"Deleted {source}.")
+
+
+@eval_app.command("retrieval")
+def eval_retrieval(
+    questions: Annotated[Path, typer.Option(exists=True, dir_okay=False, help="Benchmark JSONL.")],
+    k: Annotated[int, typer.Option("--k", min=1, max=50)] = 5,
+    out: Annotated[Path | None, typer.Option(help="Folder for per-question results and metrics.")] = None,
+) -> None:
+    """Evidence recall@1/3/5, MRR, top-k context size and query latency."""
+    from evals.benchmark import load_questions
+    from evals.retrieval_eval import run_retrieval, summarize, write_results
+    from rag.retrieval import HybridRetriever
+
+    retriever = HybridRetriever(load_settings())
+    if retriever.chunk_count == 0:
+        err.print("[yellow]The index is empty: run `rag ingest` first.[/yellow]")
+        raise typer.Exit(1)
+    with progress_bar() as progress:
+        results = run_retrieval(retriever, load_questions(questions), k=k,
+                                progress=lambda done, total: progress("questions", done, total))  # type: ignore[operator]
+    metrics = summarize(results, ks=tuple(sorted({1, 3, k})))
+    if out:
+        write_results(out, results, metrics)
+    for r in results:
+        if not r.first_hit_rank or r.first_hit_rank > k:
+            err.print(f"[yellow]miss[/yellow] {r.id} {r.question}")
+    print(metrics.model_dump_json(indent=2))
+
+
+@eval_app.command("ingest")
+def eval_ingest(
+    corpus: Annotated[Path | None, typer.Option(help="Folder to ingest; default: RAG_REPORTS_DIR.")] = None,
+) -> None:
+    """Cold ingest into a fresh temporary index, then an unchanged re-run; prints both timings."""
+    from ingest.indexing import Indexer
+
+    settings = load_settings()
+    corpus = corpus or settings.reports_dir
+    scratch = Path(tempfile.mkdtemp(prefix="rag-eval-ingest-"))
+    try:
+        fresh = settings.model_copy(update={"data_dir": scratch, "chroma_url": None})
+        with progress_bar() as progress:
+            cold = Indexer(fresh, progress=progress).ingest([corpus])  # type: ignore[arg-type]
+        warm = Indexer(fresh).ingest([corpus])
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    print(json.dumps({"corpus": str(corpus), "cold_seconds": cold.seconds, "unchanged_seconds": warm.seconds,
+                      "chunks": cold.chunks_added, "vectors_computed_cold": cold.vectors_computed,
+                      "vectors_computed_unchanged": warm.vectors_computed}, indent=2))
+

@@ -1,0 +1,125 @@
+"""Hybrid retrieval: dense vectors from Chroma and BM25 over jieba tokens, fused by reciprocal rank.
+
+Dense search understands paraphrases and English questions; BM25 nails figures and names. Reciprocal rank
+fusion needs no score calibration between the two. Only chunks the catalog lists are ever returned, which is
+what makes an interrupted ingest invisible to readers.
+"""
+
+from __future__ import annotations
+
+import threading
+
+from langchain_core.embeddings import Embeddings
+
+from rag.catalog import Catalog
+from rag.embeddings import build_embeddings
+from rag.keyword_index import KeywordIndex, tokenize
+from rag.schema import Chunk, SearchHit
+from rag.settings import Settings
+from rag.vector_store import VectorStore
+
+
+class QueryError(ValueError):
+    """A question that cannot be searched (empty, too long); the message says why."""
+
+
+def validate_query(query: str, max_chars: int) -> str:
+    query = (query or "").strip()
+    if not query:
+        raise QueryError("the question is empty")
+    if len(query) > max_chars:
+        raise QueryError(f"the question is {len(query):,} characters long; the limit is {max_chars:,}")
+    return query
+
+
+def _overlap(a: Chunk, b: Chunk) -> int:
+    if a.source != b.source:
+        return 0
+    return max(0, min(a.end, b.end) - max(a.start, b.start))
+
+
+class HybridRetriever:
+    def __init__(self, settings: Settings, embeddings: Embeddings | None = None, catalog: Catalog | None = None,
+                 store: VectorStore | None = None) -> None:
+        self.settings = settings
+        self.catalog = catalog or Catalog.for_settings(settings)
+        self.store = store or VectorStore.for_settings(settings)
+        self._embeddings = embeddings
+        self._lock = threading.Lock()
+        self._generation: str | None = None
+        self._chunks: dict[str, Chunk] = {}
+        self._by_source: dict[str, set[str]] = {}
+        self._keywords = KeywordIndex([], [])
+
+    @property
+    def embeddings(self) -> Embeddings:
+        if self._embeddings is None:
+            self._embeddings = build_embeddings(self.settings)
+        return self._embeddings
+
+    def refresh(self) -> None:
+        """Reload the served chunk set and the BM25 index if the catalog changed since the last call."""
+        generation = self.catalog.generation()
+        if generation == self._generation:
+            return
+        with self._lock:
+            if generation == self._generation:
+                return
+            indexed = self.catalog.indexed_chunks()
+            chunks = {item.chunk.chunk_id: item.chunk for item in indexed}
+            by_source: dict[str, set[str]] = {}
+            for chunk in chunks.values():
+                by_source.setdefault(chunk.source, set()).add(chunk.chunk_id)
+            keywords = KeywordIndex([item.chunk.chunk_id for item in indexed], [item.keywords for item in indexed])
+            self._chunks, self._by_source, self._keywords = chunks, by_source, keywords
+            self._generation = generation
+
+    @property
+    def chunk_count(self) -> int:
+        self.refresh()
+        return len(self._chunks)
+
+    def search(self, query: str, k: int | None = None, source: str | None = None) -> list[SearchHit]:
+        query = validate_query(query, self.settings.max_question_chars)
+        k = k or self.settings.retrieval_k
+        if k < 1:
+            raise QueryError("k must be at least 1")
+        self.refresh()
+        chunks = self._chunks
+        if source is not None and source not in self._by_source:
+            return []
+        n = max(self.settings.retrieval_candidates, k)
+        dense = [cid for cid, _ in self.store.query(self.embeddings.embed_query(query), n, source) if cid in chunks]
+        allowed = self._by_source[source] if source else None
+        query_tokens = tokenize(query, self.settings.cache_dir / "jieba")
+        keyword = [cid for cid, _ in self._keywords.search(query_tokens, n, allowed)]
+        fused: dict[str, float] = {}
+        for ranking in (dense, keyword):
+            for rank, cid in enumerate(ranking, 1):
+                fused[cid] = fused.get(cid, 0.0) + 1.0 / (self.settings.rrf_k + rank)
+        dense_rank = {cid: r for r, cid in enumerate(dense, 1)}
+        keyword_rank = {cid: r for r, cid in enumerate(keyword, 1)}
+        hits: list[SearchHit] = []
+        kept: list[Chunk] = []
+        seen_texts: set[str] = set()
+        per_source: dict[str, int] = {}
+        candidates = sorted(fused, key=lambda c: (-fused[c], c))
+        while candidates and len(hits) < k:
+            # Greedy diversification: each passage already taken from a report discounts that report's next
+            # ones, so a question spanning two reports gets evidence from both.
+            best = max(candidates, key=lambda c: fused[c] * self.settings.source_diversity
+                       ** per_source.get(chunks[c].source, 0))
+            candidates.remove(best)
+            chunk = chunks[best]
+            normalized = "".join(chunk.text.split())
+            if normalized in seen_texts or any(
+                    _overlap(chunk, other) * 2 >= chunk.end - chunk.start for other in kept):
+                continue  # the same passage is already in the context
+            seen_texts.add(normalized)
+            kept.append(chunk)
+            per_source[chunk.source] = per_source.get(chunk.source, 0) + 1
+            hits.append(SearchHit(chunk_id=best, source=chunk.source, section=chunk.section, text=chunk.text,
+                                  score=round(fused[best], 6), dense_rank=dense_rank.get(best),
+                                  keyword_rank=keyword_rank.get(best), title=chunk.title, start=chunk.start,
+                                  end=chunk.end))
+        return hits
