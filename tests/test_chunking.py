@@ -1,0 +1,103 @@
+"""Chinese-aware chunking: sentence boundaries, token budget, overlap, offsets and stable ids."""
+
+from __future__ import annotations
+
+import itertools
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import report_excerpt
+
+from ingest.chunking import Chunker, ChunkingConfig, split_sentences
+from ingest.cleaning import clean_text
+from ingest.structure import split_blocks
+from rag.tokens import TokenCounter
+
+
+@pytest.fixture(scope="module")
+def counter(tmp_path_factory: pytest.TempPathFactory) -> TokenCounter:
+    return TokenCounter("cl100k_base", tmp_path_factory.mktemp("cache"))
+
+
+def chunk(text: str, counter: TokenCounter, size: int = 120, overlap: int = 30, minimum: int = 20,
+          fingerprint: str = "f" * 64) -> list:
+    return Chunker(ChunkingConfig(size, overlap, minimum), counter).split(
+        text, split_blocks(text), source="doc.txt", title="标题", fingerprint=fingerprint)
+
+
+def test_sentences_split_on_chinese_and_ascii_enders_but_not_decimals() -> None:
+    text = "规模达到7575.8亿美元,同比增长18.7%。用户规模达5.15亿人；普及率36.5%！真的吗？是的. Next one."
+    pieces = [text[a:b] for a, b in split_sentences(text)]
+    assert pieces == ["规模达到7575.8亿美元,同比增长18.7%。", "用户规模达5.15亿人；", "普及率36.5%！", "真的吗？",
+                      "是的.", "Next one."]
+
+
+def test_chunks_respect_the_token_budget_and_point_into_the_text(counter: TokenCounter) -> None:
+    text = clean_text(report_excerpt("000", 0, 100_000))
+    chunks = chunk(text, counter)
+    assert len(chunks) > 20
+    for c in chunks:
+        assert text[c.start:c.end] == c.text
+        assert counter.count(c.text) <= 120 + 5  # joined sentences may add a line break token
+
+
+def test_a_long_sentence_is_cut_at_commas_never_inside_a_number(counter: TokenCounter) -> None:
+    sentence = "，".join(f"第{i}项指标为{i * 1234.5:.1f}亿元，同比增长{i * 1.7:.2f}%" for i in range(1, 40)) + "。"
+    chunks = chunk(sentence, counter, size=60, overlap=0, minimum=0)
+    assert len(chunks) > 3
+    numbers = set(re.findall(r"\d+(?:\.\d+)?", sentence))
+    for c in chunks:
+        assert c.text[0] not in ".%" and c.text[-1] not in "."
+        assert set(re.findall(r"\d+(?:\.\d+)?", c.text)) <= numbers  # no number was split in two
+    assert "".join(c.text for c in chunks) == sentence
+
+
+def test_consecutive_chunks_share_whole_sentences(counter: TokenCounter) -> None:
+    text = "".join(f"这是第{i}句话，讲述一个独立的事实，数值为{i}。" for i in range(40))
+    chunks = chunk(text, counter, size=80, overlap=30, minimum=0)
+    assert len(chunks) > 3
+    for first, second in itertools.pairwise(chunks):
+        assert second.start < first.end  # overlap
+        shared = text[second.start:first.end]
+        assert shared.endswith("。") and re.match(r"这是第\d+句话", shared)
+
+
+def test_headings_start_new_chunks_and_set_the_section(counter: TokenCounter) -> None:
+    text = ("第一章 市场\n" + "市场规模持续增长，需求旺盛。" * 12 +
+            "\n第二章 技术\n" + "技术不断进步，算法持续优化。" * 12)
+    chunks = chunk(text, counter)
+    assert {c.section for c in chunks} == {"第一章 市场", "第二章 技术"}
+    assert all("技术" not in c.text for c in chunks if c.section == "第一章 市场")
+
+
+def test_ids_are_stable_and_follow_the_content(counter: TokenCounter) -> None:
+    text = clean_text(report_excerpt("003", 0, 10))
+    first = chunk(text, counter, fingerprint="a" * 64)
+    again = chunk(text, counter, fingerprint="a" * 64)
+    changed = chunk(text, counter, fingerprint="b" * 64)
+    assert [c.chunk_id for c in first] == [c.chunk_id for c in again]
+    assert not {c.chunk_id for c in first} & {c.chunk_id for c in changed}
+    assert len({c.chunk_id for c in first}) == len(first)
+
+
+def test_invalid_config_is_refused() -> None:
+    with pytest.raises(ValueError):
+        ChunkingConfig(100, 100, 10)
+    with pytest.raises(ValueError):
+        ChunkingConfig(100, 10, 200)
+
+
+def test_offline_encodings_are_installed_without_network(tmp_path: Path) -> None:
+    """A fresh process with an empty cache and every HTTP request routed to a dead proxy still counts."""
+    env = {k: v for k, v in os.environ.items() if k != "TIKTOKEN_CACHE_DIR"}
+    env.update(HTTPS_PROXY="http://127.0.0.1:9", HTTP_PROXY="http://127.0.0.1:9")
+    code = ("from pathlib import Path; from rag.tokens import TokenCounter; "
+            f"print(TokenCounter('o200k_base', Path({str(tmp_path)!r})).count('中国AI大模型日均词元调用量'))")
+    result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert int(result.stdout) > 5
+    assert len(list((tmp_path / "tiktoken").iterdir())) == 2

@@ -1,0 +1,60 @@
+"""The `rag` command as a user runs it."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+from conftest import BIN
+
+
+def rag(*args: str, data: Path, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "RAG_DATA_DIR": str(data), "NO_COLOR": "1"}
+    return subprocess.run([str(BIN / "rag"), *args], env=env, capture_output=True, text=True, timeout=300,
+                          input=stdin)
+
+
+def test_ingest_search_documents_delete(tmp_path: Path, small_corpus: Path) -> None:
+    data = tmp_path / "data"
+    (small_corpus / "garbage.pdf").write_bytes(b"not a pdf")
+    ingest = rag("ingest", str(small_corpus), "--json", data=data)
+    assert ingest.returncode == 3, ingest.stderr  # partial: one file was refused
+    report = json.loads(ingest.stdout)
+    assert report["documents_added"] == 3 and report["errors"][0]["path"].endswith("garbage.pdf")
+
+    search = rag("search", "日均词元调用量", "--json", "--k", "2", data=data)
+    assert search.returncode == 0, search.stderr
+    hits = json.loads(search.stdout)
+    assert len(hits) == 2 and set(hits[0]) == {"chunk_id", "source", "section", "text", "score"}
+    assert hits[0]["source"] == "bigmodel.txt"
+
+    listed = json.loads(rag("documents", "--json", data=data).stdout)
+    assert sorted(d["source"] for d in listed) == ["bigmodel.txt", "genai.txt", "trends.md"]
+
+    assert rag("delete", "genai.txt", data=data).returncode == 0
+    missing = rag("delete", "genai.txt", data=data)
+    assert missing.returncode == 1 and "No indexed document" in missing.stderr
+
+
+def test_interactive_search_and_empty_index(tmp_path: Path, small_corpus: Path) -> None:
+    empty = rag("search", "问题", data=tmp_path / "empty")
+    assert empty.returncode == 1 and "rag ingest" in empty.stderr
+    data = tmp_path / "data"
+    rag("ingest", str(small_corpus), data=data)
+    session = rag("search", data=data, stdin="日均词元调用量\n\n")
+    assert session.returncode == 0 and "140万亿" in session.stdout
+
+
+def test_empty_question_is_a_clear_error(tmp_path: Path, small_corpus: Path) -> None:
+    data = tmp_path / "data"
+    rag("ingest", str(small_corpus), data=data)
+    result = rag("search", "  ", data=data)
+    assert result.returncode == 2 and "empty" in result.stderr
+
+
+def test_invalid_settings_are_reported(tmp_path: Path) -> None:
+    env_result = subprocess.run([str(BIN / "rag"), "documents"], capture_output=True, text=True,
+                                env={**os.environ, "RAG_DATA_DIR": str(tmp_path), "RAG_CHUNK_TOKENS": "abc"})
+    assert env_result.returncode == 2 and "chunk_tokens" in env_result.stderr

@@ -1,0 +1,106 @@
+"""Reading files: encodings, formats, and clear refusals for what cannot be read."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import docx
+import pytest
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+from reportlab.pdfgen import canvas
+
+from ingest.loaders import DocumentError, decode_text, load_document
+
+FACT = "2023年我国人工智能核心产业规模达到了5784亿元，同比增长13.9%。"
+LIMIT = 10_000_000
+
+
+def test_gb18030_file_is_detected_and_decoded(tmp_path: Path) -> None:
+    path = tmp_path / "gbk.txt"
+    path.write_bytes(("第一章 市场规模\n" + FACT + "\n").encode("gb18030"))
+    document = load_document(path, LIMIT)
+    assert document.encoding == "gb18030"
+    assert FACT in document.text
+
+
+def test_utf16_with_bom_and_utf8_with_bom(tmp_path: Path) -> None:
+    (tmp_path / "a.txt").write_bytes(FACT.encode("utf-16"))
+    (tmp_path / "b.md").write_bytes(b"\xef\xbb\xbf" + FACT.encode("utf-8"))
+    assert load_document(tmp_path / "a.txt", LIMIT).text == FACT
+    assert load_document(tmp_path / "b.md", LIMIT).text == FACT
+
+
+def test_binary_empty_and_unsupported_files_are_refused_with_a_reason(tmp_path: Path) -> None:
+    (tmp_path / "image.txt").write_bytes(bytes(range(256)) * 10)
+    (tmp_path / "empty.txt").write_bytes(b"  \n ")
+    (tmp_path / "sheet.xlsx").write_bytes(b"PK\x03\x04")
+    with pytest.raises(DocumentError, match="binary"):
+        load_document(tmp_path / "image.txt", LIMIT)
+    with pytest.raises(DocumentError, match="empty"):
+        load_document(tmp_path / "empty.txt", LIMIT)
+    with pytest.raises(DocumentError, match=r"unsupported file type \.xlsx"):
+        load_document(tmp_path / "sheet.xlsx", LIMIT)
+
+
+def test_oversized_file_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "big.txt").write_text(FACT * 100, encoding="utf-8")
+    with pytest.raises(DocumentError, match="too large"):
+        load_document(tmp_path / "big.txt", 1000)
+
+
+def test_pdf_with_chinese_text(tmp_path: Path) -> None:
+    pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
+    path = tmp_path / "report.pdf"
+    pdf = canvas.Canvas(str(path))
+    pdf.setTitle("人工智能产业报告")
+    pdf.setFont("STSong-Light", 12)
+    pdf.drawString(72, 750, "第一章 市场规模")
+    pdf.drawString(72, 730, FACT)
+    pdf.showPage()
+    pdf.save()
+    document = load_document(path, LIMIT)
+    assert FACT in document.text
+    assert document.title_hint == "人工智能产业报告"
+
+
+def test_corrupt_pdf_and_docx_are_refused(tmp_path: Path) -> None:
+    (tmp_path / "broken.pdf").write_bytes(b"%PDF-1.7\n1 0 obj << /Type /Catalog >>\ngarbage")
+    (tmp_path / "broken.docx").write_bytes(b"this is not a zip archive")
+    with pytest.raises(DocumentError, match="PDF"):
+        load_document(tmp_path / "broken.pdf", LIMIT)
+    with pytest.raises(DocumentError, match="corrupt Word file"):
+        load_document(tmp_path / "broken.docx", LIMIT)
+
+
+def test_docx_headings_and_tables(tmp_path: Path) -> None:
+    document = docx.Document()
+    document.add_heading("第一章 市场规模", level=1)
+    document.add_paragraph(FACT)
+    table = document.add_table(rows=2, cols=3)
+    for row, cells in zip(table.rows, [("政策", "发布时间", "实行时间"), ("暂行办法", "2023年7月", "2023年8月")],
+                          strict=True):
+        for cell, value in zip(row.cells, cells, strict=True):
+            cell.text = value
+    path = tmp_path / "report.docx"
+    document.save(str(path))
+    text = load_document(path, LIMIT).text
+    assert "# 第一章 市场规模" in text
+    assert FACT in text
+    assert "暂行办法 2023年7月 2023年8月" in text
+
+
+def test_html_drops_scripts_and_keeps_headings_and_rows(tmp_path: Path) -> None:
+    path = tmp_path / "page.html"
+    path.write_text(f"<html><head><title>报告</title><script>var x = '忽略';</script></head><body>"
+                    f"<h2>市场规模</h2><p>{FACT}</p><table><tr><td>2024</td><td>246亿元</td></tr></table>"
+                    "</body></html>", encoding="utf-8")
+    document = load_document(path, LIMIT)
+    assert "## 市场规模" in document.text and FACT in document.text and "2024 246亿元" in document.text
+    assert "忽略" not in document.text and document.title_hint == "报告"
+
+
+def test_decode_prefers_utf8_and_refuses_nul_bytes() -> None:
+    assert decode_text(FACT.encode("utf-8")) == (FACT, "utf-8")
+    with pytest.raises(DocumentError):
+        decode_text(b"abc\x00def")

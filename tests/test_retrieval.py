@@ -1,0 +1,74 @@
+"""Hybrid retrieval over the real index: fusion, filters, overlap suppression and bad questions."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from langchain_core.embeddings import Embeddings
+
+from ingest.indexing import Indexer
+from rag.keyword_index import KeywordIndex, tokenize
+from rag.retrieval import HybridRetriever, QueryError
+from rag.settings import Settings
+
+
+@pytest.fixture
+def retriever(settings: Settings, small_corpus: Path, embeddings: Embeddings) -> HybridRetriever:
+    Indexer(settings, embeddings).ingest([small_corpus])
+    return HybridRetriever(settings, embeddings)
+
+
+def test_finds_the_passage_with_the_figure(retriever: HybridRetriever) -> None:
+    hits = retriever.search("中国AI大模型日均词元调用量达到了什么水平？", k=3)
+    assert hits[0].source == "bigmodel.txt"
+    assert "140万亿" in hits[0].text
+    assert hits[0].score >= hits[-1].score > 0
+    assert hits[0].dense_rank is not None or hits[0].keyword_rank is not None
+
+
+def test_english_question_reaches_chinese_passage(retriever: HybridRetriever) -> None:
+    hits = retriever.search("What share of worldwide daily token calls does China account for?", k=5)
+    assert any("60%" in hit.text for hit in hits)
+
+
+def test_source_filter(retriever: HybridRetriever) -> None:
+    hits = retriever.search("人工智能产业规模", k=5, source="trends.md")
+    assert hits and {hit.source for hit in hits} == {"trends.md"}
+    assert retriever.search("人工智能产业规模", source="nope.txt") == []
+
+
+def test_no_two_hits_share_most_of_their_text(retriever: HybridRetriever) -> None:
+    hits = retriever.search("生成式AI市场规模", k=10)
+    for i, a in enumerate(hits):
+        for b in hits[i + 1:]:
+            if a.source == b.source:
+                shared = max(0, min(a.end, b.end) - max(a.start, b.start))
+                assert shared * 2 < b.end - b.start
+
+
+def test_bad_questions_get_clear_errors(retriever: HybridRetriever) -> None:
+    with pytest.raises(QueryError, match="empty"):
+        retriever.search("   ")
+    with pytest.raises(QueryError, match="limit"):
+        retriever.search("规模" * 5000)
+
+
+def test_retriever_sees_documents_ingested_after_it_started(retriever: HybridRetriever, settings: Settings,
+                                                             tmp_path: Path, embeddings: Embeddings) -> None:
+    assert all("量子计算" not in h.text for h in retriever.search("量子计算专项基金", k=5))
+    extra = tmp_path / "extra"
+    extra.mkdir()
+    (extra / "quantum.txt").write_text("2026年某市设立量子计算专项基金，规模为88亿元。\n", encoding="utf-8")
+    Indexer(settings, embeddings).ingest([extra])
+    assert retriever.search("量子计算专项基金", k=1)[0].source == "quantum.txt"
+
+
+def test_keyword_index_scores_exact_figures() -> None:
+    texts = ["市场规模达到5784亿元，同比增长13.9%。", "市场规模达到147亿元。", "用户规模5.15亿人。"]
+    index = KeywordIndex(["a", "b", "c"], [tokenize(t) for t in texts])
+    assert index.search(tokenize("147亿元"), 3)[0][0] == "b"
+    assert index.search(tokenize("13.9%"), 3)[0][0] == "a"
+    assert index.search(tokenize("规模"), 3, allowed={"c"}) == [("c", pytest.approx(index.search(
+        tokenize("规模"), 3, allowed={"c"})[0][1]))]
+    assert index.search(tokenize("完全无关的词"), 3) == []

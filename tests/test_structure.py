@@ -1,0 +1,46 @@
+"""Heading detection and section paths."""
+
+from __future__ import annotations
+
+from ingest.structure import guess_title, heading_style, is_heading, split_blocks
+
+
+def test_heading_styles_of_chinese_reports() -> None:
+    assert heading_style("第一章 生成式AI产业概述") == "chapter"
+    assert heading_style("一、生成式AI定义与特点") == "cn-enum"
+    assert heading_style("(一)人工智能产业规模将持续增长") == "cn-paren"
+    assert heading_style("（二）关键产业要素供给将进一步增强") == "cn-paren"
+    assert heading_style("1.5 AI大模型行业应用需求概述：100-200亿参数规模最优") == "dotted1"
+    assert heading_style("2.3.1 金融场景") == "dotted2"
+    assert heading_style("## 对2026年形势的五点基本判断") == "markdown2"
+
+
+def test_body_text_is_not_a_heading() -> None:
+    assert not is_heading("1.5亿元的投资带来了显著回报")
+    assert not is_heading("6.02")
+    assert not is_heading("一、二线城市的渗透率更高，三四线城市仍有空间。")
+    assert not is_heading("第一章节选内容较长的一句话，" * 3)
+    assert not is_heading("截至2025年9月,我国人工智能核心产业规模超过9000亿元,人工智能企业数量超过5300家。")
+
+
+def test_section_paths_nest_by_first_appearance_of_a_style() -> None:
+    text = ("第一章 产业概述\n一、定义\n正文一。\n二、对比\n正文二。\n第二章 市场\n一、规模\n(一)细分\n正文三。\n"
+            "二、驱动\n正文四。\n")
+    blocks = {b.text: b.section for b in split_blocks(text) if not b.is_heading}
+    assert blocks["正文一。"] == ("第一章 产业概述", "一、定义")
+    assert blocks["正文二。"] == ("第一章 产业概述", "二、对比")
+    assert blocks["正文三。"] == ("第二章 市场", "一、规模", "(一)细分")
+    assert blocks["正文四。"] == ("第二章 市场", "二、驱动")
+
+
+def test_block_offsets_point_into_the_text() -> None:
+    text = "# 标题\n\n第一段。\n第二段。\n"
+    for block in split_blocks(text):
+        assert text[block.start:block.end] == block.text
+
+
+def test_title_guess() -> None:
+    assert guess_title("# 人工智能将迎来进一步升级跃迁\n\n正文", "x") == "人工智能将迎来进一步升级跃迁"
+    assert guess_title("2024-\n2030年中国生成式AI产业前景创新趋势与发展战略专项规划\n报告", "x") == (
+        "2024-2030年中国生成式AI产业前景创新趋势与发展战略专项规划")
+    assert guess_title("01\n02\n", "fallback") == "fallback"
