@@ -61,9 +61,17 @@ class KeywordIndex:
         self.ids = ids
         self._position = {cid: i for i, cid in enumerate(ids)}
         self._bm25: bm25s.BM25 | None = None
+        self._vocabulary = {token for tokens in token_lists for token in tokens}
         if ids:
             self._bm25 = bm25s.BM25()
             self._bm25.index([tokens or ["\u2205"] for tokens in token_lists], show_progress=False)
+
+    def coverage(self, query_tokens: list[str]) -> float:
+        """Share of the question's tokens that occur anywhere in the corpus: near 0 for an English question
+        over Chinese reports, where BM25 can only match stray Latin words and is noise."""
+        if not query_tokens:
+            return 0.0
+        return sum(1 for token in query_tokens if token in self._vocabulary) / len(query_tokens)
 
     def search(self, query_tokens: list[str], n: int, allowed: set[str] | None = None) -> list[tuple[str, float]]:
         """(id, BM25 score) of the n best chunks with a positive score, optionally among `allowed` ids."""

@@ -93,10 +93,11 @@ class HybridRetriever:
         allowed = self._by_source[source] if source else None
         query_tokens = tokenize(query, self.settings.cache_dir / "jieba")
         keyword = [cid for cid, _ in self._keywords.search(query_tokens, n, allowed)]
+        # BM25 counts in proportion to how much of the question the corpus vocabulary covers.
         fused: dict[str, float] = {}
-        for ranking in (dense, keyword):
+        for ranking, weight in ((dense, 1.0), (keyword, self._keywords.coverage(query_tokens))):
             for rank, cid in enumerate(ranking, 1):
-                fused[cid] = fused.get(cid, 0.0) + 1.0 / (self.settings.rrf_k + rank)
+                fused[cid] = fused.get(cid, 0.0) + weight / (self.settings.rrf_k + rank)
         dense_rank = {cid: r for r, cid in enumerate(dense, 1)}
         keyword_rank = {cid: r for r, cid in enumerate(keyword, 1)}
         hits: list[SearchHit] = []

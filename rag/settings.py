@@ -53,7 +53,7 @@ class Settings(BaseSettings):
     retrieval_candidates: int = Field(30, ge=1, le=1000, description="Hits fetched from each retriever "
                                       "before fusion.")
     rrf_k: int = Field(60, ge=1, description="Reciprocal rank fusion constant.")
-    source_diversity: float = Field(0.9, gt=0, le=1, description="Each passage already taken from a report "
+    source_diversity: float = Field(0.97, gt=0, le=1, description="Each passage already taken from a report "
                                     "multiplies that report's next scores by this; 1 disables diversification.")
     max_question_chars: int = Field(2000, ge=10, description="Longer questions are refused with a clear error.")
 

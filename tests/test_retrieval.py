@@ -72,3 +72,10 @@ def test_keyword_index_scores_exact_figures() -> None:
     assert index.search(tokenize("规模"), 3, allowed={"c"}) == [("c", pytest.approx(index.search(
         tokenize("规模"), 3, allowed={"c"})[0][1]))]
     assert index.search(tokenize("完全无关的词"), 3) == []
+
+
+def test_keyword_weight_follows_vocabulary_coverage() -> None:
+    index = KeywordIndex(["a"], [tokenize("AI玩具企业的毛利率可以达到70%~80%")])
+    assert index.coverage(tokenize("AI玩具企业的毛利率")) == 1.0
+    assert index.coverage(tokenize("How high are the gross margins of toy companies?")) == 0.0
+    assert 0 < index.coverage(tokenize("AI toy gross margins")) < 0.5
