@@ -14,9 +14,9 @@ from dataclasses import dataclass
 
 from ingest.structure import Block
 from rag.schema import Chunk
+from rag.sentences import split_sentences
 from rag.tokens import TokenCounter
 
-_SENTENCE = re.compile(r".*?(?:[。！？!?；;…]+[”’」』）)\]】]*|\.(?=\s|$|[\u4e00-\u9fff])|$)", re.DOTALL)
 _CLAUSE_BREAK = re.compile(r"(?<=[，,、：:])")
 _UNBREAKABLE = re.compile(r"[A-Za-z0-9][A-Za-z0-9.,%‰~～\-+/:]*[A-Za-z0-9%‰]|[A-Za-z0-9]")
 
@@ -43,20 +43,6 @@ class ChunkingConfig:
             raise ValueError("overlap_tokens must be >= 0 and smaller than chunk_tokens")
         if not 0 <= self.min_tokens <= self.chunk_tokens:
             raise ValueError("min_tokens must be between 0 and chunk_tokens")
-
-
-def split_sentences(text: str) -> list[tuple[int, int]]:
-    """(start, end) spans of the sentences of one line, trailing spaces excluded."""
-    spans = []
-    for match in _SENTENCE.finditer(text):
-        start, end = match.span()
-        while start < end and text[start].isspace():
-            start += 1
-        while end > start and text[end - 1].isspace():
-            end -= 1
-        if end > start:
-            spans.append((start, end))
-    return spans
 
 
 def _safe_cut_points(text: str) -> list[int]:

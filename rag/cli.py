@@ -151,6 +151,111 @@ def _prompt_loop() -> Iterator[str]:
         yield line
 
 
+Generator = typer.Option("--generator", help="openai | local | extractive (default: RAG_GENERATOR, auto).")
+
+
+def _build_chain(generator: str | None) -> object:
+    from rag.chain import AnswerChain
+
+    settings = load_settings(generator=generator)
+    chain = AnswerChain(settings)
+    if chain.retriever.chunk_count == 0:
+        err.print("[yellow]The index is empty: run `rag ingest` first.[/yellow]")
+        raise typer.Exit(1)
+    return chain
+
+
+def _print_citations(answer: object) -> None:
+    from rag.schema import Answer
+
+    assert isinstance(answer, Answer)
+    if not answer.grounded:
+        return
+    console.print()
+    for citation in answer.citations:
+        console.print(f"[bold][{citation.n}][/bold] {citation.source}  [dim]{citation.section}[/dim]")
+        console.print(f"    “{citation.quote}”", markup=False, highlight=False)
+    for note in answer.notes:
+        console.print(f"[dim]note: {note}[/dim]", highlight=False)
+    t = answer.timings
+    console.print(f"[dim]{answer.model} · first text {t.first_token or 0:.1f}s · total {t.total:.1f}s[/dim]")
+
+
+def _stream_answer(chain: object, question: str, history: list) -> object:
+    """Print verified text as it arrives; return the final Answer."""
+    from rag.chain import AnswerChain
+
+    assert isinstance(chain, AnswerChain)
+    final = None
+    for event in chain.stream(question, history):
+        if event.kind == "text":
+            console.print(event.text, end="", markup=False, highlight=False)
+        elif event.answer is not None:
+            final = event.answer
+    console.print()
+    _print_citations(final)
+    return final
+
+
+@app.command()
+def ask(
+    question: Annotated[str | None, typer.Argument(help="The question (omit with --batch).")] = None,
+    json_output: Annotated[bool, typer.Option("--json", help="Print the Answer as JSON.")] = False,
+    generator: Annotated[str | None, Generator] = None,
+    k: Annotated[int | None, typer.Option("--k", min=1, max=50, help="Passages to retrieve.")] = None,
+    batch: Annotated[Path | None, typer.Option(exists=True, dir_okay=False, help="Benchmark-style JSONL "
+                                               "with id and question per line.")] = None,
+    out: Annotated[Path | None, typer.Option(help="With --batch: answers JSONL (resumable).")] = None,
+) -> None:
+    """Answer a question from the reports, with verified citations."""
+    from evals.answer_eval import run_batch
+    from evals.benchmark import load_questions
+    from rag.retrieval import QueryError
+
+    if generator and generator not in ("openai", "local", "extractive", "auto"):
+        err.print(f"[red]Unknown generator {generator!r}: use openai, local or extractive.[/red]")
+        raise typer.Exit(2)
+    chain = _build_chain(generator)
+    if batch is not None:
+        if out is None:
+            err.print("[red]--batch needs --out FILE.jsonl[/red]")
+            raise typer.Exit(2)
+        with progress_bar() as progress:
+            records = run_batch(chain, load_questions(batch), out,  # type: ignore[arg-type]
+                                progress=lambda done, total: progress("answering", done, total))  # type: ignore[operator]
+        console.print(f"{len(records)} answers in {out}")
+        return
+    if question is None:
+        err.print("[red]Give a question, or --batch FILE --out FILE.[/red]")
+        raise typer.Exit(2)
+    try:
+        if json_output:
+            answer = chain.invoke(question, k=k)  # type: ignore[attr-defined]
+            print(answer.model_dump_json(indent=2))
+        else:
+            _stream_answer(chain, question, [])
+    except QueryError as exc:
+        err.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from exc
+
+
+@app.command()
+def chat(generator: Annotated[str | None, Generator] = None) -> None:
+    """Interactive questions with follow-ups ("那2025年呢？") in the terminal."""
+    from rag.retrieval import QueryError
+    from rag.schema import ChatTurn
+
+    chain = _build_chain(generator)
+    history: list[ChatTurn] = []
+    for question in _prompt_loop():
+        try:
+            answer = _stream_answer(chain, question, history)
+        except QueryError as exc:
+            err.print(f"[red]{exc}[/red]")
+            continue
+        history += [ChatTurn(role="user", content=question), ChatTurn(role="assistant", content=answer.answer)]
+
+
 @app.command()
 def documents(json_output: Annotated[bool, typer.Option("--json")] = False) -> None:
     """List the indexed documents."""
@@ -201,6 +306,32 @@ def eval_retrieval(
     for r in results:
         if not r.first_hit_rank or r.first_hit_rank > k:
             err.print(f"[yellow]miss[/yellow] {r.id} {r.question}")
+    print(metrics.model_dump_json(indent=2))
+
+
+@eval_app.command("answers")
+def eval_answers(
+    questions: Annotated[Path, typer.Option(exists=True, dir_okay=False, help="Benchmark JSONL.")],
+    out: Annotated[Path, typer.Option(help="Folder for answers.jsonl, verdicts and metrics (resumable).")],
+    generator: Annotated[str | None, Generator] = None,
+    limit: Annotated[int | None, typer.Option(min=1, help="Only the first N questions.")] = None,
+) -> None:
+    """Answer accuracy, rejection accuracy, false refusals, citation recall, unsupported figures, latency."""
+    from evals.answer_eval import judge, run_batch, summarize_answers, write_verdicts
+    from evals.benchmark import load_questions
+
+    chain = _build_chain(generator)
+    items = load_questions(questions)[:limit]
+    with progress_bar() as progress:
+        records = run_batch(chain, items, out / "answers.jsonl",  # type: ignore[arg-type]
+                            progress=lambda done, total: progress("answering", done, total))  # type: ignore[operator]
+    verdicts = [judge(q, r.answer) for q, r in zip(items, records, strict=True)]
+    metrics = summarize_answers(verdicts)
+    write_verdicts(out, verdicts, metrics)
+    for v in verdicts:
+        if not (v.correct or (not v.answerable and v.refused)) or v.citation_hit is False or v.unsupported_figures:
+            err.print(f"[yellow]{v.id}[/yellow] correct={v.correct} refused={v.refused} "
+                      f"citation_hit={v.citation_hit} unsupported={v.unsupported_figures}")
     print(metrics.model_dump_json(indent=2))
 
 

@@ -7,9 +7,11 @@ stored in the catalog, so building the index when the server starts costs millis
 from __future__ import annotations
 
 import logging
+import math
 import re
 import threading
 import unicodedata
+from collections import Counter
 from importlib import resources
 from pathlib import Path
 
@@ -61,7 +63,7 @@ class KeywordIndex:
         self.ids = ids
         self._position = {cid: i for i, cid in enumerate(ids)}
         self._bm25: bm25s.BM25 | None = None
-        self._vocabulary = {token for tokens in token_lists for token in tokens}
+        self._document_frequency = Counter(token for tokens in token_lists for token in set(tokens))
         if ids:
             self._bm25 = bm25s.BM25()
             self._bm25.index([tokens or ["\u2205"] for tokens in token_lists], show_progress=False)
@@ -71,7 +73,15 @@ class KeywordIndex:
         over Chinese reports, where BM25 can only match stray Latin words and is noise."""
         if not query_tokens:
             return 0.0
-        return sum(1 for token in query_tokens if token in self._vocabulary) / len(query_tokens)
+        return sum(1 for token in query_tokens if token in self._document_frequency) / len(query_tokens)
+
+    def idf(self, token: str) -> float:
+        """BM25's inverse document frequency; 0 for a word the corpus never uses."""
+        df = self._document_frequency.get(token, 0)
+        if not df:
+            return 0.0
+        n = len(self.ids)
+        return math.log((n - df + 0.5) / (df + 0.5) + 1.0)
 
     def search(self, query_tokens: list[str], n: int, allowed: set[str] | None = None) -> list[tuple[str, float]]:
         """(id, BM25 score) of the n best chunks with a positive score, optionally among `allowed` ids."""

@@ -74,6 +74,10 @@ class HybridRetriever:
             self._chunks, self._by_source, self._keywords = chunks, by_source, keywords
             self._generation = generation
 
+    def idf(self, token: str) -> float:
+        self.refresh()
+        return self._keywords.idf(token)
+
     @property
     def chunk_count(self) -> int:
         self.refresh()

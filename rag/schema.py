@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, Field
 
 
@@ -35,3 +37,43 @@ class SearchHit(BaseModel):
     title: str = ""
     start: int = 0
     end: int = 0
+
+
+class ChatTurn(BaseModel):
+    role: Literal["user", "assistant"]
+    content: str
+
+
+class Citation(BaseModel):
+    n: int = Field(ge=1, description="The marker number used in the answer, [n].")
+    chunk_id: str
+    source: str
+    section: str
+    quote: str = Field(description="The sentence(s) of the chunk that support what cites it.")
+    score: float
+    text: str = Field(description="The whole chunk, so a reader can see the quote in context.")
+
+
+class Timings(BaseModel):
+    retrieve: float = 0.0
+    generate: float = 0.0
+    total: float = 0.0
+    first_token: float | None = Field(None, description="Seconds from the question to the first streamed text.")
+
+
+class Usage(BaseModel):
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+
+class Answer(BaseModel):
+    question: str
+    standalone_question: str = Field(description="The question after follow-up condensation.")
+    answer: str = Field(description="Markdown with inline citation markers like [1].")
+    citations: list[Citation] = Field(default_factory=list)
+    grounded: bool = Field(description="False when the answer is a refusal: the reports do not say.")
+    model: str
+    language: Literal["zh", "en"]
+    timings: Timings = Field(default_factory=Timings)
+    usage: Usage = Field(default_factory=Usage)
+    notes: list[str] = Field(default_factory=list, description="What verification changed, for the reader.")

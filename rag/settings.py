@@ -57,6 +57,23 @@ class Settings(BaseSettings):
                                     "multiplies that report's next scores by this; 1 disables diversification.")
     max_question_chars: int = Field(2000, ge=10, description="Longer questions are refused with a clear error.")
 
+    # --- answering -----------------------------------------------------------------------------------
+    generator: Literal["auto", "openai", "local", "extractive"] = Field(
+        "auto", description="auto: openai when RAG_LLM_BASE_URL is set, else local when installed, else extractive.")
+    llm_base_url: str | None = Field(None, description="OpenAI-compatible chat endpoint, e.g. https://api.deepseek.com/v1.")
+    llm_api_key: str | None = None
+    llm_model: str = Field("gpt-4o-mini", description="Model name sent to the OpenAI-compatible endpoint.")
+    llm_extra_body: dict[str, object] = Field(default_factory=dict, description="Extra JSON fields for each chat "
+                                              'request, e.g. {"repeat_penalty": 1.0} for llama.cpp servers.')
+    local_model: Literal["qwen2.5-coder-1.5b", "qwen2.5-coder-0.5b"] = "qwen2.5-coder-1.5b"
+    llm_threads: int = Field(2, ge=1, le=64)
+    llm_context_window: int = Field(4096, ge=512, le=32768)
+    max_answer_tokens: int = Field(256, ge=16, le=4096)
+    context_tokens: int = Field(450, ge=50, le=100_000, description="Budget of the sources shown to the generator "
+                                "(tiktoken tokens); raise it for a fast remote model.")
+    prompts_dir: Path = Field(Path(__file__).resolve().parent.parent / "prompts",
+                              description="Folder of the prompt templates.")
+
     @model_validator(mode="after")
     def _check_consistency(self) -> Settings:
         if self.chunk_overlap_tokens >= self.chunk_tokens:

@@ -12,9 +12,10 @@ from pathlib import Path
 import pytest
 from conftest import report_excerpt
 
-from ingest.chunking import Chunker, ChunkingConfig, split_sentences
+from ingest.chunking import Chunker, ChunkingConfig
 from ingest.cleaning import clean_text
 from ingest.structure import split_blocks
+from rag.sentences import split_sentences
 from rag.tokens import TokenCounter
 
 

@@ -1,0 +1,123 @@
+"""The checkable parts of a sentence: figures and names, and whether a passage supports them.
+
+Small models invent figures and names; everything else in an answer is wording. So a claim is taken as
+supported by a passage when every figure (a number with its magnitude: 5784亿, 13.9%, 2023年) and every
+name (Latin-script names such as DeepSeek or GPT-5, and Chinese proper nouns) of the claim occurs in the
+passage. Comparison is after NFKC, whitespace and thousands-separator removal; 亿/万 stay as written, so
+"5784万" is not supported by "5784亿".
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import unicodedata
+from dataclasses import dataclass
+
+_NUMBER = re.compile(r"(?<![0-9A-Za-z.])(\d+(?:\.\d+)?(?:/\d+)?)(?!\.?[0-9A-Za-z])"
+                     r"(\s*(?:万亿|亿|万|千|百|%|‰|个百分点|倍))?")
+_LATIN_NAME = re.compile(r"(?<![A-Za-z0-9.])(?:[A-Za-z]|\d+(?:\.\d+)?[A-Za-z])[A-Za-z0-9]*(?:[-.][A-Za-z0-9]+)*"
+                         r"(?![A-Za-z0-9])")
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+_PROPER_NOUN_TAGS = {"nr", "ns", "nt", "nz", "nrt", "nrfg"}
+_COMMON_LATIN = frozenset({"ai"})
+_POSSEG_LOCK = threading.Lock()
+
+
+def _unify(text: str) -> str:
+    text = unicodedata.normalize("NFKC", text)
+    return re.sub(r"(?<=\d),(?=\d{3}(?!\d))", "", text)
+
+
+def normalize(text: str) -> str:
+    """The form passages are searched in: NFKC, no thousands separators, no whitespace, lower case."""
+    return "".join(_unify(text).split()).lower()
+
+
+def language_of(text: str) -> str:
+    """'zh' when Chinese characters make up a fair share of the letters, else 'en'."""
+    cjk = len(_CJK.findall(text))
+    latin = len(re.findall(r"[A-Za-z]", text))
+    return "zh" if cjk >= max(2, latin * 0.25) else "en"
+
+
+@dataclass(frozen=True)
+class Figure:
+    number: str
+    magnitude: str
+
+    def __str__(self) -> str:
+        return self.number + self.magnitude
+
+    def found_in(self, normalized_passage: str) -> bool:
+        pattern = rf"(?<![\d.]){re.escape(self.number)}(?![\d])"
+        if not self.magnitude:
+            return re.search(pattern + r"(?!\.\d)", normalized_passage) is not None
+        return re.search(pattern + re.escape(self.magnitude), normalized_passage) is not None
+
+
+def figures(text: str) -> list[Figure]:
+    found = []
+    for match in _NUMBER.finditer(_unify(text)):
+        number = match.group(1)
+        magnitude = (match.group(2) or "").strip()
+        found.append(Figure(number, magnitude))
+    return list(dict.fromkeys(found))
+
+
+def latin_names(text: str, english_context: bool) -> list[str]:
+    """Latin-script names. In an English sentence ordinary words are Latin too, so only names that look like
+    product or model names (a digit, or a capital after the first letter: GPT-5, DeepSeek, MoE) count."""
+    names = []
+    for match in _LATIN_NAME.finditer(unicodedata.normalize("NFKC", text)):
+        word = match.group(0)
+        if word.lower() in _COMMON_LATIN or len(word) < 2:
+            continue
+        if english_context and not (re.search(r"\d", word) or re.search(r"[a-z][A-Z]|^[A-Z]{2,}[a-z]", word)):
+            continue
+        names.append(word)
+    return list(dict.fromkeys(names))
+
+
+def chinese_names(text: str) -> list[str]:
+    """Chinese proper nouns (people, places, organisations, other names) by jieba's part-of-speech tags."""
+    import jieba.posseg
+
+    with _POSSEG_LOCK:
+        pairs = list(jieba.posseg.cut(text))
+    return list(dict.fromkeys(p.word for p in pairs if p.flag in _PROPER_NOUN_TAGS and len(p.word) >= 2
+                              and _CJK.search(p.word)))
+
+
+@dataclass(frozen=True)
+class Claim:
+    """What a sentence asserts that can be checked against a passage."""
+
+    figures: tuple[Figure, ...]
+    names: tuple[str, ...]
+
+    @property
+    def checkable(self) -> bool:
+        return bool(self.figures or self.names)
+
+    @property
+    def parts(self) -> list[str]:
+        return [str(f) for f in self.figures] + list(self.names)
+
+    def found_in(self, passage: str) -> set[str]:
+        """The figures and names of the claim that the passage contains."""
+        normalized = normalize(passage)
+        found = {str(f) for f in self.figures if f.found_in(normalized)}
+        return found | {n for n in self.names if normalize(n) in normalized}
+
+    def missing_in(self, passage: str) -> list[str]:
+        found = self.found_in(passage)
+        return [part for part in self.parts if part not in found]
+
+
+def claim_of(sentence: str, language: str | None = None) -> Claim:
+    language = language or language_of(sentence)
+    names = latin_names(sentence, english_context=language == "en")
+    if language == "zh":
+        names += chinese_names(re.sub(r"\[\d+\]", "", sentence))
+    return Claim(tuple(figures(re.sub(r"\[\d+\]", "", sentence))), tuple(dict.fromkeys(names)))

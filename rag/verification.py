@@ -1,0 +1,179 @@
+"""Citation verification: no figure or name reaches the user unless a cited passage contains it.
+
+Works one sentence at a time, so a streamed answer is checked before each sentence is shown:
+- markers that point at no source are removed;
+- a sentence whose figures and names are all in one of its cited passages keeps those citations;
+- if they are in another passage instead, the citation is moved there;
+- if no passage has them, the sentence is dropped and a note says so;
+- an uncited sentence gets the citation of the passage that supports it, or is dropped when it asserts a
+  figure or name that no passage has.
+Markers are renumbered in order of first use, so the answer's [1] is the first source listed.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from rag.claims import Claim, claim_of, normalize
+from rag.context import ContextSource
+from rag.keyword_index import tokenize
+from rag.schema import Citation
+from rag.sentences import sentences
+
+_MARKER = re.compile(r"\[(\d{1,3})\]")
+_REFUSAL = re.compile(
+    r"(资料|报告|文档|材料|来源)[中里内]?(并)?(没有|未|无|不包含|未能|没)(提供|提及|提到|找到|包含|涉及|给出|相关|记载|说明|明确)"
+    r"|没有(找到)?相关(的)?(信息|内容|数据)|无法(根据|从)?(资料|报告)?(回答|确定|得知)|未提及"
+    r"|(reports?|sources?|documents?|context)\s+(do(es)?\s+not|don't|doesn't)\s+(contain|mention|say|provide|include)"
+    r"|no (relevant )?information|not (mentioned|provided|stated|covered)|cannot (be )?(answer|determine)",
+    re.IGNORECASE,
+)
+REFUSALS = {"zh": "报告中没有找到相关信息。", "en": "The reports do not contain this information."}
+_SHORT_CONNECTIVE = 14
+
+
+def is_refusal(text: str) -> bool:
+    return bool(_REFUSAL.search(text))
+
+
+def _content_overlap(sentence: str, passage: str) -> float:
+    words = set(tokenize(sentence))
+    if not words:
+        return 0.0
+    return len(words & set(tokenize(passage))) / len(words)
+
+
+@dataclass
+class VerifiedAnswer:
+    text: str
+    citations: list[Citation]
+    grounded: bool
+    notes: list[str] = field(default_factory=list)
+
+
+class CitationVerifier:
+    """Verifies one answer against its numbered sources, sentence by sentence."""
+
+    def __init__(self, sources: list[ContextSource], language: str) -> None:
+        self.sources = {source.n: source for source in sources}
+        self.language = language
+        self.renumber: dict[int, int] = {}
+        self.cited_sentences: dict[int, list[str]] = {}
+        self.kept: list[str] = []
+        self.factual = 0
+        self.notes: list[str] = []
+        self.refused = False
+
+    def add(self, sentence: str) -> str | None:
+        """The sentence as it may be shown (with renumbered markers), or None when it must not be."""
+        if self.refused:
+            return None
+        markers = [int(m) for m in _MARKER.findall(sentence)]
+        bare = _MARKER.sub("", sentence).strip()
+        if not bare or re.fullmatch(r"[\s。，、；：.,;:!?！？]+", bare):
+            return None
+        if is_refusal(bare):
+            if not self.kept:
+                self.refused = True
+                return None
+            self.kept.append(bare)  # "the reports do not give X" after a real answer: a caveat, not a claim
+            return bare
+        invalid = [m for m in markers if m not in self.sources]
+        if invalid:
+            listed = ", ".join(f"[{m}]" for m in invalid)
+            self.notes.append(f"removed citation marker(s) {listed} that point at no source")
+        cited = [m for m in dict.fromkeys(markers) if m in self.sources]
+        claim = claim_of(bare, self.language)
+        if claim.checkable:
+            supporting = self._covering(claim, bare, cited) or self._covering(claim, bare, list(self.sources))
+            if not supporting:
+                missing = claim.missing_in(" ".join(s.hit.text for s in self.sources.values()))
+                self.notes.append(f"dropped a sentence whose {'、'.join(missing) or 'claim'} is not in any "
+                                  f"source: {bare[:80]}")
+                return None
+            if cited and not set(supporting) <= set(cited):
+                self.notes.append(f"moved a citation to the source that contains: {bare[:40]}…")
+            cited = supporting
+        elif not cited:
+            overlaps = {n: _content_overlap(bare, s.hit.text) for n, s in self.sources.items()}
+            best = max(overlaps, key=lambda n: overlaps[n]) if overlaps else None
+            if best is not None and overlaps[best] >= 0.5:
+                cited = [best]
+            elif self.language == "en" and self.sources:
+                cited = [next(iter(self.cited_sentences), min(self.sources))]
+            elif len(bare) > _SHORT_CONNECTIVE:
+                self.notes.append(f"dropped an uncited sentence no source supports: {bare[:80]}")
+                return None
+        for n in cited:
+            self.renumber.setdefault(n, len(self.renumber) + 1)
+            self.cited_sentences.setdefault(n, []).append(bare)
+        if cited:
+            self.factual += 1
+        rendered = self._attach(bare, [self.renumber[n] for n in cited])
+        self.kept.append(rendered)
+        return rendered
+
+    def _covering(self, claim: Claim, sentence: str, candidates: list[int]) -> list[int]:
+        """The fewest of `candidates` whose passages together hold every figure and name of the claim: one
+        passage when possible (the one sharing most words with the sentence), else a greedy cover; empty when
+        they cannot."""
+        parts = set(claim.parts)
+        holds = {n: claim.found_in(self.sources[n].hit.text) for n in candidates}
+        complete = [n for n in candidates if holds[n] == parts]
+        if complete:
+            return [max(complete, key=lambda n: _content_overlap(sentence, self.sources[n].hit.text))]
+        chosen: list[int] = []
+        left = set(parts)
+        while left:
+            best = max(candidates, key=lambda n: len(holds[n] & left), default=None)
+            if best is None or not holds[best] & left:
+                return []
+            chosen.append(best)
+            left -= holds[best]
+        return chosen
+
+    @staticmethod
+    def _attach(sentence: str, numbers: list[int]) -> str:
+        if not numbers:
+            return sentence
+        markers = "".join(f"[{n}]" for n in numbers)
+        match = re.search(r"[。！？!?；;.…]+[”’」』）)]*$", sentence)
+        if match:
+            return sentence[:match.start()] + markers + sentence[match.start():]
+        return sentence + markers
+
+    def finish(self) -> VerifiedAnswer:
+        if self.refused or not self.factual:
+            if not self.refused and self.kept:
+                self.notes.append("no sentence of the answer was supported by the sources")
+            return VerifiedAnswer(REFUSALS[self.language], [], grounded=False, notes=self.notes)
+        citations = []
+        for n, number in sorted(self.renumber.items(), key=lambda item: item[1]):
+            source = self.sources[n]
+            citations.append(Citation(n=number, chunk_id=source.hit.chunk_id, source=source.hit.source,
+                                      section=source.hit.section, quote=self._quote(source, self.cited_sentences[n]),
+                                      score=source.hit.score, text=source.hit.text))
+        joiner = " " if self.language == "en" else ""
+        return VerifiedAnswer(joiner.join(self.kept), citations, grounded=True, notes=self.notes)
+
+    @staticmethod
+    def _quote(source: ContextSource, citing: list[str]) -> str:
+        """The chunk sentence that best supports what cites it: all its figures present, most shared words."""
+        candidates = sentences(source.hit.text)
+        if not candidates:
+            return source.hit.text
+
+        def support(candidate: str) -> tuple[int, float]:
+            norm = normalize(candidate)
+            found = sum(1 for s in citing for f in claim_of(s).figures if f.found_in(norm))
+            return found, max(_content_overlap(s, candidate) for s in citing)
+
+        return max(candidates, key=support)
+
+
+def verify_answer(text: str, sources: list[ContextSource], language: str) -> VerifiedAnswer:
+    verifier = CitationVerifier(sources, language)
+    for sentence in sentences(text):
+        verifier.add(sentence)
+    return verifier.finish()
