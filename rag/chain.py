@@ -127,18 +127,21 @@ class AnswerChain:
         translated = translated.strip().split("\n")[0].strip("\"“”「」 ")
         return translated if translated and language_of(translated) == "zh" else question
 
-    def _messages(self, question: str, sources: list[ContextSource], language: str) -> list:
+    def _messages(self, question: str, sources: list[ContextSource], language: str, query: str) -> list:
         system = self.system_prompt.format(refusal=REFUSALS[language], language_rule=LANGUAGE_RULES[language])
+        if query != question:  # an English question: its Chinese rendering helps match the sources' wording
+            question = f"{question}\n（中文：{query}）"
         user = self.user_prompt.format(sources=render_sources(sources), question=question)
         return [SystemMessage(content=system), HumanMessage(content=user)]
 
-    def _generate(self, question: str, sources: list[ContextSource], language: str, usage: Usage) -> Iterator[str]:
+    def _generate(self, question: str, query: str, sources: list[ContextSource], language: str,
+                  usage: Usage) -> Iterator[str]:
         """Raw generator text, piece by piece."""
         if self.generator == "extractive":
-            yield self.extractive.compose(question, sources, language)
+            yield self.extractive.compose(query, sources, language)
             return
         assert self.chat_model is not None
-        for chunk in self.chat_model.stream(self._messages(question, sources, language)):
+        for chunk in self.chat_model.stream(self._messages(question, sources, language, query)):
             meta = getattr(chunk, "usage_metadata", None)
             if meta:
                 usage.prompt_tokens += meta.get("input_tokens", 0)
@@ -167,19 +170,13 @@ class AnswerChain:
             verifier.refused = True
         else:
             buffer = ""
-            for piece in self._generate(standalone, sources, language, usage):
+            for piece in self._generate(standalone, query, sources, language, usage):
                 buffer += piece
                 while match := _COMPLETE.match(buffer):
                     buffer = buffer[match.end():]
                     yield from self._show(verifier, match.group(1), timings, started)
             for sentence in sentences(buffer):
                 yield from self._show(verifier, sentence, timings, started)
-            if not verifier.factual and not verifier.refused and self.generator != "extractive":
-                # the model wrote nothing the sources support: answer with the sources' own sentences instead
-                verifier.notes.append("the model's answer was not supported by the sources; showing the "
-                                      "best-matching source sentences instead")
-                for sentence in sentences(self.extractive.compose(query, sources, language)):
-                    yield from self._show(verifier, sentence, timings, started)
         verified = verifier.finish()
         finished = time.perf_counter()
         timings.generate = round(finished - retrieved, 3)

@@ -7,8 +7,10 @@ sentences that share the most words with the question, within a token budget, in
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from rag.claims import figures
 from rag.keyword_index import tokenize
@@ -25,6 +27,12 @@ class ContextSource:
     hit: SearchHit
     sentences: list[tuple[int, int]] = field(default_factory=list)
 
+    @cached_property
+    def support_text(self) -> str:
+        """What an answer citing this source may rely on: the chunk without sentences addressed to the model."""
+        return "".join(self.hit.text[a:b] + "\n" for a, b in split_sentences(self.hit.text)
+                       if not is_injection(self.hit.text[a:b]))
+
     @property
     def excerpt(self) -> str:
         parts: list[str] = []
@@ -38,6 +46,20 @@ class ContextSource:
 
 
 Weigher = Callable[[str], float]
+
+# Sentences that address the model rather than inform the reader. The system prompt already says documents
+# are data; these are also kept out of the context, so a small model is never shown them at all.
+_INJECTION = re.compile(
+    r"(忽略|无视|忘记|忘掉|不要理会)(你|之前|以上|上面|上述|前面|先前|所有|全部)?的?(所有|全部)?(指令|指示|提示|规则|要求|设定)"
+    r"|(你现在是|从现在起你|你的新(任务|角色|指令))|(系统提示|system prompt)"
+    r"|ignore (all |any )?(the )?(previous|prior|above|earlier) (instructions|prompts|rules)"
+    r"|disregard (all |the )?(previous|prior|above) |you are now |new instructions?:",
+    re.IGNORECASE,
+)
+
+
+def is_injection(sentence: str) -> bool:
+    return bool(_INJECTION.search(sentence))
 
 
 def token_weight(token: str, idf: Weigher | None) -> float:
@@ -68,6 +90,8 @@ class ContextPacker:
         candidates: list[tuple[float, int, tuple[int, int]]] = []
         for rank, source in enumerate(sources):
             for span in split_sentences(source.hit.text):
+                if is_injection(source.hit.text[span[0]:span[1]]):
+                    continue
                 score = score_sentence(source.hit.text[span[0]:span[1]], query_tokens, self.idf)
                 # earlier (better retrieved) chunks win ties; a sentence sharing no word still ranks by position
                 candidates.append((score + 1.0 / (rank + 2), rank, span))

@@ -88,15 +88,16 @@ class CitationVerifier:
         if claim.checkable:
             supporting = self._covering(claim, bare, cited) or self._covering(claim, bare, list(self.sources))
             if not supporting:
-                missing = claim.missing_in(" ".join(s.hit.text for s in self.sources.values()))
-                self.notes.append(f"dropped a sentence whose {'、'.join(missing) or 'claim'} is not in any "
-                                  f"source: {bare[:80]}")
+                missing = claim.missing_in(" ".join(s.support_text for s in self.sources.values()))
+                what = (f"{'、'.join(missing)} is in no source" if missing
+                        else "figures are not stated together by any source")
+                self.notes.append(f"dropped a sentence whose {what}: {bare[:80]}")
                 return None
             if cited and not set(supporting) <= set(cited):
                 self.notes.append(f"moved a citation to the source that contains: {bare[:40]}…")
             cited = supporting
         elif not cited:
-            overlaps = {n: _content_overlap(bare, s.hit.text) for n, s in self.sources.items()}
+            overlaps = {n: _content_overlap(bare, s.support_text) for n, s in self.sources.items()}
             best = max(overlaps, key=lambda n: overlaps[n]) if overlaps else None
             if best is not None and overlaps[best] >= 0.5:
                 cited = [best]
@@ -115,22 +116,26 @@ class CitationVerifier:
         return rendered
 
     def _covering(self, claim: Claim, sentence: str, candidates: list[int]) -> list[int]:
-        """The fewest of `candidates` whose passages together hold every figure and name of the claim: one
-        passage when possible (the one sharing most words with the sentence), else a greedy cover; empty when
-        they cannot."""
+        """The sources among `candidates` that support the claim: one passage holding all its figures and
+        names when there is one (the one sharing most words with the sentence), else one passage per clause;
+        empty when they cannot."""
         parts = set(claim.parts)
-        holds = {n: claim.found_in(self.sources[n].hit.text) for n in candidates}
-        complete = [n for n in candidates if holds[n] == parts]
+        complete = [n for n in candidates if claim.found_in(self.sources[n].support_text) == parts]
         if complete:
-            return [max(complete, key=lambda n: _content_overlap(sentence, self.sources[n].hit.text))]
+            return [max(complete, key=lambda n: _content_overlap(sentence, self.sources[n].support_text))]
+        # Several sources may support one sentence only clause by clause ("从2023年的5784亿元增长到2025年的
+        # 9000亿元"); a year from one source and a figure from another in the same clause is a fabrication.
         chosen: list[int] = []
-        left = set(parts)
-        while left:
-            best = max(candidates, key=lambda n: len(holds[n] & left), default=None)
-            if best is None or not holds[best] & left:
+        for clause in re.split(r"[，,；;：:]", sentence):
+            clause_claim = claim_of(clause, self.language)
+            if not clause_claim.checkable:
+                continue
+            clause_parts = set(clause_claim.parts)
+            whole = [n for n in candidates if clause_claim.found_in(self.sources[n].support_text) == clause_parts]
+            if not whole:
                 return []
-            chosen.append(best)
-            left -= holds[best]
+            if not set(whole) & set(chosen):
+                chosen.append(max(whole, key=lambda n: _content_overlap(clause, self.sources[n].support_text)))
         return chosen
 
     @staticmethod
