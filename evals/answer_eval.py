@@ -57,11 +57,14 @@ class AnswerMetrics(BaseModel):
 
 
 def unsupported_figures(answer: Answer) -> list[str]:
-    """Figures of each answer sentence that none of the chunks it cites contains."""
+    """Figures of each answer sentence that none of the chunks it cites contains. An answer without any
+    marker (the vanilla baseline) is taken to cite all its sources."""
     by_number = {c.n: c.text for c in answer.citations}
+    unmarked = not re.search(r"\[\d+\]", answer.answer)
     missing = []
     for sentence in sentences(answer.answer):
-        cited = [by_number[int(n)] for n in re.findall(r"\[(\d+)\]", sentence) if int(n) in by_number]
+        cited = list(by_number.values()) if unmarked else [
+            by_number[int(n)] for n in re.findall(r"\[(\d+)\]", sentence) if int(n) in by_number]
         claim = claim_of(sentence)
         if claim.figures:
             pool = "\n".join(cited)

@@ -25,13 +25,11 @@ from rag.generators import ExtractiveAnswerer, build_chat_model, model_label, re
 from rag.prompts import LANGUAGE_RULES, load_prompt
 from rag.retrieval import HybridRetriever, validate_query
 from rag.schema import Answer, ChatTurn, SearchHit, Timings, Usage
-from rag.sentences import sentences
+from rag.sentences import pop_complete
 from rag.settings import Settings
 from rag.tokens import TokenCounter
 from rag.verification import REFUSALS, CitationVerifier
 
-_COMPLETE = re.compile(r"^(.*?(?:[。！？!?；;\n]|\.(?=\s))[”’」』）)]*(?:\s*\[\d{1,3}\])*)(?=\s*[^\s\[\d\]])",
-                       re.DOTALL)
 _ELLIPTICAL = re.compile(r"^(那么?|还有|而|另外|同样|and\b|what about|how about)|呢[？?]?$", re.IGNORECASE)
 _YEAR = re.compile(r"(?<!\d)(?:19|20)\d{2}(?!\d)")
 
@@ -169,14 +167,19 @@ class AnswerChain:
                                   else "nothing relevant was retrieved")
             verifier.refused = True
         else:
-            buffer = ""
-            for piece in self._generate(standalone, query, sources, language, usage):
-                buffer += piece
-                while match := _COMPLETE.match(buffer):
-                    buffer = buffer[match.end():]
-                    yield from self._show(verifier, match.group(1), timings, started)
-            for sentence in sentences(buffer):
-                yield from self._show(verifier, sentence, timings, started)
+            yield from self._generate_verified(standalone, query, sources, language, verifier, usage, timings,
+                                               started)
+            focus = self.extractive.best_source(query, sources) if self.generator != "extractive" else None
+            if verifier.refused and not verifier.kept and focus is not None and len(sources) > 1:
+                # Small models often refuse when several passages compete; one more try with only the passage
+                # that plainly matches the question. Its answer is verified like any other.
+                single = [ContextSource(n=1, hit=sources[focus - 1].hit, sentences=sources[focus - 1].sentences)]
+                retry = CitationVerifier(single, language)
+                retry.notes.append("the model first found no answer; asked again with the best-matching passage")
+                yield from self._generate_verified(standalone, query, single, language, retry, usage, timings,
+                                                   started)
+                if retry.factual:
+                    verifier = retry
         verified = verifier.finish()
         finished = time.perf_counter()
         timings.generate = round(finished - retrieved, 3)
@@ -189,13 +192,25 @@ class AnswerChain:
                         language=language, timings=timings, usage=usage, notes=verified.notes)
         yield AnswerEvent("answer", answer=answer)
 
+    def _generate_verified(self, question: str, query: str, sources: list[ContextSource], language: str,
+                           verifier: CitationVerifier, usage: Usage, timings: Timings,
+                           started: float) -> Iterator[AnswerEvent]:
+        """Feed the generator's text through the verifier sentence by sentence, yielding what may be shown."""
+        buffer = ""
+        for piece in self._generate(question, query, sources, language, usage):
+            complete, buffer = pop_complete(buffer + piece)
+            for sentence in complete:
+                yield from self._show(verifier, sentence, timings, started)
+        if buffer.strip():  # the last sentence: nothing follows it
+            yield from self._show(verifier, buffer, timings, started)
+
     @staticmethod
     def _show(verifier: CitationVerifier, sentence: str, timings: Timings, started: float) -> Iterator[AnswerEvent]:
         shown = verifier.add(sentence)
         if shown and not verifier.refused:
             if timings.first_token is None:
                 timings.first_token = round(time.perf_counter() - started, 3)
-            separator = " " if verifier.language == "en" and len(verifier.kept) > 1 else ""
+            separator = " " if verifier.language == "en" and len(verifier.kept) > 1 and shown[0] != "\n" else ""
             yield AnswerEvent("text", separator + shown)
 
     def invoke(self, question: str, history: Iterable[ChatTurn] = (), k: int | None = None) -> Answer:

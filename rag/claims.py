@@ -115,7 +115,12 @@ class Claim:
         return [part for part in self.parts if part not in found]
 
 
+_LIST_MARKUP = re.compile(r"(?m)^\s*(?:\d{1,2}[.、)）]|[（(]\d{1,2}[)）]|[-*•·])\s*|\*\*|__|`")
+
+
 def claim_of(sentence: str, language: str | None = None) -> Claim:
+    """Markdown list numbers ("1.", "(2)") and emphasis are layout, not figures."""
+    sentence = _LIST_MARKUP.sub("", sentence)
     language = language or language_of(sentence)
     names = latin_names(sentence, english_context=language == "en")
     if language == "zh":

@@ -197,6 +197,20 @@ def _stream_answer(chain: object, question: str, history: list) -> object:
     return final
 
 
+def _build_vanilla(generator: str | None) -> object:
+    from evals.vanilla import VanillaRAG
+    from rag.embeddings import build_embeddings
+    from rag.generators import build_chat_model, model_label, resolve_generator
+
+    settings = load_settings(generator=generator)
+    name = resolve_generator(settings)
+    if name == "extractive":
+        err.print("[red]The vanilla pipeline needs an LLM generator (local or openai).[/red]")
+        raise typer.Exit(2)
+    return VanillaRAG(settings.reports_dir, build_embeddings(settings), build_chat_model(settings, name),
+                      model_label(settings, name), settings.prompts_dir)
+
+
 @app.command()
 def ask(
     question: Annotated[str | None, typer.Argument(help="The question (omit with --batch).")] = None,
@@ -315,12 +329,17 @@ def eval_answers(
     out: Annotated[Path, typer.Option(help="Folder for answers.jsonl, verdicts and metrics (resumable).")],
     generator: Annotated[str | None, Generator] = None,
     limit: Annotated[int | None, typer.Option(min=1, help="Only the first N questions.")] = None,
+    pipeline: Annotated[str, typer.Option(help="ours, or vanilla: the LangChain tutorial RAG with the same "
+                                               "embeddings and generator, for comparison.")] = "ours",
 ) -> None:
     """Answer accuracy, rejection accuracy, false refusals, citation recall, unsupported figures, latency."""
     from evals.answer_eval import judge, run_batch, summarize_answers, write_verdicts
     from evals.benchmark import load_questions
 
-    chain = _build_chain(generator)
+    if pipeline not in ("ours", "vanilla"):
+        err.print("[red]--pipeline is ours or vanilla[/red]")
+        raise typer.Exit(2)
+    chain = _build_chain(generator) if pipeline == "ours" else _build_vanilla(generator)
     items = load_questions(questions)[:limit]
     with progress_bar() as progress:
         records = run_batch(chain, items, out / "answers.jsonl",  # type: ignore[arg-type]

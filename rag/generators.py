@@ -164,7 +164,9 @@ class ExtractiveAnswerer:
             units.append(sentence)
         return units
 
-    def compose(self, question: str, sources: list[ContextSource], language: str) -> str:
+    def rank(self, question: str, sources: list[ContextSource]) -> list[tuple[float, int, str]]:
+        """(score, source number, sentence) of every shown sentence, best first; sentences about another
+        year than the one asked for are left out."""
         query_tokens = set(tokenize(question))
         years = set(_YEAR.findall(question))
         scored = []
@@ -174,9 +176,18 @@ class ExtractiveAnswerer:
                     continue  # about another year than the one asked for
                 score = score_sentence(sentence, query_tokens, self.idf) + _answer_type_bonus(question, sentence)
                 scored.append((score + 0.3 / source.n, source.n, sentence))
+        return sorted(scored, key=lambda item: -item[0])
+
+    def best_source(self, question: str, sources: list[ContextSource]) -> int | None:
+        """The source whose best sentence clearly answers the question, if one does."""
+        scored = self.rank(question, sources)
+        return scored[0][1] if scored and scored[0][0] >= self.min_score else None
+
+    def compose(self, question: str, sources: list[ContextSource], language: str) -> str:
+        query_tokens = set(tokenize(question))
+        scored = self.rank(question, sources)
         if not scored:
             return REFUSALS[language]
-        scored.sort(key=lambda item: -item[0])
         best_score, _, best = scored[0]
         if language == "zh" and best_score < self.min_score:
             return REFUSALS[language]

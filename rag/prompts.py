@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-PROMPT_NAMES = ("answer_system", "answer_user", "condense", "search_query")
+PROMPT_NAMES = ("answer_system", "answer_user", "condense", "search_query", "vanilla_rag")
 
 LANGUAGE_RULES = {
     "zh": "问题是中文，用简体中文回答。",

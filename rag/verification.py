@@ -12,6 +12,7 @@ Markers are renumbered in order of first use, so the answer's [1] is the first s
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass, field
 
@@ -31,6 +32,17 @@ _REFUSAL = re.compile(
 )
 REFUSALS = {"zh": "报告中没有找到相关信息。", "en": "The reports do not contain this information."}
 _SHORT_CONNECTIVE = 14
+
+
+def _claim_segments(sentence: str) -> list[str]:
+    """Clauses, and within a clause the stretch from each year to the next: a year binds the figures that
+    follow it ("从2023年的5784亿元增长到2025年的9000亿元" holds two facts)."""
+    segments = []
+    for clause in re.split(r"[，,；;：:]", sentence):
+        starts = [m.start() for m in re.finditer(r"(?<!\d)(?:19|20)\d{2}(?=\s*年)", clause)]
+        bounds = [0, *[s for s in starts if s > 0], len(clause)]
+        segments += [clause[a:b] for a, b in itertools.pairwise(bounds) if clause[a:b].strip()]
+    return segments
 
 
 def is_refusal(text: str) -> bool:
@@ -69,6 +81,16 @@ class CitationVerifier:
         """The sentence as it may be shown (with renumbered markers), or None when it must not be."""
         if self.refused:
             return None
+        starts_line = bool(self.kept) and "\n" in sentence[:len(sentence) - len(sentence.lstrip())]
+        rendered = self._check(sentence)
+        if rendered is None:
+            return None
+        if starts_line:  # keep the answer's list and paragraph structure
+            rendered = "\n" + rendered
+            self.kept[-1] = rendered
+        return rendered
+
+    def _check(self, sentence: str) -> str | None:
         markers = [int(m) for m in _MARKER.findall(sentence)]
         bare = _MARKER.sub("", sentence).strip()
         if not bare or re.fullmatch(r"[\s。，、；：.,;:!?！？]+", bare):
@@ -126,7 +148,7 @@ class CitationVerifier:
         # Several sources may support one sentence only clause by clause ("从2023年的5784亿元增长到2025年的
         # 9000亿元"); a year from one source and a figure from another in the same clause is a fabrication.
         chosen: list[int] = []
-        for clause in re.split(r"[，,；;：:]", sentence):
+        for clause in _claim_segments(sentence):
             clause_claim = claim_of(clause, self.language)
             if not clause_claim.checkable:
                 continue
@@ -160,7 +182,8 @@ class CitationVerifier:
                                       section=source.hit.section, quote=self._quote(source, self.cited_sentences[n]),
                                       score=source.hit.score, text=source.hit.text))
         joiner = " " if self.language == "en" else ""
-        return VerifiedAnswer(joiner.join(self.kept), citations, grounded=True, notes=self.notes)
+        text = "".join(part if i == 0 or part.startswith("\n") else joiner + part for i, part in enumerate(self.kept))
+        return VerifiedAnswer(text, citations, grounded=True, notes=self.notes)
 
     @staticmethod
     def _quote(source: ContextSource, citing: list[str]) -> str:

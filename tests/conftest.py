@@ -69,14 +69,20 @@ def wait_for_http(url: str, process: subprocess.Popen, timeout: float = 60.0) ->
 
 
 @pytest.fixture
-def serve() -> Iterator[object]:
-    """Start a real server process on loopback; stopped at the end of the test."""
+def serve(tmp_path: Path) -> Iterator[object]:
+    """Start a real server process on loopback; its output goes to a log file (a pipe nobody reads would
+    fill up and stall it); stopped at the end of the test."""
     processes: list[subprocess.Popen] = []
 
     def start(args: list[str], health_url: str, timeout: float = 60.0) -> subprocess.Popen:
-        process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        log = (tmp_path / f"server-{len(processes)}.log").open("wb")
+        process = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT)
         processes.append(process)
-        wait_for_http(health_url, process, timeout)
+        try:
+            wait_for_http(health_url, process, timeout)
+        except (RuntimeError, TimeoutError) as exc:
+            tail = Path(log.name).read_text(errors="replace")[-2000:]
+            raise RuntimeError(f"{exc}\n--- server log ---\n{tail}") from exc
         return process
 
     yield start
@@ -86,3 +92,11 @@ def serve() -> Iterator[object]:
             process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             process.kill()
+
+
+@pytest.fixture(scope="session")
+def small_model_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The bundled 0.5B model joined from its registry parts once per test session."""
+    from rag.local_model import LOCAL_MODELS, assemble
+
+    return assemble(LOCAL_MODELS["qwen2.5-coder-0.5b"], tmp_path_factory.mktemp("models"))

@@ -102,3 +102,16 @@ def test_offline_encodings_are_installed_without_network(tmp_path: Path) -> None
     assert result.returncode == 0, result.stderr
     assert int(result.stdout) > 5
     assert len(list((tmp_path / "tiktoken").iterdir())) == 2
+
+
+def test_streamed_text_is_released_sentence_by_sentence_with_its_markers() -> None:
+    from rag.sentences import pop_complete
+
+    stream = ["痛点包括：\n1. **算力", "不足**：基础算力不足。", "[1]", "\n2. 人才缺口超过500万[2]。",
+              "It grew in 2023", ". Done"]
+    shown, buffer = [], ""
+    for piece in stream:
+        complete, buffer = pop_complete(buffer + piece)
+        shown += complete
+    assert shown == ["痛点包括：\n", "1. **算力不足**：基础算力不足。[1]", "\n2. 人才缺口超过500万[2]。"]
+    assert buffer == "It grew in 2023. Done"
