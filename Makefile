@@ -17,7 +17,7 @@ install: $(STAMP)
 
 run: $(STAMP)
 	$(BIN)/rag ingest
-	$(BIN)/rag search
+	$(BIN)/rag chat
 
 test: $(STAMP)
 	$(BIN)/ruff check .

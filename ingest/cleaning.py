@@ -30,6 +30,7 @@ _NUMERIC_LINE = re.compile(r"^[\d\s.,%+\-~～/:：年月日亿万元]+$")
 _TOC_LEADER = re.compile(r"(?:\.{3,}|…{2,}|·{3,}|-{4,}|\t)\s*\d{1,4}$")
 _TRAILING_PAGE = re.compile(r"^(.*?\S)\s+\d{1,4}$")
 _SPACED_RUN = re.compile(r"(?<![A-Za-z0-9])[A-Za-z0-9](?: [A-Za-z0-9]){2,}(?![A-Za-z0-9])")
+_SPACED_DIGITS_BEFORE_UNIT = re.compile(r"(?<![\d ])\d(?: \d){2,}(?=\s*[年月日%亿万元])")
 _SPACED_ACRONYM = re.compile(r"(?<![A-Za-z])([A-Z]) ([A-Z])(?![A-Za-z])")
 _SPLIT_YEAR = re.compile(r"(?<!\d)(19|20) (\d{2})(?=\s*年)")
 _CJK = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
@@ -50,10 +51,12 @@ def normalize_characters(text: str) -> str:
 
 
 def repair_spread_characters(line: str) -> str:
-    """Join letters and digits that extraction spread apart, only where the reading is unambiguous:
-    three or more single characters in a row ("2 0 0 0"), two lone capitals ("A I"), a split year
-    ("20 23年")."""
-    line = _SPACED_RUN.sub(lambda m: m.group(0).replace(" ", ""), line)
+    """Join letters and digits that extraction spread apart, only where the reading is unambiguous: three
+    or more single letters in a row ("A M i n e r"), single digits only when a unit follows ("2 0 2 3年";
+    elsewhere "5 3 8 9" may be table cells), two lone capitals ("A I"), a split year ("20 23年")."""
+    line = _SPACED_RUN.sub(lambda m: m.group(0).replace(" ", "") if re.search(r"[A-Za-z]", m.group(0))
+                           else m.group(0), line)
+    line = _SPACED_DIGITS_BEFORE_UNIT.sub(lambda m: m.group(0).replace(" ", ""), line)
     line = _SPACED_ACRONYM.sub(r"\1\2", line)
     return _SPLIT_YEAR.sub(r"\1\2", line)
 
@@ -79,7 +82,7 @@ def _wrap_width(lines: list[str]) -> int:
 
 
 def _is_toc_entry(line: str, later_lines: set[str]) -> bool:
-    if _TOC_LEADER.search(line):
+    if _TOC_LEADER.search(line[-80:]):  # only the end: a leader regex over a long line backtracks badly
         return True
     match = _TRAILING_PAGE.match(line)
     return bool(match and is_heading(match.group(1)) and match.group(1).strip() in later_lines)
@@ -103,7 +106,7 @@ def _drop_furniture(lines: list[str]) -> list[str]:
             nxt = next((s for s in stripped[i + 1:] if s), "")
             if not (_NUMERIC_LINE.match(prev) or _NUMERIC_LINE.match(nxt)):
                 continue
-        if _is_toc_entry(line, text_lines - {line}):
+        if _is_toc_entry(line, text_lines):
             continue
         kept.append(line.replace("\t", " "))
     return kept

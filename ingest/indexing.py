@@ -149,7 +149,8 @@ class Indexer:
         self.store.delete(orphans)
         missing = sorted(served - stored)
         if missing:
-            by_id = {c.chunk.chunk_id: c for c in self.catalog.indexed_chunks() if c.chunk.chunk_id in set(missing)}
+            wanted = set(missing)
+            by_id = {c.chunk.chunk_id: c for c in self.catalog.indexed_chunks() if c.chunk.chunk_id in wanted}
             hashes = self.catalog.chunk_hashes(missing)
             self._upsert([by_id[cid] for cid in missing], [hashes[cid] for cid in missing])
         return len(orphans) + len(missing)
@@ -172,7 +173,9 @@ class Indexer:
             except DocumentError as exc:
                 report.errors.append(FileError(path=str(path), reason=str(exc)))
                 continue
-            fingerprint = hashlib.sha256(f"{document.fingerprint};{self.signature}".encode()).hexdigest()
+            # the name is part of the identity: two copies of one file are two documents with their own ids
+            fingerprint = hashlib.sha256(f"{document.fingerprint};{document.source};{self.signature}".encode()
+                                         ).hexdigest()
             document = LoadedDocument(**{**document.__dict__, "fingerprint": fingerprint})
             record = known.get(document.source)
             if record is not None and record.fingerprint == fingerprint:
@@ -230,7 +233,6 @@ class Indexer:
         new_ids = {c.chunk.chunk_id for c in item.chunks}
         self.store.delete(sorted(old_ids - new_ids))
         report.chunks_added += len(new_ids - old_ids)
-        report.chunks_unchanged += len(new_ids & old_ids)
         report.chunks_removed += len(old_ids - new_ids)
         if is_new:
             report.documents_added += 1

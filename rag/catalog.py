@@ -107,12 +107,6 @@ class Catalog:
         """The catalog of the configured embedding model: each vector space has its own record."""
         return cls(settings.index_dir / f"catalog-{embedding_model_id(settings)}.sqlite3")
 
-    def close(self) -> None:
-        db = getattr(self._local, "db", None)
-        if db is not None:
-            db.close()
-            self._local.db = None
-
     # --- documents -----------------------------------------------------------------------------------
     def documents(self) -> list[DocumentRecord]:
         with self._connect() as db:

@@ -19,7 +19,7 @@ from langchain_core.messages import HumanMessage, SystemMessage
 from langchain_core.output_parsers import StrOutputParser
 from langchain_core.prompts import ChatPromptTemplate
 
-from rag.claims import chinese_names, claim_of, language_of
+from rag.claims import YEAR, chinese_names, claim_of, language_of
 from rag.context import ContextPacker, ContextSource, render_sources
 from rag.generators import ExtractiveAnswerer, build_chat_model, model_label, resolve_generator
 from rag.prompts import LANGUAGE_RULES, load_prompt
@@ -31,7 +31,6 @@ from rag.tokens import TokenCounter
 from rag.verification import REFUSALS, CitationVerifier
 
 _ELLIPTICAL = re.compile(r"^(那么?|还有|而|另外|同样|and\b|what about|how about)|呢[？?]?$", re.IGNORECASE)
-_YEAR = re.compile(r"(?<!\d)(?:19|20)\d{2}(?!\d)")
 
 
 @dataclass
@@ -50,18 +49,25 @@ def missing_anchors(question: str, hits: list[SearchHit]) -> list[str]:
     return claim.missing_in("\n".join(hit.text for hit in hits)) if hits else claim.parts
 
 
+def previous_question(history: list[ChatTurn]) -> str | None:
+    return next((turn.content for turn in reversed(history) if turn.role == "user"), None)
+
+
+def is_elliptical(question: str) -> bool:
+    """"那2025年呢？", "上海呢", "and 2025?": a follow-up that leans on the previous question."""
+    return bool(_ELLIPTICAL.search(question.strip())) or len(question.strip()) <= 12
+
+
 def condense_by_substitution(question: str, history: list[ChatTurn]) -> str | None:
-    """Resolve an elliptical follow-up ("那2025年呢？") by putting its new year or name into the previous
+    """Resolve an elliptical follow-up ("那2025年呢？") by putting its new years or name into the previous
     question; None when the follow-up is not of that kind."""
-    previous = next((turn.content for turn in reversed(history) if turn.role == "user"), None)
-    if previous is None or not (_ELLIPTICAL.search(question.strip()) or len(question.strip()) <= 8):
+    previous = previous_question(history)
+    if previous is None or not is_elliptical(question):
         return None
-    new_years, old_years = _YEAR.findall(question), _YEAR.findall(previous)
+    new_years, old_years = YEAR.findall(question), YEAR.findall(previous)
     if new_years and old_years:
-        rewritten = previous
-        for old, new in zip(old_years, new_years, strict=False):
-            rewritten = rewritten.replace(old, new, 1)
-        return rewritten
+        replacements = iter(new_years)  # positionally, in one pass: 2023→2024, 2024→2025 must not chain
+        return YEAR.sub(lambda m: next(replacements, m.group(0)), previous)
     new_names = [n for n in chinese_names(question) if n not in previous]
     old_names = chinese_names(previous)
     if new_names and old_names:
@@ -103,8 +109,8 @@ class AnswerChain:
         substituted = condense_by_substitution(question, history)
         if substituted:
             return substituted
-        previous = next((t.content for t in reversed(history) if t.role == "user"), "")
-        if not (_ELLIPTICAL.search(question.strip()) or len(question.strip()) <= 12):
+        previous = previous_question(history) or ""
+        if not is_elliptical(question):
             return question
         if self.chat_model is None:
             return f"{previous} {question}"
@@ -170,7 +176,7 @@ class AnswerChain:
             yield from self._generate_verified(standalone, query, sources, language, verifier, usage, timings,
                                                started)
             focus = self.extractive.best_source(query, sources) if self.generator != "extractive" else None
-            if verifier.refused and not verifier.kept and focus is not None and len(sources) > 1:
+            if verifier.refused and not verifier.shown and focus is not None and len(sources) > 1:
                 # Small models often refuse when several passages compete; one more try with only the passage
                 # that plainly matches the question. Its answer is verified like any other.
                 single = [ContextSource(n=1, hit=sources[focus - 1].hit, sentences=sources[focus - 1].sentences)]
@@ -207,11 +213,10 @@ class AnswerChain:
     @staticmethod
     def _show(verifier: CitationVerifier, sentence: str, timings: Timings, started: float) -> Iterator[AnswerEvent]:
         shown = verifier.add(sentence)
-        if shown and not verifier.refused:
+        if shown:
             if timings.first_token is None:
                 timings.first_token = round(time.perf_counter() - started, 3)
-            separator = " " if verifier.language == "en" and len(verifier.kept) > 1 and shown[0] != "\n" else ""
-            yield AnswerEvent("text", separator + shown)
+            yield AnswerEvent("text", shown)
 
     def invoke(self, question: str, history: Iterable[ChatTurn] = (), k: int | None = None) -> Answer:
         for event in self.stream(question, history, k):

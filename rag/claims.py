@@ -14,8 +14,14 @@ import threading
 import unicodedata
 from dataclasses import dataclass
 
-_NUMBER = re.compile(r"(?<![0-9A-Za-z.])(\d+(?:\.\d+)?(?:/\d+)?)(?!\.?[0-9A-Za-z])"
+_NUMBER = re.compile(r"(?<![0-9A-Za-z.])(\d{4}\.\d{1,2}\.\d{1,2}|\d+(?:\.\d+)?(?:/\d+)?)(?!\.?[0-9A-Za-z])"
                      r"(\s*(?:万亿|亿|万|千|百|%|‰|个百分点|倍))?")
+_NUMERALS = "零一二两三四五六七八九十百千"
+_CHINESE_NUMERAL = re.compile(rf"[{_NUMERALS}]+(?:万亿|亿|万)?")
+# an amount in Chinese numerals with a magnitude: "五千亿", "一亿" (not a bare "千亿", which is vague)
+_CHINESE_QUANTITY = re.compile(rf"(?<![{_NUMERALS}万亿])[{_NUMERALS}]*[一二两三四五六七八九十][{_NUMERALS}]*"
+                               rf"(?:万亿|亿|万)(?![{_NUMERALS}万亿])")
+YEAR = re.compile(r"(?<!\d)(?:19|20)\d{2}(?!\d)")
 _LATIN_NAME = re.compile(r"(?<![A-Za-z0-9.])(?:[A-Za-z]|\d+(?:\.\d+)?[A-Za-z])[A-Za-z0-9]*(?:[-.][A-Za-z0-9]+)*"
                          r"(?![A-Za-z0-9])")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -50,10 +56,14 @@ class Figure:
         return self.number + self.magnitude
 
     def found_in(self, normalized_passage: str) -> bool:
+        if _CHINESE_NUMERAL.fullmatch(self.number):
+            bounded = rf"(?<![{_NUMERALS}万亿]){re.escape(self.number)}(?![{_NUMERALS}万亿])"
+            return re.search(bounded, normalized_passage) is not None
         pattern = rf"(?<![\d.]){re.escape(self.number)}(?![\d])"
         if not self.magnitude:
             return re.search(pattern + r"(?!\.\d)", normalized_passage) is not None
-        return re.search(pattern + re.escape(self.magnitude), normalized_passage) is not None
+        # "13.9万" is not "13.9万亿", "5千" is not "5千亿"
+        return re.search(pattern + re.escape(self.magnitude) + r"(?![万亿千百])", normalized_passage) is not None
 
 
 def figures(text: str) -> list[Figure]:
@@ -62,6 +72,8 @@ def figures(text: str) -> list[Figure]:
         number = match.group(1)
         magnitude = (match.group(2) or "").strip()
         found.append(Figure(number, magnitude))
+    for match in _CHINESE_QUANTITY.finditer(_unify(text)):  # "五千亿", "一亿": amounts in Chinese numerals
+        found.append(Figure(match.group(0), ""))
     return list(dict.fromkeys(found))
 
 
@@ -108,14 +120,16 @@ class Claim:
         """The figures and names of the claim that the passage contains."""
         normalized = normalize(passage)
         found = {str(f) for f in self.figures if f.found_in(normalized)}
-        return found | {n for n in self.names if normalize(n) in normalized}
+        # names on word boundaries: "GPT-4" is not "GPT-4o", "Qwen2" is not "Qwen2.5"
+        return found | {n for n in self.names
+                        if re.search(rf"(?<![a-z0-9]){re.escape(normalize(n))}(?![a-z0-9]|\.\d)", normalized)}
 
     def missing_in(self, passage: str) -> list[str]:
         found = self.found_in(passage)
         return [part for part in self.parts if part not in found]
 
 
-_LIST_MARKUP = re.compile(r"(?m)^\s*(?:\d{1,2}[.、)）]|[（(]\d{1,2}[)）]|[-*•·])\s*|\*\*|__|`")
+_LIST_MARKUP = re.compile(r"(?m)^\s*(?:\d{1,2}(?:\.(?=\s)|[、)）])|[（(]\d{1,2}[)）]|[-*•·])\s*|\*\*|__|`")
 
 
 def claim_of(sentence: str, language: str | None = None) -> Claim:

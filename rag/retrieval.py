@@ -8,6 +8,7 @@ what makes an interrupted ingest invisible to readers.
 from __future__ import annotations
 
 import threading
+from dataclasses import dataclass
 
 from langchain_core.embeddings import Embeddings
 
@@ -27,6 +28,8 @@ def validate_query(query: str, max_chars: int) -> str:
     query = (query or "").strip()
     if not query:
         raise QueryError("the question is empty")
+    if not any(ch.isalnum() for ch in query):
+        raise QueryError("the question has no words, only punctuation or symbols")
     if len(query) > max_chars:
         raise QueryError(f"the question is {len(query):,} characters long; the limit is {max_chars:,}")
     return query
@@ -38,6 +41,13 @@ def _overlap(a: Chunk, b: Chunk) -> int:
     return max(0, min(a.end, b.end) - max(a.start, b.start))
 
 
+@dataclass(frozen=True)
+class _ServedIndex:
+    chunks: dict[str, Chunk]
+    by_source: dict[str, set[str]]
+    keywords: KeywordIndex
+
+
 class HybridRetriever:
     def __init__(self, settings: Settings, embeddings: Embeddings | None = None, catalog: Catalog | None = None,
                  store: VectorStore | None = None) -> None:
@@ -47,9 +57,7 @@ class HybridRetriever:
         self._embeddings = embeddings
         self._lock = threading.Lock()
         self._generation: str | None = None
-        self._chunks: dict[str, Chunk] = {}
-        self._by_source: dict[str, set[str]] = {}
-        self._keywords = KeywordIndex([], [])
+        self._index = _ServedIndex({}, {}, KeywordIndex([], []))
 
     @property
     def embeddings(self) -> Embeddings:
@@ -71,35 +79,36 @@ class HybridRetriever:
             for chunk in chunks.values():
                 by_source.setdefault(chunk.source, set()).add(chunk.chunk_id)
             keywords = KeywordIndex([item.chunk.chunk_id for item in indexed], [item.keywords for item in indexed])
-            self._chunks, self._by_source, self._keywords = chunks, by_source, keywords
+            self._index = _ServedIndex(chunks, by_source, keywords)  # one swap: readers see old or new, whole
             self._generation = generation
 
     def idf(self, token: str) -> float:
-        self.refresh()
-        return self._keywords.idf(token)
+        """Of the index as of the last search (called per word while packing: no reload check here)."""
+        return self._index.keywords.idf(token)
 
     @property
     def chunk_count(self) -> int:
         self.refresh()
-        return len(self._chunks)
+        return len(self._index.chunks)
 
     def search(self, query: str, k: int | None = None, source: str | None = None) -> list[SearchHit]:
         query = validate_query(query, self.settings.max_question_chars)
-        k = k or self.settings.retrieval_k
+        k = self.settings.retrieval_k if k is None else k
         if k < 1:
             raise QueryError("k must be at least 1")
         self.refresh()
-        chunks = self._chunks
-        if source is not None and source not in self._by_source:
+        served = self._index  # one consistent snapshot for the whole search, whatever refreshes meanwhile
+        chunks = served.chunks
+        if source is not None and source not in served.by_source:
             return []
         n = max(self.settings.retrieval_candidates, k)
         dense = [cid for cid, _ in self.store.query(self.embeddings.embed_query(query), n, source) if cid in chunks]
-        allowed = self._by_source[source] if source else None
+        allowed = served.by_source[source] if source else None
         query_tokens = tokenize(query, self.settings.cache_dir / "jieba")
-        keyword = [cid for cid, _ in self._keywords.search(query_tokens, n, allowed)]
+        keyword = [cid for cid, _ in served.keywords.search(query_tokens, n, allowed)]
         # BM25 counts in proportion to how much of the question the corpus vocabulary covers.
         fused: dict[str, float] = {}
-        for ranking, weight in ((dense, 1.0), (keyword, self._keywords.coverage(query_tokens))):
+        for ranking, weight in ((dense, 1.0), (keyword, served.keywords.coverage(query_tokens))):
             for rank, cid in enumerate(ranking, 1):
                 fused[cid] = fused.get(cid, 0.0) + weight / (self.settings.rrf_k + rank)
         dense_rank = {cid: r for r, cid in enumerate(dense, 1)}

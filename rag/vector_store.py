@@ -65,6 +65,3 @@ class VectorStore:
                                         where={"source": source} if source else None, include=["distances"])
         distances = result["distances"][0] if result["distances"] else []
         return [(cid, 1.0 - float(d)) for cid, d in zip(result["ids"][0], distances, strict=True)]
-
-    def count(self) -> int:
-        return self._collection.count()

@@ -72,35 +72,57 @@ class CitationVerifier:
         self.language = language
         self.renumber: dict[int, int] = {}
         self.cited_sentences: dict[int, list[str]] = {}
-        self.kept: list[str] = []
+        self.shown: list[str] = []
+        self.pending: list[tuple[str, bool]] = []
         self.factual = 0
         self.notes: list[str] = []
         self.refused = False
 
     def add(self, sentence: str) -> str | None:
-        """The sentence as it may be shown (with renumbered markers), or None when it must not be."""
+        """The text that may be shown now (renumbered markers, separator included), or None.
+
+        A connective ("好的。") or an English sentence with nothing checkable waits until a supported sentence
+        follows, and is discarded if none does; so a refusal after "好的。" is still a refusal.
+        """
         if self.refused:
             return None
-        starts_line = bool(self.kept) and "\n" in sentence[:len(sentence) - len(sentence.lstrip())]
-        rendered = self._check(sentence)
-        if rendered is None:
+        new_line = "\n" in sentence[:len(sentence) - len(sentence.lstrip())]
+        verdict = self._check(sentence)
+        if verdict is None:
             return None
-        if starts_line:  # keep the answer's list and paragraph structure
-            rendered = "\n" + rendered
-            self.kept[-1] = rendered
-        return rendered
+        text, cited = verdict
+        if not cited and not is_refusal(text):
+            self.pending.append((text, new_line))
+            return None
+        parts = [(t, nl, cited if self.language == "en" else []) for t, nl in self.pending]
+        parts.append((text, new_line, cited))
+        self.pending = []
+        if cited:
+            self.factual += 1
+        out = ""
+        for part, starts_line, numbers in parts:
+            rendered = self._attach(part, [self._number(n, part) for n in numbers])
+            separator = ("\n" if starts_line else " " if self.language == "en" else "") if self.shown else ""
+            self.shown.append(separator + rendered)
+            out += separator + rendered
+        return out
 
-    def _check(self, sentence: str) -> str | None:
+    def _number(self, n: int, sentence: str) -> int:
+        self.renumber.setdefault(n, len(self.renumber) + 1)
+        self.cited_sentences.setdefault(n, []).append(sentence)
+        return self.renumber[n]
+
+    def _check(self, sentence: str) -> tuple[str, list[int]] | None:
+        """(sentence without markers, the sources that support it), or None when it must be dropped."""
         markers = [int(m) for m in _MARKER.findall(sentence)]
         bare = _MARKER.sub("", sentence).strip()
         if not bare or re.fullmatch(r"[\s。，、；：.,;:!?！？]+", bare):
             return None
         if is_refusal(bare):
-            if not self.kept:
+            if not self.factual:
                 self.refused = True
                 return None
-            self.kept.append(bare)  # "the reports do not give X" after a real answer: a caveat, not a claim
-            return bare
+            return bare, []  # "the reports do not give X" after a real answer: a caveat, not a claim
         invalid = [m for m in markers if m not in self.sources]
         if invalid:
             listed = ", ".join(f"[{m}]" for m in invalid)
@@ -117,25 +139,20 @@ class CitationVerifier:
                 return None
             if cited and not set(supporting) <= set(cited):
                 self.notes.append(f"moved a citation to the source that contains: {bare[:40]}…")
-            cited = supporting
-        elif not cited:
-            overlaps = {n: _content_overlap(bare, s.support_text) for n, s in self.sources.items()}
-            best = max(overlaps, key=lambda n: overlaps[n]) if overlaps else None
-            if best is not None and overlaps[best] >= 0.5:
-                cited = [best]
-            elif self.language == "en" and self.sources:
-                cited = [next(iter(self.cited_sentences), min(self.sources))]
-            elif len(bare) > _SHORT_CONNECTIVE:
-                self.notes.append(f"dropped an uncited sentence no source supports: {bare[:80]}")
-                return None
-        for n in cited:
-            self.renumber.setdefault(n, len(self.renumber) + 1)
-            self.cited_sentences.setdefault(n, []).append(bare)
-        if cited:
-            self.factual += 1
-        rendered = self._attach(bare, [self.renumber[n] for n in cited])
-        self.kept.append(rendered)
-        return rendered
+            return bare, supporting
+        if self.language == "en":
+            return bare, cited  # Chinese passages cannot be checked word by word against English wording
+        overlaps = {n: _content_overlap(bare, s.support_text) for n, s in self.sources.items()}
+        supported = [n for n in cited if overlaps[n] >= 0.3]
+        if supported:
+            return bare, supported
+        best = max(overlaps, key=lambda n: overlaps[n]) if overlaps else None
+        if best is not None and overlaps[best] >= 0.5:
+            return bare, [best]
+        if len(bare) <= _SHORT_CONNECTIVE:
+            return bare, []
+        self.notes.append(f"dropped a sentence no source supports: {bare[:80]}")
+        return None
 
     def _covering(self, claim: Claim, sentence: str, candidates: list[int]) -> list[int]:
         """The sources among `candidates` that support the claim: one passage holding all its figures and
@@ -171,8 +188,8 @@ class CitationVerifier:
         return sentence + markers
 
     def finish(self) -> VerifiedAnswer:
-        if self.refused or not self.factual:
-            if not self.refused and self.kept:
+        if self.refused or not self.cited_sentences:
+            if not self.refused and (self.shown or self.pending):
                 self.notes.append("no sentence of the answer was supported by the sources")
             return VerifiedAnswer(REFUSALS[self.language], [], grounded=False, notes=self.notes)
         citations = []
@@ -181,9 +198,7 @@ class CitationVerifier:
             citations.append(Citation(n=number, chunk_id=source.hit.chunk_id, source=source.hit.source,
                                       section=source.hit.section, quote=self._quote(source, self.cited_sentences[n]),
                                       score=source.hit.score, text=source.hit.text))
-        joiner = " " if self.language == "en" else ""
-        text = "".join(part if i == 0 or part.startswith("\n") else joiner + part for i, part in enumerate(self.kept))
-        return VerifiedAnswer(text, citations, grounded=True, notes=self.notes)
+        return VerifiedAnswer("".join(self.shown), citations, grounded=True, notes=self.notes)
 
     @staticmethod
     def _quote(source: ContextSource, citing: list[str]) -> str:

@@ -150,3 +150,15 @@ def test_cli_ask_json_and_resumable_batch(tmp_path: Path, small_corpus: Path) ->
     lines = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
     assert [line["id"] for line in lines] == ["q0", "q1"]  # q0 was already there and was not asked again
     assert lines[1]["answer"]["grounded"] is False
+
+
+def test_follow_up_with_two_years_substitutes_in_one_pass() -> None:
+    history = [ChatTurn(role="user", content="从2023年到2024年规模增长了多少？")]
+    assert condense_by_substitution("那2024年到2025年呢？", history) == "从2024年到2025年规模增长了多少？"
+
+
+def test_punctuation_only_and_zero_k_are_refused(indexed: HybridRetriever) -> None:
+    with pytest.raises(QueryError, match="no words"):
+        indexed.search("？？？")
+    with pytest.raises(QueryError, match="at least 1"):
+        indexed.search("规模", k=0)

@@ -53,7 +53,9 @@ def test_slide_numbers_are_dropped_but_chart_number_runs_kept() -> None:
 def test_spread_letters_and_years_are_repaired_where_unambiguous() -> None:
     assert repair_spread_characters("注：智慧金融市场包含A I大模型+金融") == "注：智慧金融市场包含AI大模型+金融"
     assert repair_spread_characters("《20 23年金融业大模型应用报告》") == "《2023年金融业大模型应用报告》"
-    assert repair_spread_characters("A M i n e r（A I  2 0 0 0）") == "AMiner（AI  2000）"
+    assert repair_spread_characters("A M i n e r（A I  2 0 0 0）") == "AMiner（AI  2 0 0 0）"
+    assert repair_spread_characters("截至2 0 2 3年底") == "截至2023年底"
+    assert repair_spread_characters("得分 5 3 8 9") == "得分 5 3 8 9"  # table cells, not a number
     # a table row's cells are not glued together
     assert repair_spread_characters("发布时间 2022年12月 2023年7月") == "发布时间 2022年12月 2023年7月"
 

@@ -151,3 +151,15 @@ def test_delete_removes_a_document_everywhere(settings: Settings, small_corpus: 
     assert not indexer.delete("genai.txt")
     assert "genai.txt" not in {r.source for r in Catalog.for_settings(settings).documents()}
     assert_consistent(settings)
+
+
+def test_two_copies_of_one_file_are_two_documents(settings: Settings, small_corpus: Path,
+                                                  embeddings: Embeddings) -> None:
+    (small_corpus / "bigmodel copy.txt").write_bytes((small_corpus / "bigmodel.txt").read_bytes())
+    report = Indexer(settings, embeddings).ingest([small_corpus])
+    assert report.documents_added == 4 and not report.errors
+    catalog = Catalog.for_settings(settings)
+    assert not catalog.chunk_ids("bigmodel.txt") & catalog.chunk_ids("bigmodel copy.txt")
+    assert_consistent(settings)
+    hits = HybridRetriever(settings, embeddings).search("日均词元调用量", k=3, source="bigmodel copy.txt")
+    assert hits and {h.source for h in hits} == {"bigmodel copy.txt"} and hits[0].dense_rank is not None

@@ -114,3 +114,34 @@ def test_packer_respects_the_budget_and_prefers_matching_sentences(tmp_path) -> 
 def test_invalid_packer_budget() -> None:
     with pytest.raises(ValueError):
         ContextPacker(TokenCounter("cl100k_base", __import__("pathlib").Path("/tmp")), budget_tokens=10)
+
+
+def test_magnitudes_decimals_and_names_are_compared_exactly() -> None:
+    assert claim_of("规模达13.9万元").missing_in("规模13.9万亿元") == ["13.9万"]
+    assert claim_of("5千").missing_in("5千亿") == ["5千"]
+    assert claim_of("5.8亿元用于研发").missing_in("8亿元用于研发") == ["5.8亿"]
+    assert claim_of("1. 12.5%的企业").missing_in("仅5%的企业") == ["12.5%"]
+    assert claim_of("GPT-4发布").missing_in("GPT-4o发布") == ["GPT-4"]
+    assert claim_of("Qwen2模型").missing_in("Qwen2.5模型") == ["Qwen2"]
+    assert [str(f) for f in figures("2024.03.15发布，规模五千亿元")] == ["2024.03.15", "五千亿"]
+    assert claim_of("规模五千亿元").missing_in("规模三千亿元") == ["五千亿"]
+
+
+def test_a_connective_before_a_refusal_does_not_make_an_answer() -> None:
+    verifier = CitationVerifier(SOURCES, "zh")
+    assert verifier.add("好的。") is None  # held back until something supported follows
+    assert verifier.add("资料中没有相关信息。") is None
+    assert not verifier.finish().grounded
+    verifier = CitationVerifier(SOURCES, "zh")
+    verifier.add("好的。")
+    assert verifier.add("2023年规模达到5784亿元[1]。") == "好的。2023年规模达到5784亿元[1]。"
+
+
+def test_uncheckable_english_sentences_ride_with_a_supported_one() -> None:
+    verifier = CitationVerifier(SOURCES, "en")
+    assert verifier.add("Here is what the reports say.") is None
+    shown = verifier.add("The core AI industry reached 5784亿元 in 2023 [1].")
+    assert shown == "Here is what the reports say[1]. The core AI industry reached 5784亿元 in 2023 [1]."
+    lonely = CitationVerifier(SOURCES, "en")
+    lonely.add("It is an interesting question.")
+    assert not lonely.finish().grounded
