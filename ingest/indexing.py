@@ -46,6 +46,13 @@ class FileError(BaseModel):
     reason: str
 
 
+class DocumentResult(BaseModel):
+    source: str
+    path: str
+    status: str = Field(description="added, updated or unchanged")
+    chunks: int
+
+
 class IngestReport(BaseModel):
     files: int = 0
     documents_added: int = 0
@@ -58,6 +65,7 @@ class IngestReport(BaseModel):
     vectors_computed: int = Field(0, description="Chunks that had to be embedded (not in the cache).")
     repaired: int = Field(0, description="Orphan or missing vectors fixed after an interrupted run.")
     errors: list[FileError] = Field(default_factory=list)
+    documents: list[DocumentResult] = Field(default_factory=list)
     seconds: float = 0.0
 
 
@@ -183,6 +191,8 @@ class Indexer:
                     self.catalog.update_path(document.source, str(path.resolve()))
                 report.documents_unchanged += 1
                 report.chunks_unchanged += record.n_chunks
+                report.documents.append(DocumentResult(source=document.source, path=str(path), status="unchanged",
+                                                       chunks=record.n_chunks))
                 prepared.append(_Prepared(document, "", 0, []))
                 continue
             text = clean_text(document.text)
@@ -238,6 +248,8 @@ class Indexer:
             report.documents_added += 1
         else:
             report.documents_updated += 1
+        report.documents.append(DocumentResult(source=source, path=str(item.document.path),
+                                               status="added" if is_new else "updated", chunks=len(item.chunks)))
 
     def _upsert(self, chunks: list[IndexedChunk], hashes: list[str],
                 vectors: dict[str, list[float]] | None = None) -> None:

@@ -271,6 +271,37 @@ def chat(generator: Annotated[str | None, Generator] = None) -> None:
 
 
 @app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Default: RAG_HOST (127.0.0.1).")] = None,
+    port: Annotated[int | None, typer.Option(help="Default: RAG_PORT (7860).")] = None,
+    generator: Annotated[str | None, Generator] = None,
+    ui: Annotated[bool, typer.Option(help="Serve the chat page at / (--no-ui: API only).")] = True,
+) -> None:
+    """The chat UI at /, the OpenAI-compatible API under /v1, its docs at /docs, on one port."""
+    import os
+
+    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+    import uvicorn
+
+    from rag.api import create_app
+    from rag.service import RagService
+
+    settings = load_settings(host=host, port=port, generator=generator)
+    service = RagService(settings)
+    application = create_app(settings, service)
+    if ui:
+        import gradio as gr
+
+        from ui.chat_ui import CSS, THEME, build_ui
+
+        application = gr.mount_gradio_app(application, build_ui(service), path="/", theme=THEME, css=CSS,
+                                          footer_links=[])
+    console.print(f"Serving on http://{settings.host}:{settings.port}/  (API: /v1, docs: /docs, "
+                  f"generator: {service.default_generator})")
+    uvicorn.run(application, host=settings.host, port=settings.port, log_level="warning")
+
+
+@app.command()
 def documents(json_output: Annotated[bool, typer.Option("--json")] = False) -> None:
     """List the indexed documents."""
     from rag.catalog import Catalog

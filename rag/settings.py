@@ -74,6 +74,15 @@ class Settings(BaseSettings):
     prompts_dir: Path = Field(Path(__file__).resolve().parent.parent / "prompts",
                               description="Folder of the prompt templates.")
 
+    # --- serving -------------------------------------------------------------------------------------
+    host: str = Field("127.0.0.1", description="Address `rag serve` listens on.")
+    port: int = Field(7860, ge=1, le=65535)
+    api_keys: str = Field("", description="Comma-separated bearer tokens; when set, every /v1 route needs one.")
+
+    @property
+    def api_key_set(self) -> frozenset[str]:
+        return frozenset(key.strip() for key in self.api_keys.split(",") if key.strip())
+
     @model_validator(mode="after")
     def _check_consistency(self) -> Settings:
         if self.chunk_overlap_tokens >= self.chunk_tokens:

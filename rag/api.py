@@ -1,0 +1,249 @@
+"""The HTTP API: OpenAI-compatible chat completions (plain and streaming), search, documents, health.
+
+The official `openai` client works against `/v1` unchanged. Citations travel twice: as markdown footnotes in
+the message content, which any client shows, and as a structured `citations` field (with `grounded` and
+`notes`) on the response or on the final stream chunk. Every error is JSON `{"error": {...}}` with the right
+status, never a stack trace.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from typing import Any, Literal
+
+from fastapi import APIRouter, Depends, FastAPI, File, Request, UploadFile
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, StreamingResponse
+from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from rag.local_model import LocalModelUnavailable
+from rag.retrieval import QueryError
+from rag.schema import Answer, ChatTurn
+from rag.service import RagService, UnknownGenerator, UploadRejected
+from rag.settings import Settings
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, message: str, kind: str = "invalid_request_error") -> None:
+        super().__init__(message)
+        self.status, self.message, self.kind = status, message, kind
+
+
+def _error(status: int, message: str, kind: str) -> JSONResponse:
+    return JSONResponse({"error": {"message": message, "type": kind, "code": status}}, status_code=status)
+
+
+class ContentPart(BaseModel):
+    type: str = "text"
+    text: str = ""
+
+
+class ChatMessage(BaseModel):
+    role: Literal["system", "user", "assistant", "developer", "tool"]
+    content: str | list[ContentPart] | None = None
+
+    def text(self) -> str:
+        if isinstance(self.content, list):
+            return "".join(part.text for part in self.content if part.type == "text")
+        return self.content or ""
+
+
+class ChatRequest(BaseModel):
+    model: str | None = None
+    messages: list[ChatMessage] = Field(min_length=1)
+    stream: bool = False
+    k: int | None = Field(None, ge=1, le=50, description="Passages to retrieve (an extension).")
+    model_config = {"extra": "allow"}  # temperature, max_tokens, ... are accepted and ignored
+
+
+class SearchRequest(BaseModel):
+    query: str
+    k: int | None = Field(None, ge=1, le=100)
+    source: str | None = None
+
+
+def footnotes(answer: Answer) -> str:
+    if not answer.grounded or not answer.citations:
+        return ""
+    lines = [f"[{c.n}] {c.source}{(' · ' + c.section) if c.section else ''}: “{c.quote.strip()}”"
+             for c in answer.citations]
+    return "\n\n---\n" + "\n".join(lines)
+
+
+def _structured(answer: Answer) -> dict[str, Any]:
+    return {"citations": [c.model_dump() for c in answer.citations], "grounded": answer.grounded,
+            "notes": answer.notes, "timings": answer.timings.model_dump(),
+            "standalone_question": answer.standalone_question}
+
+
+def _usage(answer: Answer) -> dict[str, int]:
+    return {"prompt_tokens": answer.usage.prompt_tokens, "completion_tokens": answer.usage.completion_tokens,
+            "total_tokens": answer.usage.prompt_tokens + answer.usage.completion_tokens}
+
+
+def _split_messages(messages: list[ChatMessage]) -> tuple[str, list[ChatTurn]]:
+    turns = [ChatTurn(role="user" if m.role == "user" else "assistant", content=m.text())
+             for m in messages if m.role in ("user", "assistant")]
+    if not turns or turns[-1].role != "user":
+        raise ApiError(400, "the last message must come from the user")
+    return turns[-1].content, turns[:-1]
+
+
+def create_app(settings: Settings, service: RagService | None = None, warm_up: bool = True) -> FastAPI:
+    service = service or RagService(settings)
+    app = FastAPI(title="rag-reports", description="Cited Q&A over Chinese reports, OpenAI-compatible.",
+                  version="0.1.0")
+    app.state.service = service
+    if warm_up:
+        threading.Thread(target=service.warm_up, name="warm-up", daemon=True).start()
+    else:
+        service.ready.set()
+
+    @app.exception_handler(ApiError)
+    async def _api_error(_: Request, exc: ApiError) -> JSONResponse:
+        return _error(exc.status, exc.message, exc.kind)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return _error(exc.status_code, str(exc.detail), "invalid_request_error")
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
+        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
+        return _error(422, problems or "invalid request", "invalid_request_error")
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
+        return _error(500, f"internal error ({type(exc).__name__})", "server_error")
+
+    def authorize(request: Request) -> None:
+        keys = settings.api_key_set
+        if not keys:
+            return
+        header = request.headers.get("authorization", "")
+        token = header[7:].strip() if header.lower().startswith("bearer ") else ""
+        if token not in keys:
+            raise ApiError(401, "missing or invalid API key (Authorization: Bearer ...)", "authentication_error")
+
+    v1 = APIRouter(prefix="/v1", dependencies=[Depends(authorize)])
+
+    def run(call: Any) -> Any:
+        """Translate the product's own errors into HTTP ones."""
+        try:
+            return call()
+        except QueryError as exc:
+            raise ApiError(400, str(exc)) from exc
+        except UnknownGenerator as exc:
+            raise ApiError(404, str(exc), "not_found_error") from exc
+        except (LocalModelUnavailable, ValueError) as exc:
+            raise ApiError(503, f"generator unavailable: {exc}", "server_error") from exc
+
+    @v1.get("/models")
+    def list_models() -> dict[str, Any]:
+        created = int(time.time())
+        return {"object": "list", "data": [{"id": name, "object": "model", "created": created,
+                                            "owned_by": "rag-reports"} for name in service.model_ids()]}
+
+    @v1.post("/chat/completions", response_model=None)
+    def chat_completions(request: ChatRequest) -> Any:
+        question, history = _split_messages(request.messages)
+        generator = run(lambda: service.generator_for(request.model))
+        events = run(lambda: service.stream(question, history, generator, request.k))
+        first = run(lambda: next(events))  # validation errors surface here, before any byte is sent
+        completion_id = f"chatcmpl-{uuid.uuid4().hex[:24]}"
+        created = int(time.time())
+        if not request.stream:
+            answer = first.answer
+            for event in events:
+                answer = event.answer or answer
+            assert answer is not None
+            return {"id": completion_id, "object": "chat.completion", "created": created, "model": answer.model,
+                    "choices": [{"index": 0, "finish_reason": "stop", "message": {
+                        "role": "assistant", "content": answer.answer + footnotes(answer)}}],
+                    "usage": _usage(answer), **_structured(answer)}
+
+        def chunk(delta: dict[str, Any], model: str, finish: str | None = None, **extra: Any) -> str:
+            body = {"id": completion_id, "object": "chat.completion.chunk", "created": created, "model": model,
+                    "choices": [{"index": 0, "delta": delta, "finish_reason": finish}], **extra}
+            return f"data: {json.dumps(body, ensure_ascii=False)}\n\n"
+
+        def sse() -> Iterator[str]:
+            model = service.chain(generator).model
+            yield chunk({"role": "assistant", "content": ""}, model)
+            stream = events
+            pending = [first]
+            try:
+                while True:
+                    event = pending.pop() if pending else next(stream, None)
+                    if event is None:
+                        break
+                    if event.kind == "text":
+                        yield chunk({"content": event.text}, model)
+                    elif event.answer is not None:
+                        answer = event.answer
+                        if footnotes(answer):
+                            yield chunk({"content": footnotes(answer)}, model)
+                        yield chunk({}, answer.model, "stop", usage=_usage(answer), **_structured(answer))
+            except Exception as exc:  # mid-stream: the status line is gone, so report it in-band
+                yield f"data: {json.dumps({'error': {'message': str(exc), 'type': 'server_error'}})}\n\n"
+            finally:
+                events.close()
+            yield "data: [DONE]\n\n"
+
+        return StreamingResponse(sse(), media_type="text/event-stream",
+                                 headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+
+    @v1.post("/search")
+    def search(request: SearchRequest) -> dict[str, Any]:
+        hits = run(lambda: service.search(request.query, request.k, request.source))
+        return {"object": "list", "data": [h.model_dump() for h in hits]}
+
+    @v1.get("/documents")
+    def documents() -> dict[str, Any]:
+        return {"object": "list", "data": [d.model_dump() for d in service.documents()]}
+
+    @v1.post("/documents")
+    async def upload(files: list[UploadFile] = File(...)) -> dict[str, Any]:  # noqa: B008 - FastAPI idiom
+        stored = []
+        for upload_file in files:
+            try:
+                service.check_upload(upload_file.filename or "", upload_file.size)
+                data = await upload_file.read(settings.max_file_bytes + 1)
+                stored.append(service.store_upload(upload_file.filename or "", data))
+            except UploadRejected as exc:
+                raise ApiError(exc.status, str(exc), "invalid_request_error") from exc
+        report = await run_in_threadpool(service.ingest, stored)  # embedding is slow: keep the loop free
+        results = [{"source": d.source, "status": d.status, "chunks": d.chunks} for d in report.documents]
+        results += [{"source": e.path.rsplit("/", 1)[-1], "status": "error", "reason": e.reason} for e in report.errors]
+        for error in report.errors:  # a file that could not be read is not kept
+            rejected = service.upload_dir() / error.path.rsplit("/", 1)[-1]
+            rejected.unlink(missing_ok=True)
+        return {"object": "list", "data": results, "seconds": report.seconds}
+
+    @v1.delete("/documents/{source}")
+    def delete(source: str) -> dict[str, Any]:
+        if not service.delete(source):
+            raise ApiError(404, f"no indexed document named {source!r}", "not_found_error")
+        return {"deleted": source}
+
+    app.include_router(v1)
+
+    @app.get("/healthz")
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/readyz")
+    def readyz() -> JSONResponse:
+        chunks = service.retriever.chunk_count
+        body = {"index_chunks": chunks, "model": service.chain().model if service.ready.is_set() else None,
+                "generator": service.default_generator, "ready": service.ready.is_set() and chunks > 0,
+                "error": service.startup_error}
+        return JSONResponse(body, status_code=200 if body["ready"] else 503)
+
+    return app

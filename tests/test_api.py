@@ -1,0 +1,160 @@
+"""The HTTP API on a real server (uvicorn on loopback, real Chroma in a temporary directory), driven by the
+official openai client and plain HTTP."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import httpx
+import openai
+import pytest
+import uvicorn
+from conftest import free_port
+from langchain_core.embeddings import Embeddings
+
+from ingest.indexing import Indexer
+from rag.api import create_app
+from rag.service import RagService
+from rag.settings import Settings
+
+
+class _Server:
+    def __init__(self, settings: Settings, embeddings: Embeddings) -> None:
+        service = RagService(settings)
+        service.retriever._embeddings = embeddings  # the session's loaded model; loading is slow
+        self.port = free_port()
+        self.server = uvicorn.Server(uvicorn.Config(create_app(settings, service, warm_up=False), host="127.0.0.1",
+                                                    port=self.port, log_level="warning"))
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.url = f"http://127.0.0.1:{self.port}"
+
+    def __enter__(self) -> _Server:
+        self.thread.start()
+        deadline = time.monotonic() + 30
+        while not self.server.started and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(10)
+
+
+@pytest.fixture
+def api(settings: Settings, small_corpus: Path, embeddings: Embeddings) -> Iterator[_Server]:
+    settings = settings.model_copy(update={"generator": "extractive", "max_file_mb": 0.05})
+    Indexer(settings, embeddings).ingest([small_corpus])
+    with _Server(settings, embeddings) as server:
+        yield server
+
+
+def client(server: _Server, key: str = "unused") -> openai.OpenAI:
+    return openai.OpenAI(base_url=f"{server.url}/v1", api_key=key, max_retries=0)
+
+
+def test_chat_completion_through_the_official_client(api: _Server) -> None:
+    response = client(api).chat.completions.create(
+        model="extractive", messages=[{"role": "user", "content": "中国AI大模型日均词元调用量突破了多少？"}])
+    content = response.choices[0].message.content or ""
+    assert "140万亿" in content and "[1]" in content and "bigmodel.txt" in content  # footnote for any client
+    extra = response.model_extra or {}
+    assert extra["grounded"] is True and extra["citations"][0]["source"] == "bigmodel.txt"
+    assert response.choices[0].finish_reason == "stop" and response.model == "extractive"
+
+
+def test_streaming_ends_with_citations_and_done(api: _Server) -> None:
+    stream = client(api).chat.completions.create(
+        model="extractive", stream=True,
+        messages=[{"role": "user", "content": "2023年我国人工智能核心产业规模达到多少？"},
+                  {"role": "assistant", "content": "……"},
+                  {"role": "user", "content": "中国AI大模型日均词元调用量突破了多少？"}])
+    chunks = list(stream)
+    text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
+    assert "140万亿" in text
+    final = chunks[-1]
+    assert final.choices[0].finish_reason == "stop"
+    assert (final.model_extra or {})["grounded"] is True and (final.model_extra or {})["citations"]
+    raw = httpx.post(f"{api.url}/v1/chat/completions", timeout=60, json={
+        "model": "extractive", "stream": True, "messages": [{"role": "user", "content": "GPT-5何时发布？"}]})
+    assert raw.text.rstrip().endswith("data: [DONE]")
+    last = json.loads([line for line in raw.text.splitlines() if line.startswith("data: {")][-1][6:])
+    assert last["grounded"] is False and last["citations"] == []
+
+
+def test_models_search_and_health(api: _Server) -> None:
+    assert [m.id for m in client(api).models.list().data] == ["extractive"]
+    hits = httpx.post(f"{api.url}/v1/search", json={"query": "日均词元调用量", "k": 2}).json()["data"]
+    assert len(hits) == 2 and hits[0]["source"] == "bigmodel.txt" and hits[0]["score"] > 0
+    assert httpx.get(f"{api.url}/healthz").json() == {"status": "ok"}
+    ready = httpx.get(f"{api.url}/readyz")
+    assert ready.status_code == 200 and ready.json()["index_chunks"] > 0
+    assert httpx.get(f"{api.url}/docs").status_code == 200
+
+
+def test_document_upload_list_and_delete_round_trip(api: _Server) -> None:
+    files = [("files", ("quantum.txt", "2026年某市设立量子计算专项基金，规模为88亿元。\n".encode(), "text/plain")),
+             ("files", ("broken.pdf", b"%PDF-1.4 broken", "application/pdf"))]
+    uploaded = httpx.post(f"{api.url}/v1/documents", files=files, timeout=120)
+    assert uploaded.status_code == 200
+    results = {r["source"]: r for r in uploaded.json()["data"]}
+    assert results["quantum.txt"]["status"] == "added" and results["broken.pdf"]["status"] == "error"
+    listed = {d["source"] for d in httpx.get(f"{api.url}/v1/documents").json()["data"]}
+    assert "quantum.txt" in listed and "broken.pdf" not in listed
+    hits = httpx.post(f"{api.url}/v1/search", json={"query": "量子计算专项基金"}).json()["data"]
+    assert hits[0]["source"] == "quantum.txt"
+    assert httpx.delete(f"{api.url}/v1/documents/quantum.txt").json() == {"deleted": "quantum.txt"}
+    hits = httpx.post(f"{api.url}/v1/search", json={"query": "量子计算专项基金"}).json()["data"]
+    assert all(h["source"] != "quantum.txt" for h in hits)
+
+
+def test_error_statuses_are_json(api: _Server) -> None:
+    def error(response: httpx.Response, status: int) -> str:
+        assert response.status_code == status, response.text
+        return response.json()["error"]["message"]
+
+    chat = f"{api.url}/v1/chat/completions"
+    assert "empty" in error(httpx.post(chat, json={"messages": [{"role": "user", "content": "  "}]}), 400)
+    assert "limit" in error(httpx.post(chat, json={"messages": [{"role": "user", "content": "问" * 3000}]}), 400)
+    assert "last message" in error(httpx.post(chat, json={"messages": [{"role": "assistant", "content": "x"}]}),
+                                   400)
+    assert "unknown model" in error(httpx.post(chat, json={"model": "gpt-9", "messages": [
+        {"role": "user", "content": "规模"}]}), 404)
+    assert error(httpx.post(chat, json={"messages": []}), 422)
+    assert error(httpx.post(chat, content=b"not json", headers={"content-type": "application/json"}), 422)
+    assert "no indexed document" in error(httpx.delete(f"{api.url}/v1/documents/nope.txt"), 404)
+    big = [("files", ("big.txt", ("规模" * 40_000).encode(), "text/plain"))]
+    assert "limit" in error(httpx.post(f"{api.url}/v1/documents", files=big), 413)
+    exe = [("files", ("tool.exe", b"MZ\x90\x00", "application/octet-stream"))]
+    assert "unsupported" in error(httpx.post(f"{api.url}/v1/documents", files=exe), 415)
+    assert error(httpx.get(f"{api.url}/v1/nothing-here"), 404)
+
+
+def test_concurrent_questions_while_a_document_is_uploaded(api: _Server) -> None:
+    def ask(_: int) -> bool:
+        response = client(api).chat.completions.create(
+            model="extractive", messages=[{"role": "user", "content": "中国AI大模型日均词元调用量突破了多少？"}])
+        return "140万亿" in (response.choices[0].message.content or "")
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        asked = pool.map(ask, range(12))
+        upload = pool.submit(httpx.post, f"{api.url}/v1/documents", timeout=120, files=[
+            ("files", ("extra.md", "# 附录\n\n2026年某省AI补贴为3亿元。\n".encode(), "text/markdown"))])
+        assert all(asked)
+        assert upload.result().status_code == 200
+    assert httpx.post(f"{api.url}/v1/search", json={"query": "某省AI补贴"}).json()["data"][0]["source"] == "extra.md"
+
+
+def test_auth_on_and_empty_index_not_ready(settings: Settings, embeddings: Embeddings) -> None:
+    secured = settings.model_copy(update={"generator": "extractive", "api_keys": "k1, k2"})
+    with _Server(secured, embeddings) as server:
+        with pytest.raises(openai.AuthenticationError):
+            client(server, "wrong").models.list()
+        assert httpx.get(f"{server.url}/v1/models").json()["error"]["type"] == "authentication_error"
+        assert [m.id for m in client(server, "k2").models.list().data] == ["extractive"]
+        assert httpx.get(f"{server.url}/healthz").status_code == 200  # liveness needs no key
+        assert httpx.get(f"{server.url}/readyz").status_code == 503  # nothing indexed yet

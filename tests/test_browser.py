@@ -1,0 +1,56 @@
+"""The chat page in a real browser: Debian's Chromium driven by Playwright against `rag serve`."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from conftest import BIN, REPO, free_port
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARTIFACTS = REPO / "test-artifacts"
+
+pytestmark = pytest.mark.skipif(
+    not Path(CHROMIUM).exists() and os.environ.get("CI") != "true",
+    reason="Chromium is not installed (make test installs it); in CI this test always runs")
+
+
+def test_ask_a_question_and_see_a_numbered_source_card(tmp_path: Path, small_corpus: Path, serve) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    env = {"RAG_DATA_DIR": str(tmp_path / "data"), "RAG_GENERATOR": "extractive"}
+    port = free_port()
+    ingest_env = {**os.environ, **env}
+    subprocess.run([str(BIN / "rag"), "ingest", str(small_corpus)], env=ingest_env, check=True, capture_output=True)
+    serve(["env", *[f"{k}={v}" for k, v in env.items()], str(BIN / "rag"), "serve", "--port", str(port)],
+          f"http://127.0.0.1:{port}/readyz", timeout=120)
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
+            "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu", "--disable-background-networking",
+            "--disable-component-update", "--no-first-run"])
+        page = browser.new_page(viewport={"width": 1280, "height": 1100})
+        external: list[str] = []
+        page.on("request", lambda request: external.append(request.url)
+                if not request.url.startswith((f"http://127.0.0.1:{port}", "data:", "blob:")) else None)
+        page.goto(f"http://127.0.0.1:{port}/")
+        question = page.locator("#question textarea")
+        expect(question).to_be_visible(timeout=30_000)
+        question.fill("中国AI大模型日均词元调用量突破了多少？")
+        page.locator("#send").click()
+        card = page.locator("#sources .source-card").first
+        expect(card).to_be_visible(timeout=60_000)
+        expect(card.locator(".source-name")).to_have_text("bigmodel.txt")
+        expect(card.locator("mark")).to_contain_text("140万亿")
+        expect(page.locator("#chat")).to_contain_text("140万亿")
+        page.screenshot(path=str(ARTIFACTS / "chat-answer.png"), full_page=True)
+
+        question.fill("OpenAI的GPT-5是在哪一天发布的？")
+        page.locator("#send").click()
+        expect(page.locator("#sources .refusal-card")).to_be_visible(timeout=60_000)
+        page.screenshot(path=str(ARTIFACTS / "chat-refusal.png"), full_page=True)
+        browser.close()
+    assert external == [], f"the page reached outside the machine: {external[:5]}"

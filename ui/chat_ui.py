@@ -1,0 +1,194 @@
+"""The chat page: streaming cited answers with source cards, a documents panel, settings and feedback.
+
+Everything it shows comes from `RagService`, the same code the API uses. The page loads no external fonts,
+scripts or analytics, so it works on a machine without internet.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+
+from rag.retrieval import QueryError
+from rag.schema import Answer, ChatTurn
+from rag.service import RagService, UploadRejected
+
+EXAMPLES_FILE = Path(__file__).with_name("examples.txt")
+THEME = gr.themes.Soft(font=["system-ui", "PingFang SC", "Noto Sans CJK SC", "Microsoft YaHei", "sans-serif"],
+                       font_mono=["ui-monospace", "monospace"])
+CSS = Path(__file__).with_name("chat.css").read_text(encoding="utf-8")
+
+
+def load_examples() -> list[str]:
+    lines = EXAMPLES_FILE.read_text(encoding="utf-8").splitlines() if EXAMPLES_FILE.exists() else []
+    return [line.strip() for line in lines if line.strip() and not line.startswith("#")]
+
+
+def highlight(passage: str, quote: str) -> str:
+    """The passage, escaped, with the quoted sentence marked where it stands."""
+    start = passage.find(quote) if quote else -1
+    if start < 0:
+        return html.escape(passage)
+    end = start + len(quote)
+    return (html.escape(passage[:start]) + "<mark>" + html.escape(passage[start:end]) + "</mark>"
+            + html.escape(passage[end:]))
+
+
+def render_sources(answer: Answer, details: bool) -> str:
+    if not answer.grounded:
+        notes = "".join(f"<div class='answer-notes'>{html.escape(n)}</div>" for n in answer.notes) if details else ""
+        return f"<div class='refusal-card'>报告中没有找到可以支持回答的内容，因此不提供来源。</div>{notes}"
+    cards = []
+    for c in answer.citations:
+        section = f" · <span class='source-section'>{html.escape(c.section)}</span>" if c.section else ""
+        meta = (f"<div class='source-meta'>score {c.score:.4f} · {html.escape(c.chunk_id)}</div>" if details else "")
+        cards.append(f"<div class='source-card' data-n='{c.n}'><div class='source-head'><span class='source-n'>"
+                     f"[{c.n}]</span><span class='source-name'>{html.escape(c.source)}</span>{section}</div>"
+                     f"<div class='source-passage'>{highlight(c.text, c.quote)}</div>{meta}</div>")
+    extra = ""
+    if details:
+        t = answer.timings
+        extra = (f"<div class='answer-notes'>{html.escape(answer.model)} · 检索 {t.retrieve:.2f}s · 首字 "
+                 f"{(t.first_token or 0):.2f}s · 总计 {t.total:.2f}s · tokens {answer.usage.prompt_tokens}+"
+                 f"{answer.usage.completion_tokens}</div>")
+        extra += "".join(f"<div class='answer-notes'>{html.escape(n)}</div>" for n in answer.notes)
+    return "<div class='sources'>" + "".join(cards) + extra + "</div>"
+
+
+def render_answer(answer: Answer) -> str:
+    return answer.answer if answer.grounded else f"⚠️ {answer.answer}"
+
+
+def _plain(content: Any) -> str:
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return "".join(_plain(part) for part in content)
+    if isinstance(content, dict):
+        return str(content.get("text") or content.get("content") or "")
+    return ""
+
+
+def build_ui(service: RagService) -> gr.Blocks:
+    settings = service.settings
+
+    def respond(message: str, history: list[dict[str, Any]], generator: str, k: float, details: bool,
+                answers: list[dict[str, Any]]) -> Iterator[tuple[Any, ...]]:
+        if not (message or "").strip():
+            yield history, "", gr.skip(), answers
+            return
+        turns = [ChatTurn(role=m["role"], content=_plain(m["content"]).removeprefix("⚠️ "))
+                 for m in history if m.get("role") in ("user", "assistant")]
+        history = [*history, {"role": "user", "content": message}, {"role": "assistant", "content": ""}]
+        yield history, "", "<div class='answer-notes'>检索中……</div>", answers
+        text = ""
+        try:
+            for event in service.stream(message, turns, generator, int(k)):
+                if event.kind == "text":
+                    text += event.text
+                    history[-1]["content"] = text
+                    yield history, "", gr.skip(), answers
+                elif event.answer is not None:
+                    history[-1]["content"] = render_answer(event.answer)
+                    answers = [*answers, event.answer.model_dump(mode="json")]
+                    yield history, "", render_sources(event.answer, details), answers
+        except QueryError as exc:
+            history = history[:-2]
+            gr.Warning(f"无法回答：{exc}")
+            yield history, message, "", answers
+
+    def feedback(data: gr.LikeData, answers: list[dict[str, Any]]) -> None:
+        index = data.index[0] if isinstance(data.index, (list, tuple)) else data.index
+        answer = answers[index // 2] if answers and 0 <= index // 2 < len(answers) else {}
+        service.record_feedback({"kind": "rating", "liked": data.liked, "question": answer.get("question"),
+                                 "answer": answer.get("answer"), "model": answer.get("model"),
+                                 "citations": [c["chunk_id"] for c in answer.get("citations", [])]})
+
+    def comment(text: str, answers: list[dict[str, Any]]) -> str:
+        if not text.strip():
+            return ""
+        last = answers[-1] if answers else {}
+        service.record_feedback({"kind": "comment", "comment": text.strip(), "question": last.get("question"),
+                                 "answer": last.get("answer"), "model": last.get("model")})
+        gr.Info("谢谢，反馈已记录。")
+        return ""
+
+    def document_rows() -> list[list[Any]]:
+        return [[d.source, d.title, d.n_chunks, d.chars] for d in service.documents()]
+
+    def document_choices() -> Any:
+        return gr.update(choices=[d.source for d in service.documents()], value=None)
+
+    def upload(files: list[Any] | None, progress: gr.Progress = gr.Progress()) -> tuple[Any, ...]:  # noqa: B008
+        if not files:
+            return document_rows(), "没有选择文件。", document_choices()
+        stored, problems = [], []
+        for number, item in enumerate(files, 1):
+            path = Path(item if isinstance(item, str) else item.name)
+            progress((number - 1) / max(1, len(files)), desc=f"保存 {path.name}")
+            try:
+                stored.append(service.store_upload(path.name, path.read_bytes()))
+            except UploadRejected as exc:
+                problems.append(str(exc))
+        progress(0.5, desc="索引中（切分、向量化）……")
+        report = service.ingest(stored) if stored else None
+        lines = [f"✅ {d.source}: {d.status}, {d.chunks} 段" for d in (report.documents if report else [])]
+        lines += [f"❌ {Path(e.path).name}: {e.reason}" for e in (report.errors if report else [])]
+        lines += [f"❌ {p}" for p in problems]
+        return document_rows(), "\n\n".join(lines), document_choices()
+
+    def delete(source: str | None) -> tuple[Any, ...]:
+        if not source:
+            return document_rows(), "请选择要删除的文档。", document_choices()
+        message = f"已删除 {source}。" if service.delete(source) else f"没有名为 {source} 的文档。"
+        return document_rows(), message, document_choices()
+
+    def reindex(progress: gr.Progress = gr.Progress()) -> tuple[Any, ...]:  # noqa: B008
+        progress(0.1, desc="重新索引……")
+        report = service.reindex()
+        message = (f"重新索引完成：新增 {report.documents_added}，更新 {report.documents_updated}，未变 "
+                   f"{report.documents_unchanged}，移除 {report.documents_removed}，用时 {report.seconds}s。")
+        return document_rows(), message, document_choices()
+
+    with gr.Blocks(title="报告问答", analytics_enabled=False) as demo:
+        gr.Markdown("## 报告问答\n回答只依据已索引的报告，每句话都标注出处；报告中没有的内容会直接说明。")
+        answers = gr.State([])
+        with gr.Tab("问答"):
+            chatbot = gr.Chatbot(label="对话", height=460, elem_id="chat", buttons=["copy"],
+                                 placeholder="<b>向报告提问</b><br>例如下方的示例问题。")
+            with gr.Row():
+                box = gr.Textbox(placeholder="输入问题，回车发送（支持追问，如“那2025年呢？”）", show_label=False,
+                                 scale=8, elem_id="question", autofocus=True)
+                send = gr.Button("发送", variant="primary", scale=1, elem_id="send")
+            gr.Examples(examples=[[q] for q in load_examples()], inputs=[box], label="示例问题")
+            sources = gr.HTML(elem_id="sources")
+            with gr.Accordion("设置", open=False):
+                generator = gr.Dropdown(service.available_generators(), value=service.default_generator,
+                                        label="生成方式", elem_id="generator")
+                k = gr.Slider(1, 10, value=settings.retrieval_k, step=1, label="参考段落数")
+                details = gr.Checkbox(False, label="显示检索细节（分数、耗时、校验说明）")
+            with gr.Row():
+                note = gr.Textbox(placeholder="对上一条回答的意见（可选）", show_label=False, scale=8)
+                note_send = gr.Button("提交意见", scale=1)
+            ask_inputs = [box, chatbot, generator, k, details, answers]
+            ask_outputs = [chatbot, box, sources, answers]
+            box.submit(respond, ask_inputs, ask_outputs)
+            send.click(respond, ask_inputs, ask_outputs)
+            chatbot.like(feedback, [answers], None)
+            note_send.click(comment, [note, answers], [note])
+        with gr.Tab("文档"):
+            table = gr.Dataframe(headers=["文件", "标题", "段落数", "字符数"], value=document_rows, interactive=False)
+            files = gr.File(file_count="multiple", label="上传文档（txt、md、pdf、docx、html）")
+            status = gr.Markdown()
+            with gr.Row():
+                chosen = gr.Dropdown([d.source for d in service.documents()], label="选择文档")
+                delete_button = gr.Button("删除", variant="stop")
+                reindex_button = gr.Button("重新索引")
+            files.upload(upload, [files], [table, status, chosen])
+            delete_button.click(delete, [chosen], [table, status, chosen])
+            reindex_button.click(reindex, None, [table, status, chosen])
+    return demo
