@@ -385,6 +385,23 @@ def eval_answers(
     print(metrics.model_dump_json(indent=2))
 
 
+@eval_app.command("serving")
+def eval_serving(
+    questions: Annotated[Path, typer.Option(exists=True, dir_okay=False, help="Benchmark JSONL.")],
+    n: Annotated[int, typer.Option("--n", min=1, help="Questions to ask (answerable ones first).")] = 10,
+    requests: Annotated[int, typer.Option(min=1, max=100_000, help="Search requests in the load loop.")] = 200,
+    concurrency: Annotated[int, typer.Option(min=1, max=64)] = 4,
+    max_seconds: Annotated[float, typer.Option(min=1, max=600, help="Upper bound of the load loop.")] = 60,
+) -> None:
+    """Start `rag serve` (configured default) on loopback: first-token and total time over N questions via
+    the openai client, server memory, and /v1/search throughput under a bounded load."""
+    from evals.benchmark import load_questions
+    from evals.serving_bench import run_serving_benchmark
+
+    items = [q for q in load_questions(questions) if q.answerable][:n]
+    print(run_serving_benchmark(items, requests, concurrency, max_seconds).model_dump_json(indent=2))
+
+
 @eval_app.command("ingest")
 def eval_ingest(
     corpus: Annotated[Path | None, typer.Option(help="Folder to ingest; default: RAG_REPORTS_DIR.")] = None,

@@ -158,3 +158,22 @@ def test_auth_on_and_empty_index_not_ready(settings: Settings, embeddings: Embed
         assert [m.id for m in client(server, "k2").models.list().data] == ["extractive"]
         assert httpx.get(f"{server.url}/healthz").status_code == 200  # liveness needs no key
         assert httpx.get(f"{server.url}/readyz").status_code == 503  # nothing indexed yet
+
+
+def test_configured_default_generator_answers_through_the_api(settings: Settings, small_corpus: Path,
+                                                             embeddings: Embeddings) -> None:
+    from evals.answer_eval import unsupported_figures
+    from rag.generators import model_label, resolve_generator
+    from rag.schema import Answer
+
+    Indexer(settings, embeddings).ingest([small_corpus])
+    with _Server(settings, embeddings) as server:
+        response = client(server).chat.completions.create(
+            model="auto", messages=[{"role": "user", "content": "中国AI大模型日均词元调用量突破了多少？"}])
+    assert response.model == model_label(settings, resolve_generator(settings))
+    extra = response.model_extra or {}
+    content = response.choices[0].message.content or ""
+    answer = Answer(question="q", standalone_question="q", answer=content.split("\n\n---\n")[0],
+                    citations=extra["citations"], grounded=extra["grounded"], model=response.model, language="zh")
+    assert unsupported_figures(answer) == []
+    assert answer.grounded == bool(answer.citations)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -48,9 +49,20 @@ def test_ask_a_question_and_see_a_numbered_source_card(tmp_path: Path, small_cor
         expect(page.locator("#chat")).to_contain_text("140万亿")
         page.screenshot(path=str(ARTIFACTS / "chat-answer.png"), full_page=True)
 
+        page.locator("#chat button[aria-label='Like']").first.click()
+        page.locator("#feedback-comment textarea").fill("来源卡片很清楚")
+        page.locator("#feedback-send").click()
+        feedback = tmp_path / "data" / "feedback.jsonl"
+        expect(page.locator("#feedback-comment textarea")).to_have_value("", timeout=10_000)
+
         question.fill("OpenAI的GPT-5是在哪一天发布的？")
         page.locator("#send").click()
         expect(page.locator("#sources .refusal-card")).to_be_visible(timeout=60_000)
         page.screenshot(path=str(ARTIFACTS / "chat-refusal.png"), full_page=True)
         browser.close()
     assert external == [], f"the page reached outside the machine: {external[:5]}"
+    entries = [json.loads(line) for line in feedback.read_text(encoding="utf-8").splitlines()]
+    assert {e["kind"] for e in entries} == {"rating", "comment"}
+    rating = next(e for e in entries if e["kind"] == "rating")
+    assert rating["liked"] is True and "140万亿" in rating["answer"]
+    assert next(e for e in entries if e["kind"] == "comment")["comment"] == "来源卡片很清楚"

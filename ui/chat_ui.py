@@ -172,8 +172,9 @@ def build_ui(service: RagService) -> gr.Blocks:
                 k = gr.Slider(1, 10, value=settings.retrieval_k, step=1, label="参考段落数")
                 details = gr.Checkbox(False, label="显示检索细节（分数、耗时、校验说明）")
             with gr.Row():
-                note = gr.Textbox(placeholder="对上一条回答的意见（可选）", show_label=False, scale=8)
-                note_send = gr.Button("提交意见", scale=1)
+                note = gr.Textbox(placeholder="对上一条回答的意见（可选）", show_label=False, scale=8,
+                                  elem_id="feedback-comment")
+                note_send = gr.Button("提交意见", scale=1, elem_id="feedback-send")
             ask_inputs = [box, chatbot, generator, k, details, answers]
             ask_outputs = [chatbot, box, sources, answers]
             box.submit(respond, ask_inputs, ask_outputs)
