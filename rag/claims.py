@@ -120,9 +120,14 @@ class Claim:
         """The figures and names of the claim that the passage contains."""
         normalized = normalize(passage)
         found = {str(f) for f in self.figures if f.found_in(normalized)}
-        # names on word boundaries: "GPT-4" is not "GPT-4o", "Qwen2" is not "Qwen2.5"
-        return found | {n for n in self.names
-                        if re.search(rf"(?<![a-z0-9]){re.escape(normalize(n))}(?![a-z0-9]|\.\d)", normalized)}
+        spaced = " ".join(_unify(passage).split()).lower()
+        for name in self.names:
+            if name.isascii():  # Latin names on word boundaries: "GPT-4" is not "GPT-4o", "Qwen2" not "Qwen2.5"
+                if re.search(rf"(?<![a-z0-9]){re.escape(name.lower())}(?![a-z0-9]|\.\d)", spaced):
+                    found.add(name)
+            elif normalize(name) in normalized:
+                found.add(name)
+        return found
 
     def missing_in(self, passage: str) -> list[str]:
         found = self.found_in(passage)

@@ -385,6 +385,98 @@ def eval_answers(
     print(metrics.model_dump_json(indent=2))
 
 
+def _gate(metrics: dict, fail_under: list[str]) -> None:
+    from evals.run import failures, parse_thresholds
+
+    try:
+        problems = failures(metrics, parse_thresholds(fail_under))
+    except ValueError as exc:
+        err.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from exc
+    for problem in problems:
+        err.print(f"[red]below threshold[/red] {problem}")
+    if problems:
+        raise typer.Exit(1)
+
+
+@eval_app.command("run")
+def eval_run(
+    questions: Annotated[Path, typer.Option(exists=True, dir_okay=False, help="Benchmark JSONL.")],
+    out: Annotated[Path, typer.Option(help="Run folder (resumable: answered ids are skipped).")],
+    generator: Annotated[str | None, Generator] = None,
+    pipelines: Annotated[str, typer.Option(help="Comma-separated: ours, vanilla.")] = "ours",
+    api: Annotated[str | None, typer.Option(help="Measure a running server (its base URL) instead of "
+                                                  "answering in-process.")] = None,
+    api_key: Annotated[str | None, typer.Option(help="Bearer key for --api.")] = None,
+    judge: Annotated[str, typer.Option(help="offline, llm or both; default: both when RAG_LLM_BASE_URL is set.")] = "",
+    limit: Annotated[int | None, typer.Option(min=1, help="Only the first N questions.")] = None,
+    fail_under: Annotated[list[str] | None, typer.Option(help="metric=value; exit 1 if the first pipeline "
+                                                               "scores below (repeatable).")] = None,
+) -> None:
+    """Answer a benchmark, judge every answer, write results, metrics.json, report.md and report.html."""
+    from evals.answerers import InProcess, OverHttp, Vanilla
+    from evals.benchmark import load_questions
+    from evals.faithfulness import judge_with_llm
+    from evals.report import headline_table, write_report
+    from evals.run import run_questions, save_metrics, summarize
+    from rag.generators import build_chat_model
+
+    settings = load_settings(generator=generator)
+    names = [p.strip() for p in pipelines.split(",") if p.strip()]
+    if not names or set(names) - {"ours", "vanilla"} or (api and names != ["ours"]):
+        err.print("[red]--pipelines takes ours and/or vanilla (with --api: ours only)[/red]")
+        raise typer.Exit(2)
+    judge = judge or ("both" if settings.llm_base_url else "offline")
+    if judge not in ("offline", "llm", "both"):
+        err.print("[red]--judge is offline, llm or both[/red]")
+        raise typer.Exit(2)
+    llm_judge = None
+    if judge != "offline":
+        judge_model = build_chat_model(settings, "openai" if settings.llm_base_url else "local")
+        llm_judge = lambda answer: judge_with_llm(answer, judge_model, settings.prompts_dir)  # noqa: E731
+    items = load_questions(questions)[:limit]
+    results, metrics = {}, {}
+    for name in names:
+        if api:
+            answerer: object = OverHttp(api, api_key)
+        elif name == "ours":
+            answerer = InProcess(_build_chain(generator))  # type: ignore[arg-type]
+        else:
+            answerer = Vanilla(_build_vanilla(generator))  # type: ignore[arg-type]
+        with progress_bar() as progress:
+            results[name] = run_questions(answerer, items, name, out, llm_judge,  # type: ignore[arg-type]
+                                          progress=lambda d, t, n=name: progress(n, d, t))  # type: ignore[operator]
+        metrics[name] = summarize(results[name])
+    save_metrics(out, metrics)
+    write_report(out, metrics, results, f"Benchmark {questions.name}")
+    console.print(headline_table(metrics), markup=False, highlight=False)
+    console.print(f"Report: {out / 'report.html'}")
+    _gate(metrics[names[0]], fail_under or [])
+
+
+@eval_app.command("compare")
+def eval_compare(
+    run_a: Annotated[Path, typer.Argument(exists=True, file_okay=False, help="Baseline run folder.")],
+    run_b: Annotated[Path, typer.Argument(exists=True, file_okay=False, help="New run folder.")],
+    pipeline: Annotated[str, typer.Option(help="Which pipeline of the runs to compare.")] = "ours",
+    fail_under: Annotated[list[str] | None, typer.Option(help="metric=value checked on RUN_B (repeatable).")] = None,
+) -> None:
+    """Metric deltas (B minus A) and the questions whose verdict changed."""
+    from evals.run import compare, load_results
+
+    loaded = []
+    for run in (run_a, run_b):
+        metrics_file, results_file = run / "metrics.json", run / f"results-{pipeline}.jsonl"
+        if not metrics_file.exists() or not results_file.exists():
+            err.print(f"[red]{run} has no {pipeline} results: run `rag eval run` first[/red]")
+            raise typer.Exit(2)
+        loaded.append((json.loads(metrics_file.read_text(encoding="utf-8"))[pipeline], load_results(results_file)))
+    (metrics_a, results_a), (metrics_b, results_b) = loaded
+    report = compare(metrics_a, metrics_b, results_a, results_b)
+    print(json.dumps(report, ensure_ascii=False, indent=2))
+    _gate(metrics_b, fail_under or [])
+
+
 @eval_app.command("serving")
 def eval_serving(
     questions: Annotated[Path, typer.Option(exists=True, dir_okay=False, help="Benchmark JSONL.")],

@@ -5,7 +5,8 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-PROMPT_NAMES = ("answer_system", "answer_user", "condense", "search_query", "vanilla_rag")
+PROMPT_NAMES = ("answer_system", "answer_user", "condense", "search_query", "vanilla_rag", "judge_statements",
+                "judge_verdict")
 
 LANGUAGE_RULES = {
     "zh": "问题是中文，用简体中文回答。",

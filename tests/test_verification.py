@@ -145,3 +145,8 @@ def test_uncheckable_english_sentences_ride_with_a_supported_one() -> None:
     lonely = CitationVerifier(SOURCES, "en")
     lonely.add("It is an interesting question.")
     assert not lonely.finish().grounded
+
+
+def test_chinese_names_match_inside_text_and_latin_names_across_spaces() -> None:
+    assert claim_of("到2030年中国AI大模型市场规模").missing_in("预计到2030年，中国AI大模型市场规模将增至3250亿元") == []
+    assert claim_of("根据 Precedence Research 数据").missing_in("根据市场研究机构 Precedence Research 数据") == []
