@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import unicodedata
+from collections.abc import Callable
 from difflib import SequenceMatcher
 from pathlib import Path
+from typing import TypeVar
 
 from pydantic import BaseModel, Field
 
@@ -72,6 +73,27 @@ def evidence_hit(question: BenchmarkQuestion, passages: list[str], sources: list
     return True
 
 
-def write_jsonl(path: Path, rows: list[dict]) -> None:
+Record = TypeVar("Record", bound=BaseModel)
+
+
+def resume_jsonl(path: Path, record_type: type[Record], questions: list[BenchmarkQuestion],
+                 produce: Callable[[BenchmarkQuestion], Record],
+                 progress: Callable[[int, int], None] | None = None) -> list[Record]:
+    """One record per question in `path`, appended as each is produced: an interrupted run resumes where it
+    stopped, and ids already there are not asked again. Records carry the question's `id`."""
+    done: dict[str, Record] = {}
+    if path.exists():
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                record = record_type.model_validate_json(line)
+                done[record.id] = record  # type: ignore[attr-defined]
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows), encoding="utf-8")
+    with path.open("a", encoding="utf-8") as handle:
+        for number, question in enumerate(questions, 1):
+            if question.id not in done:
+                done[question.id] = produce(question)
+                handle.write(done[question.id].model_dump_json() + "\n")
+                handle.flush()
+            if progress:
+                progress(number, len(questions))
+    return [done[q.id] for q in questions]

@@ -17,7 +17,7 @@ from typing import Any, Protocol
 from pydantic import BaseModel, Field
 
 from evals.answer_eval import judge, unsupported_figures
-from evals.benchmark import BenchmarkQuestion, evidence_hit, squash
+from evals.benchmark import BenchmarkQuestion, evidence_hit, resume_jsonl, squash
 from evals.faithfulness import Faithfulness, judge_offline, split_claims
 from evals.retrieval_eval import percentile
 from rag.claims import claim_of, language_of
@@ -99,21 +99,12 @@ def judge_question(question: BenchmarkQuestion, answer: Answer, retrieved: list[
 def run_questions(answerer: Answerer, questions: list[BenchmarkQuestion], pipeline: str, out_dir: Path,
                   llm_judge: Callable[[Answer], Faithfulness] | None = None,
                   progress: Callable[[int, int], None] | None = None) -> list[QuestionResult]:
-    path = out_dir / f"results-{pipeline}.jsonl"
-    out_dir.mkdir(parents=True, exist_ok=True)
-    done = {r.id: r for r in load_results(path)} if path.exists() else {}
-    with path.open("a", encoding="utf-8") as handle:
-        for number, question in enumerate(questions, 1):
-            if question.id not in done:
-                answer = answerer.answer(question.question)
-                retrieved = answerer.retrieve(answer.standalone_question or question.question, 5)
-                result = judge_question(question, answer, retrieved, pipeline, llm_judge)
-                handle.write(result.model_dump_json() + "\n")
-                handle.flush()
-                done[question.id] = result
-            if progress:
-                progress(number, len(questions))
-    return [done[q.id] for q in questions]
+    def produce(question: BenchmarkQuestion) -> QuestionResult:
+        answer = answerer.answer(question.question)
+        retrieved = answerer.retrieve(answer.standalone_question or question.question, 5)
+        return judge_question(question, answer, retrieved, pipeline, llm_judge)
+
+    return resume_jsonl(out_dir / f"results-{pipeline}.jsonl", QuestionResult, questions, produce, progress)
 
 
 def load_results(path: Path) -> list[QuestionResult]:

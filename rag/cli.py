@@ -354,37 +354,6 @@ def eval_retrieval(
     print(metrics.model_dump_json(indent=2))
 
 
-@eval_app.command("answers")
-def eval_answers(
-    questions: Annotated[Path, typer.Option(exists=True, dir_okay=False, help="Benchmark JSONL.")],
-    out: Annotated[Path, typer.Option(help="Folder for answers.jsonl, verdicts and metrics (resumable).")],
-    generator: Annotated[str | None, Generator] = None,
-    limit: Annotated[int | None, typer.Option(min=1, help="Only the first N questions.")] = None,
-    pipeline: Annotated[str, typer.Option(help="ours, or vanilla: the LangChain tutorial RAG with the same "
-                                               "embeddings and generator, for comparison.")] = "ours",
-) -> None:
-    """Answer accuracy, rejection accuracy, false refusals, citation recall, unsupported figures, latency."""
-    from evals.answer_eval import judge, run_batch, summarize_answers, write_verdicts
-    from evals.benchmark import load_questions
-
-    if pipeline not in ("ours", "vanilla"):
-        err.print("[red]--pipeline is ours or vanilla[/red]")
-        raise typer.Exit(2)
-    chain = _build_chain(generator) if pipeline == "ours" else _build_vanilla(generator)
-    items = load_questions(questions)[:limit]
-    with progress_bar() as progress:
-        records = run_batch(chain, items, out / "answers.jsonl",  # type: ignore[arg-type]
-                            progress=lambda done, total: progress("answering", done, total))  # type: ignore[operator]
-    verdicts = [judge(q, r.answer) for q, r in zip(items, records, strict=True)]
-    metrics = summarize_answers(verdicts)
-    write_verdicts(out, verdicts, metrics)
-    for v in verdicts:
-        if not (v.correct or (not v.answerable and v.refused)) or v.citation_hit is False or v.unsupported_figures:
-            err.print(f"[yellow]{v.id}[/yellow] correct={v.correct} refused={v.refused} "
-                      f"citation_hit={v.citation_hit} unsupported={v.unsupported_figures}")
-    print(metrics.model_dump_json(indent=2))
-
-
 def _gate(metrics: dict, fail_under: list[str]) -> None:
     from evals.run import failures, parse_thresholds
 
