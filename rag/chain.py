@@ -164,7 +164,7 @@ class AnswerChain:
         hits = self.retriever.search(query, k=k)
         retrieved = time.perf_counter()
         sources = self.packer.pack(query, hits)
-        verifier = CitationVerifier(sources, language)
+        verifier = CitationVerifier(sources, language, query, self.retriever.idf)
         usage = Usage()
         timings = Timings(retrieve=round(retrieved - started, 3))
         missing = missing_anchors(standalone, hits)  # the user's own words, not a translation's
@@ -180,7 +180,7 @@ class AnswerChain:
                 # Small models often refuse when several passages compete; one more try with only the passage
                 # that plainly matches the question. Its answer is verified like any other.
                 single = [ContextSource(n=1, hit=sources[focus - 1].hit, sentences=sources[focus - 1].sentences)]
-                retry = CitationVerifier(single, language)
+                retry = CitationVerifier(single, language, query, self.retriever.idf)
                 retry.notes.append("the model first found no answer; asked again with the best-matching passage")
                 yield from self._generate_verified(standalone, query, single, language, retry, usage, timings,
                                                    started)

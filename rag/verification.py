@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import itertools
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from rag.claims import Claim, claim_of, normalize
@@ -64,12 +65,24 @@ class VerifiedAnswer:
     notes: list[str] = field(default_factory=list)
 
 
-class CitationVerifier:
-    """Verifies one answer against its numbered sources, sentence by sentence."""
+TOPIC_IDF = 3.0  # a word in about 5% of the chunks or fewer
 
-    def __init__(self, sources: list[ContextSource], language: str) -> None:
+
+class CitationVerifier:
+    """Verifies one answer against its numbered sources, sentence by sentence.
+
+    With the question and the corpus' IDF, it also checks topic words: a rare word that the question and a
+    sentence share ("玩具" in "2027年AI玩具市场规模") must appear in the passage the sentence cites, so that
+    a figure about 智能营销 is not passed off as one about AI玩具.
+    """
+
+    def __init__(self, sources: list[ContextSource], language: str, question: str = "",
+                 idf: Callable[[str], float] | None = None) -> None:
         self.sources = {source.n: source for source in sources}
         self.language = language
+        self.topic_words = ({t for t in tokenize(question) if not t.isascii() and idf(t) >= TOPIC_IDF}
+                            if idf and question else set())
+        self._after_line_break = False
         self.renumber: dict[int, int] = {}
         self.cited_sentences: dict[int, list[str]] = {}
         self.shown: list[str] = []
@@ -86,7 +99,8 @@ class CitationVerifier:
         """
         if self.refused:
             return None
-        new_line = "\n" in sentence[:len(sentence) - len(sentence.lstrip())]
+        new_line = self._after_line_break or "\n" in sentence[:len(sentence) - len(sentence.lstrip())]
+        self._after_line_break = sentence.rstrip(" \t").endswith("\n")
         verdict = self._check(sentence)
         if verdict is None:
             return None
@@ -106,6 +120,12 @@ class CitationVerifier:
             self.shown.append(separator + rendered)
             out += separator + rendered
         return out
+
+    def _claim(self, text: str) -> Claim:
+        """Figures and names of the text, plus the question's topic words it repeats."""
+        claim = claim_of(text, self.language)
+        topics = sorted(t for t in self.topic_words if t in text)
+        return Claim(claim.figures, tuple(dict.fromkeys([*claim.names, *topics]))) if topics else claim
 
     def _number(self, n: int, sentence: str) -> int:
         self.renumber.setdefault(n, len(self.renumber) + 1)
@@ -128,7 +148,7 @@ class CitationVerifier:
             listed = ", ".join(f"[{m}]" for m in invalid)
             self.notes.append(f"removed citation marker(s) {listed} that point at no source")
         cited = [m for m in dict.fromkeys(markers) if m in self.sources]
-        claim = claim_of(bare, self.language)
+        claim = self._claim(bare)
         if claim.checkable:
             supporting = self._covering(claim, bare, cited) or self._covering(claim, bare, list(self.sources))
             if not supporting:
@@ -166,7 +186,7 @@ class CitationVerifier:
         # 9000亿元"); a year from one source and a figure from another in the same clause is a fabrication.
         chosen: list[int] = []
         for clause in _claim_segments(sentence):
-            clause_claim = claim_of(clause, self.language)
+            clause_claim = self._claim(clause)
             if not clause_claim.checkable:
                 continue
             clause_parts = set(clause_claim.parts)

@@ -150,3 +150,20 @@ def test_uncheckable_english_sentences_ride_with_a_supported_one() -> None:
 def test_chinese_names_match_inside_text_and_latin_names_across_spaces() -> None:
     assert claim_of("到2030年中国AI大模型市场规模").missing_in("预计到2030年，中国AI大模型市场规模将增至3250亿元") == []
     assert claim_of("根据 Precedence Research 数据").missing_in("根据市场研究机构 Precedence Research 数据") == []
+
+
+def test_a_figure_about_another_topic_is_not_passed_off_for_the_asked_one() -> None:
+    question = "2027年我国AI玩具市场规模预计是多少？"
+    rarity = {"玩具": 4.0, "营销": 4.0}.get
+    verifier = CitationVerifier(SOURCES, "zh", question, lambda t: rarity(t, 0.5))
+    assert verifier.add("2027年我国AI玩具市场规模预计为786亿元[4]。") is None  # 786亿 is about 智能营销
+    assert not verifier.finish().grounded
+    fine = CitationVerifier(SOURCES, "zh", "2024年我国AI玩具市场规模是多少？", lambda t: rarity(t, 0.5))
+    assert fine.add("2024年我国AI玩具市场规模约246亿元[3]。") == "2024年我国AI玩具市场规模约246亿元[1]。"
+
+
+def test_line_breaks_survive_between_streamed_sentences() -> None:
+    verifier = CitationVerifier(SOURCES, "zh")
+    verifier.add("规模变化如下：\n")
+    assert verifier.add("1. 2023年规模达到5784亿元[1]。") == "规模变化如下：\n1. 2023年规模达到5784亿元[1]。"
+    assert verifier.add("2. 截至2025年9月规模超过9000亿元[2]。") == "2. 截至2025年9月规模超过9000亿元[2]。"
