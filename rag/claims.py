@@ -101,6 +101,17 @@ def chinese_names(text: str) -> list[str]:
                               and _CJK.search(p.word)))
 
 
+def chinese_nouns(text: str) -> list[str]:
+    """Chinese nouns of two or more characters (jieba tags n*): what a question is about, as opposed to how
+    it asks ("讨论", "相比" are verbs)."""
+    import jieba.posseg
+
+    with _POSSEG_LOCK:
+        pairs = list(jieba.posseg.cut(text))
+    return list(dict.fromkeys(p.word for p in pairs if p.flag.startswith("n") and len(p.word) >= 2
+                              and _CJK.search(p.word)))
+
+
 @dataclass(frozen=True)
 class Claim:
     """What a sentence asserts that can be checked against a passage."""

@@ -17,7 +17,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from rag.claims import Claim, claim_of, normalize
+from rag.claims import Claim, chinese_nouns, claim_of, normalize
 from rag.context import ContextSource
 from rag.keyword_index import tokenize
 from rag.schema import Citation
@@ -65,7 +65,7 @@ class VerifiedAnswer:
     notes: list[str] = field(default_factory=list)
 
 
-TOPIC_IDF = 3.0  # a word in about 5% of the chunks or fewer
+TOPIC_IDF = 2.5  # a word in about 8% of the chunks or fewer
 
 
 class CitationVerifier:
@@ -80,7 +80,7 @@ class CitationVerifier:
                  idf: Callable[[str], float] | None = None) -> None:
         self.sources = {source.n: source for source in sources}
         self.language = language
-        self.topic_words = ({t for t in tokenize(question) if not t.isascii() and idf(t) >= TOPIC_IDF}
+        self.topic_words = ({t for t in chinese_nouns(question) if idf(t) >= TOPIC_IDF}
                             if idf and question else set())
         self._after_line_break = False
         self.renumber: dict[int, int] = {}
