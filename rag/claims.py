@@ -58,12 +58,58 @@ class Figure:
     def found_in(self, normalized_passage: str) -> bool:
         if _CHINESE_NUMERAL.fullmatch(self.number):
             bounded = rf"(?<![{_NUMERALS}万亿]){re.escape(self.number)}(?![{_NUMERALS}万亿])"
-            return re.search(bounded, normalized_passage) is not None
+            if re.search(bounded, normalized_passage):
+                return True
+            as_digits = chinese_amount_in_digits(self.number)
+            return as_digits is not None and Figure(*as_digits).found_in(normalized_passage)
+        if self.magnitude in ("万", "亿", "万亿") and "." not in self.number and "/" not in self.number:
+            numeral = digits_in_chinese(int(self.number))  # "1亿" is also written "一亿"
+            bounded = rf"(?<![{_NUMERALS}万亿]){numeral}{self.magnitude}(?![{_NUMERALS}万亿])"
+            if numeral and re.search(bounded, normalized_passage):
+                return True
         pattern = rf"(?<![\d.]){re.escape(self.number)}(?![\d])"
         if not self.magnitude:
             return re.search(pattern + r"(?!\.\d)", normalized_passage) is not None
         # "13.9万" is not "13.9万亿", "5千" is not "5千亿"
         return re.search(pattern + re.escape(self.magnitude) + r"(?![万亿千百])", normalized_passage) is not None
+
+
+_DIGIT = {"零": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+_UNIT = {"十": 10, "百": 100, "千": 1000}
+
+
+def chinese_amount_in_digits(amount: str) -> tuple[str, str] | None:
+    """("五千亿" -> ("5000", "亿")); None when the numeral is not a plain one below ten thousand."""
+    match = re.fullmatch(rf"([{_NUMERALS}]+)(万亿|亿|万)?", amount)
+    if not match:
+        return None
+    total, digit = 0, None
+    for ch in match.group(1):
+        if ch in _DIGIT:
+            digit = _DIGIT[ch]
+        elif ch in _UNIT:
+            total += (1 if digit is None else digit) * _UNIT[ch]
+            digit = None
+    total += digit or 0
+    return (str(total), match.group(2) or "") if 0 < total < 10000 else None
+
+
+def digits_in_chinese(number: int) -> str:
+    """1 -> "一", 5000 -> "五千", 11 -> "十一"; empty outside 1..9999."""
+    if not 0 < number < 10000:
+        return ""
+    names = "零一二三四五六七八九"
+    parts, zero = [], False
+    for value, unit in ((1000, "千"), (100, "百"), (10, "十"), (1, "")):
+        digit = number // value % 10
+        if digit:
+            if zero and parts:
+                parts.append("零")
+            parts.append(("" if (value == 10 and digit == 1 and not parts) else names[digit]) + unit)
+            zero = False
+        elif parts:
+            zero = True
+    return "".join(parts)
 
 
 def figures(text: str) -> list[Figure]:
@@ -148,6 +194,22 @@ class Claim:
 _LIST_MARKUP = re.compile(r"(?m)^\s*(?:\d{1,2}(?:\.(?=\s)|[、)）])|[（(]\d{1,2}[)）]|[-*•·])\s*|\*\*|__|`")
 
 
+_LETTER_WITH_CHARACTER = re.compile(r"(?<![A-Za-z0-9])[A-Za-z][\u4e00-\u9fff]")  # "B轮", "C端"
+_ASKS_FOR_QUANTITY = re.compile(r"多少|(?<!哪)几[个家件倍]|多大|多高|规模|比例|占比|增长|增速|金额|数量|"
+                                r"how (many|much|high|large)|what share|percentage|rate|size|number", re.IGNORECASE)
+_CHINESE_QUANTITY_WORD = re.compile(r"[零一二两三四五六七八九十百千]+(?:万亿|亿|万|倍|成|个百分点)|半数|过半")
+
+
+def asks_for_quantity(question: str) -> bool:
+    return bool(_ASKS_FOR_QUANTITY.search(question))
+
+
+def has_quantity(text: str) -> bool:
+    """A figure that is a quantity, not just a year; "一亿" and "三倍" count too."""
+    return bool(_CHINESE_QUANTITY_WORD.search(text)) or any(
+        f.magnitude or not YEAR.fullmatch(f.number) for f in figures(text))
+
+
 def claim_of(sentence: str, language: str | None = None) -> Claim:
     """Markdown list numbers ("1.", "(2)") and emphasis are layout, not figures."""
     sentence = _LIST_MARKUP.sub("", sentence)
@@ -155,4 +217,5 @@ def claim_of(sentence: str, language: str | None = None) -> Claim:
     names = latin_names(sentence, english_context=language == "en")
     if language == "zh":
         names += chinese_names(re.sub(r"\[\d+\]", "", sentence))
+        names += _LETTER_WITH_CHARACTER.findall(sentence)
     return Claim(tuple(figures(re.sub(r"\[\d+\]", "", sentence))), tuple(dict.fromkeys(names)))

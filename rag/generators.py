@@ -17,7 +17,7 @@ from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from pydantic import ConfigDict
 
-from rag.claims import YEAR, claim_of, figures, normalize
+from rag.claims import YEAR, asks_for_quantity, claim_of, has_quantity, normalize
 from rag.context import ContextSource, Weigher, score_sentence, token_weight
 from rag.keyword_index import tokenize
 from rag.local_model import LOCAL_MODELS, assemble, load_llama, parts_installed, runtime_installed
@@ -118,27 +118,16 @@ def model_label(settings: Settings, generator: str) -> str:
     return "extractive"
 
 
-_ASKS_FOR_QUANTITY = re.compile(r"多少|(?<!哪)几[个家件倍]|多大|多高|规模|比例|占比|增长|增速|金额|数量|"
-                                r"how (many|much|high|large)|what share|percentage|rate|size|number", re.IGNORECASE)
 _ASKS_FOR_LIST = re.compile(r"哪些|哪几|有什么|包括什么|几个方面|几大|which|what are", re.IGNORECASE)
 _ASKS_FOR_TIME = re.compile(r"何时|什么时候|哪一?年|哪一?天|哪个月|when|what year", re.IGNORECASE)
 _TITLE_LINE = re.compile(r"^[^。！？!?；;，,\s]{2,24}$")
-
-
-_CHINESE_QUANTITY = re.compile(r"[零一二两三四五六七八九十百千]+(?:万亿|亿|万|倍|成|个百分点)|半数|过半")
-
-
-def _has_quantity(sentence: str) -> bool:
-    """A figure that is a quantity, not just a year; "一亿" and "三倍" count too."""
-    return bool(_CHINESE_QUANTITY.search(sentence)) or any(
-        f.magnitude or not YEAR.fullmatch(f.number) for f in figures(sentence))
 
 
 def _answer_type_bonus(question: str, sentence: str) -> float:
     """Reward sentences of the kind the question asks for: a quantity (not just a year), an enumeration,
     a date."""
     bonus = 0.0
-    if _ASKS_FOR_QUANTITY.search(question) and _has_quantity(sentence):
+    if asks_for_quantity(question) and has_quantity(sentence):
         bonus += 1.5
     if _ASKS_FOR_LIST.search(question) and len(re.findall(r"、|；|及|以及|和|与", sentence)) >= 2:
         bonus += 1.5
@@ -201,7 +190,7 @@ class ExtractiveAnswerer:
         best_score, _, best = scored[0]
         if best_score < self.min_score:
             return REFUSALS[language]
-        if _ASKS_FOR_QUANTITY.search(question) and not _has_quantity(best):
+        if asks_for_quantity(question) and not has_quantity(best):
             return REFUSALS[language]  # asked "how much", and the best match states no amount
         chosen = [scored[0]]
         covered = set(tokenize(best)) & query_tokens

@@ -17,7 +17,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from rag.claims import Claim, chinese_nouns, claim_of, normalize
+from rag.claims import Claim, asks_for_quantity, chinese_nouns, claim_of, has_quantity, normalize
 from rag.context import ContextSource
 from rag.keyword_index import tokenize
 from rag.schema import Citation
@@ -82,11 +82,16 @@ class CitationVerifier:
         self.language = language
         self.topic_words = ({t for t in chinese_nouns(question) if idf(t) >= TOPIC_IDF}
                             if idf and question else set())
+        self.needs_quantity = bool(question) and asks_for_quantity(question)
+        # what the question is about: its names, and its rare nouns ("商汤", "玩具")
+        self.subject_names = tuple(dict.fromkeys([*claim_of(question, language).names, *sorted(self.topic_words)])
+                                   ) if question else ()
+        self.answered = False
         self._after_line_break = False
         self.renumber: dict[int, int] = {}
         self.cited_sentences: dict[int, list[str]] = {}
         self.shown: list[str] = []
-        self.pending: list[tuple[str, bool]] = []
+        self.pending: list[tuple[str, bool, list[int]]] = []
         self.factual = 0
         self.notes: list[str] = []
         self.refused = False
@@ -94,8 +99,9 @@ class CitationVerifier:
     def add(self, sentence: str) -> str | None:
         """The text that may be shown now (renumbered markers, separator included), or None.
 
-        A connective ("好的。") or an English sentence with nothing checkable waits until a supported sentence
-        follows, and is discarded if none does; so a refusal after "好的。" is still a refusal.
+        Nothing is shown until a sentence actually answers: supported, stating an amount when the question
+        asks "how much", and about what the question names. Until then, supported sentences, connectives
+        ("好的。") and uncheckable English sentences wait; an answer that never gets there is a refusal.
         """
         if self.refused:
             return None
@@ -105,21 +111,32 @@ class CitationVerifier:
         if verdict is None:
             return None
         text, cited = verdict
-        if not cited and not is_refusal(text):
-            self.pending.append((text, new_line))
+        if not self.answered and not (cited and self._responsive(text, cited)) and not (
+                is_refusal(text) and self.factual):
+            self.pending.append((text, new_line, cited))
             return None
-        parts = [(t, nl, cited if self.language == "en" else []) for t, nl in self.pending]
+        self.answered = True
+        parts = [(t, nl, c or (cited if self.language == "en" else [])) for t, nl, c in self.pending]
         parts.append((text, new_line, cited))
         self.pending = []
-        if cited:
-            self.factual += 1
         out = ""
         for part, starts_line, numbers in parts:
+            self.factual += bool(numbers)
             rendered = self._attach(part, [self._number(n, part) for n in numbers])
             separator = ("\n" if starts_line else " " if self.language == "en" else "") if self.shown else ""
             self.shown.append(separator + rendered)
             out += separator + rendered
         return out
+
+    def _responsive(self, text: str, cited: list[int]) -> bool:
+        """Does this supported sentence answer the question: an amount if one is asked for, and the
+        question's names in the sentence or in its cited passages?"""
+        if self.needs_quantity and not has_quantity(text):
+            return False
+        if not self.subject_names:
+            return True
+        pool = normalize(text + "".join(self.sources[n].support_text for n in cited))
+        return any(normalize(name) in pool for name in self.subject_names)
 
     def _claim(self, text: str) -> Claim:
         """Figures and names of the text, plus the question's topic words it repeats."""
@@ -209,7 +226,12 @@ class CitationVerifier:
 
     def finish(self) -> VerifiedAnswer:
         if self.refused or not self.cited_sentences:
-            if not self.refused and (self.shown or self.pending):
+            if not self.refused and any(cited for _, _, cited in self.pending):
+                wanted = ["an amount"] if self.needs_quantity else []
+                wanted += [f"{'/'.join(self.subject_names)}"] if self.subject_names else []
+                self.notes.append(f"the supported sentences did not answer the question (it asks for "
+                                  f"{' about '.join(wanted) or 'something else'})")
+            elif not self.refused and self.pending:
                 self.notes.append("no sentence of the answer was supported by the sources")
             return VerifiedAnswer(REFUSALS[self.language], [], grounded=False, notes=self.notes)
         citations = []

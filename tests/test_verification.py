@@ -167,3 +167,25 @@ def test_line_breaks_survive_between_streamed_sentences() -> None:
     verifier.add("规模变化如下：\n")
     assert verifier.add("1. 2023年规模达到5784亿元[1]。") == "规模变化如下：\n1. 2023年规模达到5784亿元[1]。"
     assert verifier.add("2. 截至2025年9月规模超过9000亿元[2]。") == "2. 截至2025年9月规模超过9000亿元[2]。"
+
+
+def test_an_answer_must_answer_the_question_asked() -> None:
+    no_amount = CitationVerifier(SOURCES, "zh", "AI玩具企业的毛利率是多少？")
+    assert no_amount.add("AI玩具企业的毛利率较高[3]。") is None  # supported, but no amount: held back
+    assert no_amount.add("AI玩具企业的毛利率可以达到70%~80%[3]。") == (
+        "AI玩具企业的毛利率较高[1]。AI玩具企业的毛利率可以达到70%~80%[1]。")
+    evasive = CitationVerifier(SOURCES, "zh", "AI玩具企业的毛利率是多少？")
+    evasive.add("AI玩具企业的毛利率较高[3]。")
+    refused = evasive.finish()
+    assert not refused.grounded and "amount" in refused.notes[-1]
+    other_subject = CitationVerifier(SOURCES, "zh", "商汤2023年全年生成式AI业务收入是多少亿元？",
+                                     lambda t: 4.0 if t == "商汤" else 0.5)
+    assert other_subject.add("2023年我国人工智能核心产业规模达到了5784亿元[1]。") is None
+    assert not other_subject.finish().grounded
+
+
+def test_amounts_in_chinese_numerals_and_letter_names() -> None:
+    assert claim_of("参数要达到1亿个以上").missing_in("采用大规模参数（至少在一亿个以上）") == []
+    assert claim_of("至少一亿个").missing_in("至少1亿个") == []
+    assert claim_of("规模五千亿元").missing_in("规模5000亿元") == []
+    assert claim_of("跃然创新的B轮融资拿了2亿元").missing_in("跃然创新完成2亿元A轮融资") == ["B轮"]
