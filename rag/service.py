@@ -19,8 +19,6 @@ from rag.retrieval import HybridRetriever
 from rag.schema import ChatTurn, SearchHit
 from rag.settings import Settings
 
-GENERATORS = ("openai", "local", "extractive")
-
 
 class UnknownGenerator(LookupError):
     pass
