@@ -34,8 +34,6 @@ class AnswerVerdict(BaseModel):
     refused: bool
     citation_hit: bool | None
     unsupported_figures: list[str]
-    first_token: float | None
-    total: float
 
 
 def unsupported_figures(answer: Answer) -> list[str]:
@@ -63,8 +61,7 @@ def judge(question: BenchmarkQuestion, answer: Answer) -> AnswerVerdict:
         citation_hit = evidence_hit(question, [c.text for c in answer.citations], [c.source for c in answer.citations])
     return AnswerVerdict(id=question.id, type=question.type, answerable=question.answerable, correct=correct,
                          refused=refused, citation_hit=citation_hit,
-                         unsupported_figures=unsupported_figures(answer) if not refused else [],
-                         first_token=answer.timings.first_token, total=answer.timings.total)
+                         unsupported_figures=unsupported_figures(answer) if not refused else [])
 
 
 def run_batch(chain: AnswerChain, questions: list[BenchmarkQuestion], out: Path,

@@ -16,7 +16,7 @@ from typing import Any, Protocol
 
 from pydantic import BaseModel, Field
 
-from evals.answer_eval import judge, unsupported_figures
+from evals.answer_eval import judge
 from evals.benchmark import BenchmarkQuestion, evidence_hit, resume_jsonl, squash
 from evals.faithfulness import Faithfulness, judge_offline, split_claims
 from evals.retrieval_eval import percentile
@@ -92,7 +92,7 @@ def judge_question(question: BenchmarkQuestion, answer: Answer, retrieved: list[
         id=question.id, type=question.type, question=question.question, answerable=question.answerable,
         pipeline=pipeline, answer=answer, retrieval_rank=rank, correct=verdict.correct, refused=verdict.refused,
         key_fact_recall=recall, citation_hit=verdict.citation_hit, citation_precision=citation_precision(answer),
-        unsupported_figures=unsupported_figures(answer) if answer.grounded else [],
+        unsupported_figures=verdict.unsupported_figures,
         faithfulness=judge_offline(answer), faithfulness_llm=llm_judge(answer) if llm_judge else None)
 
 

@@ -218,18 +218,32 @@ class Indexer:
         self.progress("embedding", 0, todo)
         known = self.catalog.fingerprints()
         for item in changed:
-            missing = list(dict.fromkeys(h for h in item.text_hashes if h not in cached))
-            texts = {h: c.chunk.embedding_text() for c, h in zip(item.chunks, item.text_hashes, strict=True)}
-            batch_size = self.settings.embedding_batch_size
-            for i in range(0, len(missing), batch_size):
-                batch = missing[i:i + batch_size]
-                vectors = dict(zip(batch, self.embeddings.embed_documents([texts[h] for h in batch]), strict=True))
-                self.catalog.store_vectors(self.model_id, vectors)
-                cached.update(vectors)
-                done += len(batch)
+            missing = [h for h in dict.fromkeys(item.text_hashes) if h not in cached]
+
+            def advance(count: int) -> None:
+                nonlocal done
+                done += count
                 self.progress("embedding", done, todo)
+
+            cached.update(self._embed_missing(item.chunks, item.text_hashes, missing, advance))
             report.vectors_computed += len(missing)
             self._commit(item, cached, report, is_new=item.document.source not in known)
+
+    def _embed_missing(self, chunks: list[IndexedChunk], hashes: list[str], missing: list[str],
+                       advance: Callable[[int], None] | None = None) -> dict[str, list[float]]:
+        """Embed the chunks whose text hashes are `missing`, in batches, storing each batch in the cache
+        as soon as it is computed (so an interrupted run keeps what it paid for)."""
+        texts = {h: c.chunk.embedding_text() for c, h in zip(chunks, hashes, strict=True)}
+        fresh: dict[str, list[float]] = {}
+        batch_size = self.settings.embedding_batch_size
+        for i in range(0, len(missing), batch_size):
+            batch = missing[i:i + batch_size]
+            vectors = dict(zip(batch, self.embeddings.embed_documents([texts[h] for h in batch]), strict=True))
+            self.catalog.store_vectors(self.model_id, vectors)
+            fresh.update(vectors)
+            if advance:
+                advance(len(batch))
+        return fresh
 
     def _commit(self, item: _Prepared, vectors: dict[str, list[float]], report: IngestReport, is_new: bool) -> None:
         source = item.document.source
@@ -255,12 +269,9 @@ class Indexer:
                 vectors: dict[str, list[float]] | None = None) -> None:
         if vectors is None:
             vectors = self.catalog.cached_vectors(self.model_id, hashes)
-        lost = [h for h in hashes if h not in vectors]
-        if lost:
-            texts = {h: c.chunk.embedding_text() for c, h in zip(chunks, hashes, strict=True)}
-            fresh = dict(zip(lost, self.embeddings.embed_documents([texts[h] for h in lost]), strict=True))
-            self.catalog.store_vectors(self.model_id, fresh)
-            vectors = {**vectors, **fresh}
+        lost = [h for h in dict.fromkeys(hashes) if h not in vectors]
+        if lost:  # the cache lost them too (deleted by hand): embed again
+            vectors = {**vectors, **self._embed_missing(chunks, hashes, lost)}
         self.store.upsert(
             ids=[c.chunk.chunk_id for c in chunks],
             vectors=[vectors[h] for h in hashes],

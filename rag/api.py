@@ -8,6 +8,7 @@ status, never a stack trace.
 
 from __future__ import annotations
 
+import itertools
 import json
 import threading
 import time
@@ -176,13 +177,8 @@ def create_app(settings: Settings, service: RagService | None = None, warm_up: b
         def sse() -> Iterator[str]:
             model = service.chain(generator).model
             yield chunk({"role": "assistant", "content": ""}, model)
-            stream = events
-            pending = [first]
             try:
-                while True:
-                    event = pending.pop() if pending else next(stream, None)
-                    if event is None:
-                        break
+                for event in itertools.chain([first], events):
                     if event.kind == "text":
                         yield chunk({"content": event.text}, model)
                     elif event.answer is not None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import threading
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 
 _NUMBER = re.compile(r"(?<![0-9A-Za-z.])(\d{4}\.\d{1,2}\.\d{1,2}|\d+(?:\.\d+)?(?:/\d+)?)(?!\.?[0-9A-Za-z])"
@@ -137,25 +138,24 @@ def latin_names(text: str, english_context: bool) -> list[str]:
     return list(dict.fromkeys(names))
 
 
-def chinese_names(text: str) -> list[str]:
-    """Chinese proper nouns (people, places, organisations, other names) by jieba's part-of-speech tags."""
+def _tagged_words(text: str, keep: Callable[[str], bool]) -> list[str]:
+    """Chinese words of two or more characters whose jieba part-of-speech tag passes `keep`."""
     import jieba.posseg
 
     with _POSSEG_LOCK:
         pairs = list(jieba.posseg.cut(text))
-    return list(dict.fromkeys(p.word for p in pairs if p.flag in _PROPER_NOUN_TAGS and len(p.word) >= 2
-                              and _CJK.search(p.word)))
+    return list(dict.fromkeys(p.word for p in pairs if keep(p.flag) and len(p.word) >= 2 and _CJK.search(p.word)))
+
+
+def chinese_names(text: str) -> list[str]:
+    """Chinese proper nouns (people, places, organisations, other names) by jieba's part-of-speech tags."""
+    return _tagged_words(text, lambda flag: flag in _PROPER_NOUN_TAGS)
 
 
 def chinese_nouns(text: str) -> list[str]:
-    """Chinese nouns of two or more characters (jieba tags n*): what a question is about, as opposed to how
-    it asks ("讨论", "相比" are verbs)."""
-    import jieba.posseg
-
-    with _POSSEG_LOCK:
-        pairs = list(jieba.posseg.cut(text))
-    return list(dict.fromkeys(p.word for p in pairs if p.flag.startswith("n") and len(p.word) >= 2
-                              and _CJK.search(p.word)))
+    """Chinese nouns (jieba tags n*): what a question is about, as opposed to how it asks ("讨论", "相比"
+    are verbs)."""
+    return _tagged_words(text, lambda flag: flag.startswith("n"))
 
 
 @dataclass(frozen=True)

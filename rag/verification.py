@@ -249,9 +249,11 @@ class CitationVerifier:
         if not candidates:
             return source.hit.text
 
+        cited_figures = [f for s in citing for f in claim_of(s).figures]
+
         def support(candidate: str) -> tuple[int, float]:
             norm = normalize(candidate)
-            found = sum(1 for s in citing for f in claim_of(s).figures if f.found_in(norm))
+            found = sum(1 for f in cited_figures if f.found_in(norm))
             return found, max(_content_overlap(s, candidate) for s in citing)
 
         return max(candidates, key=support)
