@@ -68,4 +68,4 @@ def run_batch(chain: AnswerChain, questions: list[BenchmarkQuestion], out: Path,
               progress: Callable[[int, int], None] | None = None) -> list[AnswerRecord]:
     """`rag ask --batch`: one Answer per question, resumable."""
     return resume_jsonl(out, AnswerRecord, questions,
-                        lambda q: AnswerRecord(id=q.id, answer=chain.invoke(q.question)), progress)
+                        lambda q: AnswerRecord(id=q.id, answer=chain.invoke(q.question, q.history)), progress)

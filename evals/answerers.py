@@ -8,15 +8,15 @@ import httpx
 from evals.run import Passage
 from evals.vanilla import VanillaRAG
 from rag.chain import AnswerChain
-from rag.schema import Answer, Citation
+from rag.schema import Answer, ChatTurn, Citation
 
 
 class InProcess:
     def __init__(self, chain: AnswerChain) -> None:
         self.chain = chain
 
-    def answer(self, question: str) -> Answer:
-        return self.chain.invoke(question)
+    def answer(self, question: str, history: list[ChatTurn]) -> Answer:
+        return self.chain.invoke(question, history)
 
     def retrieve(self, question: str, k: int) -> list[Passage]:
         return [Passage(chunk_id=h.chunk_id, source=h.source, text=h.text)
@@ -27,8 +27,8 @@ class Vanilla:
     def __init__(self, pipeline: VanillaRAG) -> None:
         self.pipeline = pipeline
 
-    def answer(self, question: str) -> Answer:
-        return self.pipeline.invoke(question)
+    def answer(self, question: str, history: list[ChatTurn]) -> Answer:
+        return self.pipeline.invoke(question, history)
 
     def retrieve(self, question: str, k: int) -> list[Passage]:
         return [Passage(chunk_id=f"vanilla-{i}", source=d.metadata["source"], text=d.page_content)
@@ -46,9 +46,9 @@ class OverHttp:
         self.client = openai.OpenAI(base_url=f"{self.base_url}/v1", api_key=api_key or "none", timeout=600)
         self.model = model
 
-    def answer(self, question: str) -> Answer:
-        response = self.client.chat.completions.create(model=self.model,
-                                                       messages=[{"role": "user", "content": question}])
+    def answer(self, question: str, history: list[ChatTurn]) -> Answer:
+        messages = [*({"role": t.role, "content": t.content} for t in history), {"role": "user", "content": question}]
+        response = self.client.chat.completions.create(model=self.model, messages=messages)
         extra = response.model_extra or {}
         content = (response.choices[0].message.content or "").split("\n\n---\n")[0]  # without the footnotes
         usage = response.usage

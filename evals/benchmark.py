@@ -10,6 +10,8 @@ from typing import TypeVar
 
 from pydantic import BaseModel, Field
 
+from rag.schema import ChatTurn
+
 HIT_FRACTION = 0.6
 
 
@@ -26,6 +28,8 @@ class BenchmarkQuestion(BaseModel):
     key_facts: list[str] = Field(default_factory=list)
     evidence: list[Evidence] = Field(default_factory=list)
     type: str = "unknown"
+    history: list[ChatTurn] = Field(default_factory=list, description="Earlier turns of a conversation, for "
+                                    "follow-up questions; sent as a chat client would.")
 
 
 def load_questions(path: Path) -> list[BenchmarkQuestion]:

@@ -22,7 +22,7 @@ from evals.faithfulness import Faithfulness, judge_offline, split_claims
 from evals.retrieval_eval import percentile
 from rag.claims import claim_of, language_of
 from rag.keyword_index import tokenize
-from rag.schema import Answer
+from rag.schema import Answer, ChatTurn
 
 
 class Passage(BaseModel):
@@ -32,7 +32,7 @@ class Passage(BaseModel):
 
 
 class Answerer(Protocol):
-    def answer(self, question: str) -> Answer: ...
+    def answer(self, question: str, history: list[ChatTurn]) -> Answer: ...
 
     def retrieve(self, question: str, k: int) -> list[Passage]: ...
 
@@ -100,7 +100,7 @@ def run_questions(answerer: Answerer, questions: list[BenchmarkQuestion], pipeli
                   llm_judge: Callable[[Answer], Faithfulness] | None = None,
                   progress: Callable[[int, int], None] | None = None) -> list[QuestionResult]:
     def produce(question: BenchmarkQuestion) -> QuestionResult:
-        answer = answerer.answer(question.question)
+        answer = answerer.answer(question.question, question.history)
         retrieved = answerer.retrieve(answer.standalone_question or question.question, 5)
         return judge_question(question, answer, retrieved, pipeline, llm_judge)
 

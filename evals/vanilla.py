@@ -21,7 +21,7 @@ from langchain_text_splitters import RecursiveCharacterTextSplitter
 
 from rag.claims import language_of
 from rag.prompts import load_prompt
-from rag.schema import Answer, Citation, Timings, Usage
+from rag.schema import Answer, ChatTurn, Citation, Timings, Usage
 from rag.verification import is_refusal
 
 _DONT_KNOW = re.compile(r"don'?t know|do not know|不知道|无法回答|没有(相关)?信息", re.IGNORECASE)
@@ -41,9 +41,13 @@ class VanillaRAG:
         self.k = k
         self.prompt = ChatPromptTemplate.from_messages([("human", load_prompt(prompts_dir, "vanilla_rag"))])
 
-    def invoke(self, question: str) -> Answer:
+    def invoke(self, question: str, history: list[ChatTurn] | None = None) -> Answer:
+        """A follow-up is searched and asked together with the previous question, the simplest history the
+        tutorial pipelines use."""
         started = time.perf_counter()
-        hits = self.store.similarity_search_with_score(question, k=self.k)
+        previous = next((t.content for t in reversed(history or []) if t.role == "user"), None)
+        asked = f"{previous}\n{question}" if previous else question
+        hits = self.store.similarity_search_with_score(asked, k=self.k)
         retrieved = time.perf_counter()
         context = "\n\n".join(doc.page_content for doc, _ in hits)
         first_token = None
@@ -52,7 +56,7 @@ class VanillaRAG:
         if self.chat_model is None:  # retrieval only: the "answer" is the context itself
             text = context
         else:
-            for chunk in (self.prompt | self.chat_model).stream({"question": question, "context": context}):
+            for chunk in (self.prompt | self.chat_model).stream({"question": asked, "context": context}):
                 if chunk.content and first_token is None:
                     first_token = round(time.perf_counter() - started, 3)
                 text += str(chunk.content)
@@ -65,7 +69,7 @@ class VanillaRAG:
         citations = [Citation(n=i + 1, chunk_id=f"vanilla-{i}", source=doc.metadata["source"], section="",
                               quote=doc.page_content, score=float(score), text=doc.page_content)
                      for i, (doc, score) in enumerate(hits)]
-        return Answer(question=question, standalone_question=question, answer=text.strip(),
+        return Answer(question=question, standalone_question=asked, answer=text.strip(),
                       citations=citations, grounded=not refused, model=f"vanilla/{self.model_label}",
                       language="zh" if language_of(question) == "zh" else "en",
                       timings=Timings(retrieve=round(retrieved - started, 3), generate=round(finished - retrieved, 3),

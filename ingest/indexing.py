@@ -27,6 +27,7 @@ from ingest.chunking import Chunker, ChunkingConfig
 from ingest.cleaning import clean_text
 from ingest.loaders import SUPPORTED_SUFFIXES, DocumentError, LoadedDocument, load_document
 from ingest.structure import guess_title, split_blocks
+from ingest.tables import pair_chart_series
 from rag.catalog import Catalog, DocumentRecord, IndexedChunk
 from rag.embeddings import build_embeddings, embedding_model_id
 from rag.keyword_index import tokenize
@@ -36,7 +37,7 @@ from rag.vector_store import VectorStore
 
 # Bump when cleaning or chunking changes what a file turns into: every document is then re-chunked (vectors
 # of unchanged passages still come from the cache).
-PIPELINE_VERSION = 1
+PIPELINE_VERSION = 2  # 2: chart series paired with their year labels (ingest/tables.py)
 
 Progress = Callable[[str, int, int], None]
 
@@ -195,7 +196,7 @@ class Indexer:
                                                        chunks=record.n_chunks))
                 prepared.append(_Prepared(document, "", 0, []))
                 continue
-            text = clean_text(document.text)
+            text = pair_chart_series(clean_text(document.text))
             title = document.title_hint or guess_title(text, fallback=path.stem)
             chunks = self.chunker.split(text, split_blocks(text), source=document.source, title=title,
                                         fingerprint=fingerprint)

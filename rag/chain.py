@@ -1,5 +1,11 @@
-"""The answer chain: question (+ history) -> standalone question -> hybrid retrieval -> packed context ->
-generator -> verified, cited `Answer`.
+"""The answer chain: question (+ history) -> standalone question -> hybrid retrieval (per part of a
+multi-part question) -> packed context -> generator -> verified, cited `Answer`.
+
+How an answer is decided: a question naming a person, place, titled work or product the retrieved passages
+never mention is refused at once; otherwise the generator writes and every sentence is verified. When the
+model refuses, or nothing it wrote holds up, while a passage plainly answers, the answer is that passage's
+own sentences, cited (answer from evidence, not refusal on doubt). When the passages hold the asked-for
+quantity only for another year, the refusal says so and cites what they do give.
 
 Streaming is by sentence: the generator's tokens are buffered until a sentence is complete, the sentence is
 verified against the sources, and only then shown. A figure the sources do not contain never reaches the
@@ -10,7 +16,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Literal
 
@@ -19,16 +25,19 @@ from langchain_core.messages import HumanMessage, SystemMessage
 from langchain_core.output_parsers import StrOutputParser
 from langchain_core.prompts import ChatPromptTemplate
 
-from rag.claims import YEAR, chinese_names, claim_of, language_of
+from rag.claims import YEAR, chinese_names, language_of
 from rag.context import ContextPacker, ContextSource, render_sources
-from rag.generators import ExtractiveAnswerer, build_chat_model, model_label, resolve_generator
+from rag.extractive import ExtractiveAnswerer
+from rag.generators import build_chat_model, model_label, resolve_generator
 from rag.prompts import LANGUAGE_RULES, load_prompt
+from rag.question import QuestionAnalysis, analyze
+from rag.refusals import REFUSALS, false_premise
 from rag.retrieval import HybridRetriever, validate_query
-from rag.schema import Answer, ChatTurn, SearchHit, Timings, Usage
-from rag.sentences import pop_complete
+from rag.schema import Answer, ChatTurn, Citation, SearchHit, Timings, Usage
+from rag.sentences import pop_complete, sentences
 from rag.settings import Settings
 from rag.tokens import TokenCounter
-from rag.verification import REFUSALS, CitationVerifier
+from rag.verification import CitationVerifier, VerifiedAnswer
 
 _ELLIPTICAL = re.compile(r"^(那么?|还有|而|另外|同样|and\b|what about|how about)|呢[？?]?$", re.IGNORECASE)
 
@@ -42,11 +51,27 @@ class AnswerEvent:
     answer: Answer | None = None
 
 
-def missing_anchors(question: str, hits: list[SearchHit]) -> list[str]:
-    """Figures and names of the question that no retrieved passage mentions. A question about "2027年" or
-    "GPT-5" cannot be answered from passages that never say 2027 or GPT-5, however similar they are."""
-    claim = claim_of(question, language_of(question))
-    return claim.missing_in("\n".join(hit.text for hit in hits)) if hits else claim.parts
+_EXTRACTIVE_LEAD = "According to the reports (quoted in Chinese): "
+
+
+def passage_frame(hit: SearchHit) -> str:
+    """What a passage is about, for the question's names: its text, section and the document's title."""
+    return f"{hit.title}\n{hit.section}\n{hit.text}"
+
+
+def absent_names(question: QuestionAnalysis, hits: list[SearchHit]) -> list[str]:
+    """The persons, places, works and products the question names that no retrieved passage mentions. A
+    question about "《星河彼岸》" or "GPT-5" cannot be answered from passages that never name them."""
+    names = [c for c in question.constraints if c.kind != "year"]
+    return [c.text for c in names if not any(c.found_in(passage_frame(hit)) for hit in hits)]
+
+
+def about_named(question: QuestionAnalysis, hits: list[SearchHit]) -> list[SearchHit]:
+    """The passages that mention at least one of the question's names (all of them, if it names none)."""
+    names = [c for c in question.constraints if c.kind != "year"]
+    if not names:
+        return hits
+    return [hit for hit in hits if any(c.found_in(passage_frame(hit)) for c in names)]
 
 
 def previous_question(history: list[ChatTurn]) -> str | None:
@@ -140,10 +165,7 @@ class AnswerChain:
 
     def _generate(self, question: str, query: str, sources: list[ContextSource], language: str,
                   usage: Usage) -> Iterator[str]:
-        """Raw generator text, piece by piece."""
-        if self.generator == "extractive":
-            yield self.extractive.compose(query, sources, language)
-            return
+        """Raw LLM text, piece by piece."""
         assert self.chat_model is not None
         for chunk in self.chat_model.stream(self._messages(question, sources, language, query)):
             meta = getattr(chunk, "usage_metadata", None)
@@ -153,6 +175,22 @@ class AnswerChain:
             if chunk.content:
                 yield str(chunk.content)
 
+    def retrieve(self, query: str, analysis: QuestionAnalysis, k: int | None) -> list[SearchHit]:
+        """The question's passages, and for a multi-part question also each part's best ones, so that
+        "2023年规模多少？增速呢？" or a question about two reports gets evidence for every part."""
+        k = self.settings.retrieval_k if k is None else k
+        hits = self.retriever.search(query, k=k)
+        if len(analysis.parts) == 1 or analysis.language != "zh":
+            return hits
+        seen = {hit.chunk_id for hit in hits}
+        for part in analysis.parts:
+            for hit in self.retriever.search(part, k=2):
+                if hit.chunk_id not in seen:
+                    seen.add(hit.chunk_id)
+                    hits.append(hit)
+                    break
+        return hits
+
     # --- public --------------------------------------------------------------------------------------
     def stream(self, question: str, history: Iterable[ChatTurn] = (), k: int | None = None) -> Iterator[AnswerEvent]:
         started = time.perf_counter()
@@ -160,33 +198,31 @@ class AnswerChain:
         history = list(history)
         language = "zh" if language_of(question) == "zh" else "en"
         standalone = self.condense(question, history)
+        analysis = analyze(standalone, language)  # the user's own words, not a translation's
         query = self.search_query(standalone, language)
-        hits = self.retriever.search(query, k=k)
+        hits = self.retrieve(query, analysis, k)
         retrieved = time.perf_counter()
-        sources = self.packer.pack(query, hits)
-        verifier = CitationVerifier(sources, language, query, self.retriever.idf)
         usage = Usage()
         timings = Timings(retrieve=round(retrieved - started, 3))
-        missing = missing_anchors(standalone, hits)  # the user's own words, not a translation's
-        if missing or not sources:
-            verifier.notes.append(f"the retrieved passages never mention {'、'.join(missing)}" if missing
+        absent = absent_names(analysis, hits)
+        sources = self.packer.pack(query, about_named(analysis, hits)) if hits and not absent else []
+        verifier = CitationVerifier(sources, language, analysis)
+        if absent or not sources:
+            verifier.notes.append(f"the retrieved passages never mention {'、'.join(absent)}" if absent
                                   else "nothing relevant was retrieved")
             verifier.refused = True
         else:
-            yield from self._generate_verified(standalone, query, sources, language, verifier, usage, timings,
-                                               started)
-            focus = self.extractive.best_source(query, sources) if self.generator != "extractive" else None
-            if verifier.refused and not verifier.shown and focus is not None and len(sources) > 1:
-                # Small models often refuse when several passages compete; one more try with only the passage
-                # that plainly matches the question. Its answer is verified like any other.
-                single = [ContextSource(n=1, hit=sources[focus - 1].hit, sentences=sources[focus - 1].sentences)]
-                retry = CitationVerifier(single, language, query, self.retriever.idf)
-                retry.notes.append("the model first found no answer; asked again with the best-matching passage")
-                yield from self._generate_verified(standalone, query, single, language, retry, usage, timings,
-                                                   started)
-                if retry.factual:
-                    verifier = retry
+            if self.generator != "extractive":
+                yield from self._verified(self._generate(standalone, query, sources, language, usage), verifier,
+                                          timings, started)
+            if not verifier.answered:
+                fallback = self._from_evidence(query, sources, analysis, verifier.notes, timings, started)
+                verifier = yield from fallback
         verified = verifier.finish()
+        if not verified.grounded:
+            verified.text = REFUSALS[language]
+            if sources:
+                verified = self._false_premise(query, sources, analysis, language, verified)
         finished = time.perf_counter()
         timings.generate = round(finished - retrieved, 3)
         timings.total = round(finished - started, 3)
@@ -198,12 +234,47 @@ class AnswerChain:
                         language=language, timings=timings, usage=usage, notes=verified.notes)
         yield AnswerEvent("answer", answer=answer)
 
-    def _generate_verified(self, question: str, query: str, sources: list[ContextSource], language: str,
-                           verifier: CitationVerifier, usage: Usage, timings: Timings,
-                           started: float) -> Iterator[AnswerEvent]:
-        """Feed the generator's text through the verifier sentence by sentence, yielding what may be shown."""
+    def _from_evidence(self, query: str, sources: list[ContextSource], analysis: QuestionAnalysis,
+                       notes: list[str], timings: Timings,
+                       started: float) -> Generator[AnswerEvent, None, CitationVerifier]:
+        """The sources' own best sentences, cited and verified like any answer; a refusal when none answers.
+        For an English question they are introduced as quotes."""
+        verifier = CitationVerifier(sources, "zh", analysis)  # the sentences are the sources' own, in Chinese
+        verifier.notes = list(notes)
+        drafted = self.extractive.compose(query, sources, analysis)
+        if drafted is None:
+            verifier.refused = True
+            return verifier
+        if self.generator != "extractive":
+            verifier.notes.append("the model's answer did not hold up; answered with the sources' own sentences")
+        lead = _EXTRACTIVE_LEAD if analysis.language == "en" else ""
+        for event in self._verified(iter(sentences(drafted)), verifier, timings, started):
+            yield AnswerEvent("text", lead + event.text)
+            lead = ""
+        if verifier.shown and analysis.language == "en":
+            verifier.shown[0] = _EXTRACTIVE_LEAD + verifier.shown[0]
+        return verifier
+
+    def _false_premise(self, query: str, sources: list[ContextSource], analysis: QuestionAnalysis,
+                       language: str, refusal: VerifiedAnswer) -> VerifiedAnswer:
+        """A refusal that says what the reports give instead, when they hold the asked-for quantity only for
+        another year. Still `grounded: false`: the question as asked is not answered."""
+        nearest = self.extractive.nearest_other_year(query, sources, analysis)
+        if nearest is None:
+            return refusal
+        n, fact = nearest
+        source = next(s for s in sources if s.n == n)
+        text = false_premise(language, list(analysis.years), f"{fact}[1]")
+        citation = Citation(n=1, chunk_id=source.hit.chunk_id, source=source.hit.source, section=source.hit.section,
+                            quote=fact, score=source.hit.score, text=source.hit.text)
+        return VerifiedAnswer(text, [citation], grounded=False,
+                              notes=[*refusal.notes, "the sources give this only for another year"])
+
+    def _verified(self, pieces: Iterable[str], verifier: CitationVerifier, timings: Timings,
+                  started: float) -> Iterator[AnswerEvent]:
+        """Feed generated text through the verifier sentence by sentence, yielding what may be shown."""
         buffer = ""
-        for piece in self._generate(question, query, sources, language, usage):
+        for piece in pieces:
             complete, buffer = pop_complete(buffer + piece)
             for sentence in complete:
                 yield from self._show(verifier, sentence, timings, started)

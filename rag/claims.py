@@ -57,6 +57,8 @@ class Figure:
         return self.number + self.magnitude
 
     def found_in(self, normalized_passage: str) -> bool:
+        if "年" in self.number:  # a date to the month; a day may follow it
+            return re.search(rf"(?<!\d){re.escape(self.number)}", normalized_passage) is not None
         if _CHINESE_NUMERAL.fullmatch(self.number):
             bounded = rf"(?<![{_NUMERALS}万亿]){re.escape(self.number)}(?![{_NUMERALS}万亿])"
             if re.search(bounded, normalized_passage):
@@ -113,8 +115,13 @@ def digits_in_chinese(number: int) -> str:
     return "".join(parts)
 
 
+_DATE = re.compile(r"(?<!\d)(?:19|20)\d{2}\s*年\s*\d{1,2}\s*月")
+
+
 def figures(text: str) -> list[Figure]:
-    found = []
+    """Figures as written: numbers with their magnitude, dates to the month ("2023年8月" is one figure, so a
+    neighbouring month does not pass), amounts in Chinese numerals."""
+    found = [Figure("".join(m.group(0).split()), "") for m in _DATE.finditer(_unify(text))]
     for match in _NUMBER.finditer(_unify(text)):
         number = match.group(1)
         magnitude = (match.group(2) or "").strip()
@@ -138,7 +145,7 @@ def latin_names(text: str, english_context: bool) -> list[str]:
     return list(dict.fromkeys(names))
 
 
-def _tagged_words(text: str, keep: Callable[[str], bool]) -> list[str]:
+def tagged_words(text: str, keep: Callable[[str], bool]) -> list[str]:
     """Chinese words of two or more characters whose jieba part-of-speech tag passes `keep`."""
     import jieba.posseg
 
@@ -149,13 +156,7 @@ def _tagged_words(text: str, keep: Callable[[str], bool]) -> list[str]:
 
 def chinese_names(text: str) -> list[str]:
     """Chinese proper nouns (people, places, organisations, other names) by jieba's part-of-speech tags."""
-    return _tagged_words(text, lambda flag: flag in _PROPER_NOUN_TAGS)
-
-
-def chinese_nouns(text: str) -> list[str]:
-    """Chinese nouns (jieba tags n*): what a question is about, as opposed to how it asks ("讨论", "相比"
-    are verbs)."""
-    return _tagged_words(text, lambda flag: flag.startswith("n"))
+    return tagged_words(text, lambda flag: flag in _PROPER_NOUN_TAGS)
 
 
 @dataclass(frozen=True)

@@ -2,12 +2,12 @@
 extraction of the best-supported sentences (no LLM at all).
 
 The two LLM generators are LangChain chat models, so the chain treats them alike; the extractive answerer
-is a deterministic product feature for machines without a model, and the fallback of `auto`.
+(rag/extractive.py) is a deterministic product feature for machines without a model, and the fallback of
+`auto`.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -17,12 +17,8 @@ from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from pydantic import ConfigDict
 
-from rag.claims import YEAR, asks_for_quantity, claim_of, has_quantity, normalize
-from rag.context import ContextSource, Weigher, score_sentence, token_weight
-from rag.keyword_index import tokenize
 from rag.local_model import LOCAL_MODELS, assemble, load_llama, parts_installed, runtime_installed
 from rag.settings import Settings
-from rag.verification import REFUSALS
 
 _ROLES = {"system": "system", "human": "user", "ai": "assistant"}
 
@@ -116,96 +112,3 @@ def model_label(settings: Settings, generator: str) -> str:
     if generator == "local":
         return LOCAL_MODELS[settings.local_model].name
     return "extractive"
-
-
-_ASKS_FOR_LIST = re.compile(r"哪些|哪几|有什么|包括什么|几个方面|几大|which|what are", re.IGNORECASE)
-_ASKS_FOR_TIME = re.compile(r"何时|什么时候|哪一?年|哪一?天|哪个月|when|what year", re.IGNORECASE)
-_TITLE_LINE = re.compile(r"^[^。！？!?；;，,\s]{2,24}$")
-
-
-def _answer_type_bonus(question: str, sentence: str) -> float:
-    """Reward sentences of the kind the question asks for: a quantity (not just a year), an enumeration,
-    a date."""
-    bonus = 0.0
-    if asks_for_quantity(question) and has_quantity(sentence):
-        bonus += 1.5
-    if _ASKS_FOR_LIST.search(question) and len(re.findall(r"、|；|及|以及|和|与", sentence)) >= 2:
-        bonus += 1.5
-    if _ASKS_FOR_TIME.search(question) and re.search(r"\d{4}年(\d{1,2}月)?", sentence):
-        bonus += 1.0
-    return bonus
-
-
-class ExtractiveAnswerer:
-    """Answers with the source sentences that best match the question, cited; refuses when no sentence
-    matches well enough or none mentions the years the question asks about. Deterministic and instant."""
-
-    def __init__(self, idf: Weigher | None = None, min_score: float = 2.5, max_sentences: int = 3) -> None:
-        self.idf = idf
-        self.min_score = min_score
-        self.max_sentences = max_sentences
-
-
-    @staticmethod
-    def _units(source: ContextSource) -> list[str]:
-        """The shown sentences, each preceded by the slide or table title line right above it, if any: on a
-        slide, "北京：创新策源地" is what the sentence under it is about."""
-        units = []
-        text = source.hit.text
-        for start, end in sorted(source.sentences):
-            sentence = text[start:end].strip()
-            before = text[:start].rstrip("\n ").rsplit("\n", 1)[-1].strip()
-            if before and _TITLE_LINE.match(before) and before not in sentence and text[:start].endswith("\n"):
-                sentence = f"{before}：{sentence}" if not before.endswith(("：", ":")) else before + sentence
-            units.append(sentence)
-        return units
-
-    def rank(self, question: str, sources: list[ContextSource]) -> list[tuple[float, int, str]]:
-        """(score, source number, sentence) of every shown sentence, best first; sentences about another
-        year than the one asked for are left out."""
-        query_tokens = set(tokenize(question))
-        years = set(YEAR.findall(question))
-        names = claim_of(question).names
-        scored = []
-        for source in sources:
-            if any(normalize(name) not in normalize(source.support_text) for name in names):
-                continue  # a passage that never names who or what the question is about cannot answer it
-            for sentence in self._units(source):
-                if years - set(YEAR.findall(sentence)) and len(years) == 1:
-                    continue  # about another year than the one asked for
-                score = score_sentence(sentence, query_tokens, self.idf) + _answer_type_bonus(question, sentence)
-                scored.append((score + 0.3 / source.n, source.n, sentence))
-        return sorted(scored, key=lambda item: -item[0])
-
-    def best_source(self, question: str, sources: list[ContextSource]) -> int | None:
-        """The source whose best sentence clearly answers the question, if one does."""
-        scored = self.rank(question, sources)
-        return scored[0][1] if scored and scored[0][0] >= self.min_score else None
-
-    def compose(self, question: str, sources: list[ContextSource], language: str) -> str:
-        query_tokens = set(tokenize(question))
-        scored = self.rank(question, sources)
-        if not scored:
-            return REFUSALS[language]
-        best_score, _, best = scored[0]
-        if best_score < self.min_score:
-            return REFUSALS[language]
-        if asks_for_quantity(question) and not has_quantity(best):
-            return REFUSALS[language]  # asked "how much", and the best match states no amount
-        chosen = [scored[0]]
-        covered = set(tokenize(best)) & query_tokens
-        for item in scored[1:]:
-            if len(chosen) == self.max_sentences:
-                break
-            gain = (set(tokenize(item[2])) & query_tokens) - covered
-            weight = sum(token_weight(token, self.idf) for token in gain)
-            if weight >= 2 and item[2] not in {c[2] for c in chosen}:
-                chosen.append(item)
-                covered |= gain
-        body = "".join(f"{_trim(sentence)}[{n}]" + ("" if sentence.endswith(("。", "！", "？")) else "。")
-                       for _, n, sentence in chosen)
-        return f"According to the reports (quoted in Chinese): {body}" if language == "en" else body
-
-
-def _trim(sentence: str) -> str:
-    return re.sub(r"^[•·\-\s]+", "", sentence).rstrip("；;，,")

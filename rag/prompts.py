@@ -10,8 +10,9 @@ PROMPT_NAMES = ("answer_system", "answer_user", "condense", "search_query", "van
 
 LANGUAGE_RULES = {
     "zh": "问题是中文，用简体中文回答。",
-    "en": ("The question is in English: answer in English, and copy every figure with its unit exactly as the "
-           "source writes it (for example 5784亿元, 13.9%)."),
+    "en": ("The question is in English: answer in complete English sentences. Copy every figure with its unit "
+           "and qualifier exactly as the source writes it (a source saying 超过30% means \"more than 30%\"; "
+           "keep units such as 亿元 as written)."),
 }
 
 

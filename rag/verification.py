@@ -2,7 +2,9 @@
 
 Works one sentence at a time, so a streamed answer is checked before each sentence is shown:
 - markers that point at no source are removed;
-- a sentence whose figures and names are all in one of its cited passages keeps those citations;
+- a sentence whose figures and names are all in one of its cited passages, each figure standing there for
+  the same year and the same kind of quantity (rag/evidence.py), and no two table rows joined, keeps those
+  citations;
 - if they are in another passage instead, the citation is moved there;
 - if no passage has them, the sentence is dropped and a note says so;
 - an uncited sentence gets the citation of the passage that supports it, or is dropped when it asserts a
@@ -14,24 +16,18 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from rag.claims import Claim, asks_for_quantity, chinese_nouns, claim_of, has_quantity, normalize
+from rag.claims import YEAR, Claim, claim_of, has_quantity, normalize
 from rag.context import ContextSource
+from rag.evidence import consistent, frame_in_sentence, occurrences, row_conflict
 from rag.keyword_index import tokenize
+from rag.question import QuestionAnalysis
+from rag.refusals import REFUSALS, is_refusal
 from rag.schema import Citation
 from rag.sentences import sentences
 
 _MARKER = re.compile(r"\[(\d{1,3})\]")
-_REFUSAL = re.compile(
-    r"(资料|报告|文档|材料|来源)[中里内]?(并)?(没有|未|无|不包含|未能|没)(提供|提及|提到|找到|包含|涉及|给出|相关|记载|说明|明确)"
-    r"|没有(找到)?相关(的)?(信息|内容|数据)|无法(根据|从)?(资料|报告)?(回答|确定|得知)|未提及"
-    r"|(reports?|sources?|documents?|context)\s+(do(es)?\s+not|don't|doesn't)\s+(contain|mention|say|provide|include)"
-    r"|no (relevant )?information|not (mentioned|provided|stated|covered)|cannot (be )?(answer|determine)",
-    re.IGNORECASE,
-)
-REFUSALS = {"zh": "报告中没有找到相关信息。", "en": "The reports do not contain this information."}
 _SHORT_CONNECTIVE = 14
 
 
@@ -44,10 +40,6 @@ def _claim_segments(sentence: str) -> list[str]:
         bounds = [0, *[s for s in starts if s > 0], len(clause)]
         segments += [clause[a:b] for a, b in itertools.pairwise(bounds) if clause[a:b].strip()]
     return segments
-
-
-def is_refusal(text: str) -> bool:
-    return bool(_REFUSAL.search(text))
 
 
 def _content_overlap(sentence: str, passage: str) -> float:
@@ -65,27 +57,20 @@ class VerifiedAnswer:
     notes: list[str] = field(default_factory=list)
 
 
-TOPIC_IDF = 2.5  # a word in about 8% of the chunks or fewer
-
-
 class CitationVerifier:
     """Verifies one answer against its numbered sources, sentence by sentence.
 
-    With the question and the corpus' IDF, it also checks topic words: a rare word that the question and a
-    sentence share ("玩具" in "2027年AI玩具市场规模") must appear in the passage the sentence cites, so that
-    a figure about 智能营销 is not passed off as one about AI玩具.
+    It checks what is true, not how it is worded: figures and names must stand in a cited passage, a figure
+    for the year and kind of quantity the sentence (or, where the sentence leaves it implicit, the question)
+    gives it. Whether the question's ordinary words are repeated does not matter.
     """
 
-    def __init__(self, sources: list[ContextSource], language: str, question: str = "",
-                 idf: Callable[[str], float] | None = None) -> None:
+    def __init__(self, sources: list[ContextSource], language: str,
+                 question: QuestionAnalysis | None = None) -> None:
         self.sources = {source.n: source for source in sources}
         self.language = language
-        self.topic_words = ({t for t in chinese_nouns(question) if idf(t) >= TOPIC_IDF}
-                            if idf and question else set())
-        self.needs_quantity = bool(question) and asks_for_quantity(question)
-        # what the question is about: its names, and its rare nouns ("商汤", "玩具")
-        self.subject_names = tuple(dict.fromkeys([*claim_of(question, language).names, *sorted(self.topic_words)])
-                                   ) if question else ()
+        self.question = question
+        self.needs_quantity = question is not None and question.ask == "quantity"
         self.answered = False
         self._after_line_break = False
         self.renumber: dict[int, int] = {}
@@ -129,20 +114,35 @@ class CitationVerifier:
         return out
 
     def _responsive(self, text: str, cited: list[int]) -> bool:
-        """Does this supported sentence answer the question: an amount if one is asked for, and the
-        question's names in the sentence or in its cited passages?"""
-        if self.needs_quantity and not has_quantity(text):
+        """Does this supported sentence answer: it states an amount when the question asks "how much"."""
+        return not self.needs_quantity or has_quantity(text)
+
+    def _expected_years(self, n: int) -> tuple[str, ...]:
+        """The years the question asks about, except those in the document's own title (a report named
+        "2024年…报告" is not about 2024 alone)."""
+        if self.question is None:
+            return ()
+        title = self.sources[n].hit.title
+        return tuple(y for y in self.question.years if y not in YEAR.findall(title))
+
+    def _supports(self, claim: Claim, sentence: str, n: int) -> bool:
+        """All figures and names of the claim in the passage; each figure at an occurrence whose year and kind
+        do not contradict the sentence's; no two rows of a table joined."""
+        text = self.sources[n].support_text
+        if claim.found_in(text) != set(claim.parts):
             return False
-        if not self.subject_names:
-            return True
-        pool = normalize(text + "".join(self.sources[n].support_text for n in cited))
-        return any(normalize(name) in pool for name in self.subject_names)
+        expected = self._expected_years(n)
+        for figure in claim.figures:
+            if "年" in figure.number or (YEAR.fullmatch(figure.number) and not figure.magnitude):
+                continue  # a date or a year is itself the frame
+            claimed = frame_in_sentence(figure, sentence)
+            places = occurrences(figure, text)
+            if claimed is not None and places and not any(consistent(claimed, expected, p) for p in places):
+                return False
+        return not row_conflict(sentence, text)
 
     def _claim(self, text: str) -> Claim:
-        """Figures and names of the text, plus the question's topic words it repeats."""
-        claim = claim_of(text, self.language)
-        topics = sorted(t for t in self.topic_words if t in text)
-        return Claim(claim.figures, tuple(dict.fromkeys([*claim.names, *topics]))) if topics else claim
+        return claim_of(text, self.language)
 
     def _number(self, n: int, sentence: str) -> int:
         self.renumber.setdefault(n, len(self.renumber) + 1)
@@ -171,7 +171,7 @@ class CitationVerifier:
             if not supporting:
                 missing = claim.missing_in(" ".join(s.support_text for s in self.sources.values()))
                 what = (f"{'、'.join(missing)} is in no source" if missing
-                        else "figures are not stated together by any source")
+                        else "figures are not stated together, or not for that year or quantity, by any source")
                 self.notes.append(f"dropped a sentence whose {what}: {bare[:80]}")
                 return None
             if cited and not set(supporting) <= set(cited):
@@ -179,7 +179,8 @@ class CitationVerifier:
             return bare, supporting
         if self.language == "en":
             return bare, cited  # Chinese passages cannot be checked word by word against English wording
-        overlaps = {n: _content_overlap(bare, s.support_text) for n, s in self.sources.items()}
+        overlaps = {n: 0.0 if row_conflict(bare, s.support_text) else _content_overlap(bare, s.support_text)
+                    for n, s in self.sources.items()}
         supported = [n for n in cited if overlaps[n] >= 0.3]
         if supported:
             return bare, supported
@@ -195,8 +196,7 @@ class CitationVerifier:
         """The sources among `candidates` that support the claim: one passage holding all its figures and
         names when there is one (the one sharing most words with the sentence), else one passage per clause;
         empty when they cannot."""
-        parts = set(claim.parts)
-        complete = [n for n in candidates if claim.found_in(self.sources[n].support_text) == parts]
+        complete = [n for n in candidates if self._supports(claim, sentence, n)]
         if complete:
             return [max(complete, key=lambda n: _content_overlap(sentence, self.sources[n].support_text))]
         # Several sources may support one sentence only clause by clause ("从2023年的5784亿元增长到2025年的
@@ -206,8 +206,7 @@ class CitationVerifier:
             clause_claim = self._claim(clause)
             if not clause_claim.checkable:
                 continue
-            clause_parts = set(clause_claim.parts)
-            whole = [n for n in candidates if clause_claim.found_in(self.sources[n].support_text) == clause_parts]
+            whole = [n for n in candidates if self._supports(clause_claim, clause, n)]
             if not whole:
                 return []
             if not set(whole) & set(chosen):
@@ -227,10 +226,7 @@ class CitationVerifier:
     def finish(self) -> VerifiedAnswer:
         if self.refused or not self.cited_sentences:
             if not self.refused and any(cited for _, _, cited in self.pending):
-                wanted = ["an amount"] if self.needs_quantity else []
-                wanted += [f"{'/'.join(self.subject_names)}"] if self.subject_names else []
-                self.notes.append(f"the supported sentences did not answer the question (it asks for "
-                                  f"{' about '.join(wanted) or 'something else'})")
+                self.notes.append("the supported sentences state no amount, and the question asks for one")
             elif not self.refused and self.pending:
                 self.notes.append("no sentence of the answer was supported by the sources")
             return VerifiedAnswer(REFUSALS[self.language], [], grounded=False, notes=self.notes)
@@ -259,8 +255,9 @@ class CitationVerifier:
         return max(candidates, key=support)
 
 
-def verify_answer(text: str, sources: list[ContextSource], language: str) -> VerifiedAnswer:
-    verifier = CitationVerifier(sources, language)
+def verify_answer(text: str, sources: list[ContextSource], language: str,
+                  question: QuestionAnalysis | None = None) -> VerifiedAnswer:
+    verifier = CitationVerifier(sources, language, question)
     for sentence in sentences(text):
         verifier.add(sentence)
     return verifier.finish()

@@ -1,0 +1,164 @@
+"""Where a figure stands in a passage, and what it is a figure of.
+
+Presence is not support: "A公司完成10亿元融资，估值50亿元" contains 10亿元, but not as a valuation; "2023年规模
+147亿元，预计2025年达到300亿元" contains 300亿元, but not for 2023. So a figure is read with its frame: the
+year that governs it (the nearest year before it in its sentence, else the years of the line or passage
+before), and the kind of quantity it is (the nearest quantity word in its clause: 规模, 增速, 估值, 占比 ...).
+A figure in an answer is supported by a passage only at an occurrence whose frame does not contradict the
+answer's (or, when the answer leaves it implicit, the question's) year and kind.
+
+Flattened tables are read as rows: cells on one short line belong together, so a name from one row and a
+name from another never support one statement.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from rag.claims import YEAR, Figure, normalize
+from rag.sentences import split_sentences
+
+# Kinds of quantity, each with the words that name it. The first group whose word stands nearest the figure
+# decides. Ordered from specific to general within a clause is not needed: nearest wins.
+QUANTITY_KINDS: dict[str, tuple[str, ...]] = {
+    "valuation": ("估值", "市值", "valuation", "valued"),
+    "financing": ("融资", "募资", "募集", "融得", "投资额", "financing", "raised", "funding"),
+    "revenue": ("营收", "营业收入", "收入", "销售额", "营业额", "revenue", "sales"),
+    "profit": ("净利润", "利润", "净利", "profit"),
+    "growth": ("增长率", "增速", "增幅", "同比增长", "同比", "复合增长率", "年均增长", "增长", "下降", "growth",
+               "grew", "cagr"),
+    "share": ("占比", "份额", "比例", "比重", "渗透率", "占", "share", "proportion", "penetration"),
+    "size": ("市场规模", "产业规模", "规模", "产值", "总额", "gdp", "market size", "scale"),
+    "box_office": ("票房", "box office"),
+    "visits": ("人次", "客流", "游客", "trips", "visitors"),
+}
+_KIND_WORD = re.compile("|".join(sorted((re.escape(w) for ws in QUANTITY_KINDS.values() for w in ws),
+                                        key=len, reverse=True)), re.IGNORECASE)
+_KIND_OF_WORD = {w: kind for kind, words in QUANTITY_KINDS.items() for w in words}
+_CLAUSE = re.compile(r"[，,；;：:。！？!?\n]")
+_ROW_SEPARATOR = re.compile(r"\s{1,}|[,，]\s*|[:：]\s*")
+_SENTENCE_PUNCTUATION = re.compile(r"[。！？!?；;]")
+MAX_ROW_CHARS = 40
+
+
+def _years_before(text: str, position: int) -> list[str]:
+    """The year that governs a figure at `position`: the last year before it in its sentence."""
+    years = [m for m in YEAR.finditer(text[:position])]
+    return [years[-1].group(0)] if years else []
+
+
+_NAMED_AFTER = re.compile(r"^[^，,；;。\s]{0,4}?(融资|募资|投资)")  # "完成10亿元B轮融资"
+
+
+def kind_near(text: str, start: int, end: int) -> str | None:
+    """The kind of quantity of the figure at text[start:end]: the nearest quantity word before it within its
+    clause; a financing round is also named right after its amount ("完成10亿元B轮融资")."""
+    clause_start = max((m.end() for m in _CLAUSE.finditer(text, 0, start)), default=0)
+    before = list(_KIND_WORD.finditer(text, clause_start, start))
+    if before:
+        return _KIND_OF_WORD[before[-1].group(0).lower()]
+    return "financing" if _NAMED_AFTER.match(text[end:end + 8]) else None
+
+
+@dataclass(frozen=True)
+class Occurrence:
+    """One place a figure stands in a passage, with its frame."""
+
+    years: tuple[str, ...]
+    kind: str | None
+
+
+def _figure_spans(figure: Figure, text: str) -> list[tuple[int, int]]:
+    """Spans of `figure` in `text` (as written, magnitude included), on the raw text so frames can be read."""
+    number = re.escape(figure.number)
+    magnitude = re.escape(figure.magnitude) + r"(?![万亿千百])" if figure.magnitude else r"(?![\d.]\d)"
+    pattern = rf"(?<![\d.]){number}\s*{magnitude}"
+    return [m.span() for m in re.finditer(pattern, text)]
+
+
+def occurrences(figure: Figure, passage: str) -> list[Occurrence]:
+    """Every occurrence of the figure in the passage with the year governing it and its kind of quantity.
+    The governing year is looked for in the figure's sentence, then in the sentences before it."""
+    found = []
+    spans = split_sentences(passage)
+    for start, end in _figure_spans(figure, passage):
+        sentence_start = next((a for a, b in spans if a <= start < b), 0)
+        years = _years_before(passage[sentence_start:start], start - sentence_start)
+        if not years:
+            clause_end = next((m.start() for m in _CLAUSE.finditer(passage, end)), len(passage))
+            years = YEAR.findall(passage[end:clause_end]) or _years_before(passage, sentence_start)
+        found.append(Occurrence(tuple(years), kind_near(passage, start, end)))
+    return found
+
+
+def frame_in_sentence(figure: Figure, sentence: str) -> Occurrence | None:
+    """The frame an answer sentence gives its figure (only what the sentence itself says)."""
+    spans = _figure_spans(figure, sentence)
+    if not spans:
+        return None
+    start, end = spans[0]
+    clause_end = next((m.start() for m in _CLAUSE.finditer(sentence, end)), len(sentence))
+    years = _years_before(sentence, start) or YEAR.findall(sentence[end:clause_end])
+    return Occurrence(tuple(years), kind_near(sentence, start, end))
+
+
+_INTERCHANGEABLE_KINDS = frozenset({"revenue", "size"})  # "营收规模" and "营收" name one quantity
+
+
+def kinds_conflict(a: str | None, b: str | None) -> bool:
+    return bool(a and b and a != b and not {a, b} <= _INTERCHANGEABLE_KINDS)
+
+
+def consistent(claimed: Occurrence, expected_years: tuple[str, ...], source: Occurrence) -> bool:
+    """An occurrence supports the claimed figure unless it is governed by another year than the one claimed
+    (or asked about), or is another kind of quantity than the one claimed."""
+    years = claimed.years or expected_years
+    if years and source.years and not set(years) & set(source.years):
+        return False
+    return not kinds_conflict(claimed.kind, source.kind)
+
+
+def rows(passage: str) -> list[list[str]]:
+    """The cells of each line that reads as a flattened table row: short, no sentence punctuation, two or
+    more cells ("知乎 知海图AI", "数字人, 20%"). The first row of a run of such lines is its header and is left
+    out: a header cell ("公司", "芯片") belongs to every row."""
+    found: list[list[str]] = []
+    in_table = False
+    for line in passage.split("\n"):
+        line = line.strip()
+        if not line:
+            continue  # flattened tables often have blank lines between rows
+        cells = [c for c in _ROW_SEPARATOR.split(line) if c]
+        if len(line) > MAX_ROW_CHARS or _SENTENCE_PUNCTUATION.search(line) or len(cells) < 2:
+            in_table = False
+            continue
+        if in_table:
+            found.append(cells)
+        in_table = True
+    return found
+
+
+_ENUMERATION = re.compile(r"[、和与及或]|以及")
+
+
+def row_conflict(sentence: str, passage: str) -> bool:
+    """A clause that joins cells of two rows ("知乎的大模型是序列猴子" from rows "知乎 知海图AI" and "出门问问
+    序列猴子"; "知乎的大模型叫智谱AI" from two rows' first cells). An enumeration ("甲、乙和丙") of cells of one
+    column is fine; cells found in several rows, and short or purely numeric cells, say nothing."""
+    table = rows(passage)
+    if len(table) < 2:
+        return False
+    places: dict[str, set[tuple[int, int]]] = {}
+    for row, cells in enumerate(table):
+        for column, cell in enumerate(cells):
+            key = normalize(cell)
+            if len(key) >= 2 and not re.fullmatch(r"[\d.%]+", key):
+                places.setdefault(key, set()).add((row, column))
+    for clause in _CLAUSE.split(sentence):
+        normalized = normalize(clause)
+        mentioned = [next(iter(at)) for cell, at in places.items() if len(at) == 1 and cell in normalized]
+        enumerating = bool(_ENUMERATION.search(clause))
+        if any(r1 != r2 and (c1 != c2 or not enumerating) for r1, c1 in mentioned for r2, c2 in mentioned):
+            return True
+    return False

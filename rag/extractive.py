@@ -1,0 +1,134 @@
+"""The extractive answerer: the source sentences that best answer the question, cited, with no LLM.
+
+It is the generator on machines without a model, and the chain's answer from evidence when an LLM's own
+sentences fail verification or it refuses although a passage plainly answers. A sentence qualifies when it
+shares enough weighted words with the question, is of the kind the question asks for (an amount, a list, a
+date), and is not about another year than the one asked: the 2026 figure is never offered as the 2025 one.
+"""
+
+from __future__ import annotations
+
+import re
+
+from rag.claims import YEAR, has_quantity
+from rag.context import ContextSource, Weigher, score_sentence, token_weight
+from rag.keyword_index import tokenize
+from rag.question import QuestionAnalysis
+
+_TITLE_LINE = re.compile(r"^[^。！？!?；;，,\s]{2,24}$")
+_LIST_SEPARATORS = re.compile(r"、|；|及|以及|和|与")
+
+
+def _answer_type_bonus(question: QuestionAnalysis, sentence: str) -> float:
+    """Reward sentences of the kind the question asks for: a quantity (not just a year), an enumeration,
+    a date."""
+    if question.ask == "quantity" and has_quantity(sentence):
+        return 1.5
+    if question.ask == "list" and len(_LIST_SEPARATORS.findall(sentence)) >= 2:
+        return 1.5
+    if question.ask == "time" and re.search(r"\d{4}年(\d{1,2}月)?", sentence):
+        return 1.0
+    return 0.0
+
+
+def sentence_years(text: str, start: int, end: int) -> set[str]:
+    """The years a sentence of a passage is about: its own, else the last one stated earlier on its line
+    (a paragraph of the cleaned text)."""
+    own = set(YEAR.findall(text[start:end]))
+    if own:
+        return own
+    line_start = text.rfind("\n", 0, start) + 1
+    before = YEAR.findall(text[line_start:start])
+    return {before[-1]} if before else set()
+
+
+def asked_years(question: QuestionAnalysis, source: ContextSource) -> set[str]:
+    """The question's years, except those in the document's own title."""
+    return set(question.years) - set(YEAR.findall(source.hit.title))
+
+
+class ExtractiveAnswerer:
+    def __init__(self, idf: Weigher | None = None, min_score: float = 2.5, max_sentences: int = 3) -> None:
+        if min_score <= 0 or max_sentences < 1:
+            raise ValueError("min_score must be positive and max_sentences at least 1")
+        self.idf = idf
+        self.min_score = min_score
+        self.max_sentences = max_sentences
+
+    @staticmethod
+    def _units(source: ContextSource) -> list[tuple[int, int, str]]:
+        """The shown sentences (span, text), each preceded by the slide or table title line right above it,
+        if any: on a slide, "北京：创新策源地" is what the sentence under it is about."""
+        units = []
+        text = source.hit.text
+        for start, end in sorted(source.sentences):
+            sentence = text[start:end].strip()
+            before = text[:start].rstrip("\n ").rsplit("\n", 1)[-1].strip()
+            if before and _TITLE_LINE.match(before) and before not in sentence and text[:start].endswith("\n"):
+                sentence = f"{before}：{sentence}" if not before.endswith(("：", ":")) else before + sentence
+            units.append((start, end, sentence))
+        return units
+
+    def rank(self, query: str, sources: list[ContextSource], question: QuestionAnalysis,
+             other_years: bool = False) -> list[tuple[float, int, str]]:
+        """(score, source number, sentence) of every shown sentence, best first. Sentences about another year
+        than the one asked are left out, or, with `other_years`, are the only ones kept (for saying what
+        the reports give instead)."""
+        query_tokens = set(tokenize(query))
+        scored = []
+        for source in sources:
+            wanted = asked_years(question, source)
+            for start, end, sentence in self._units(source):
+                years = sentence_years(source.hit.text, start, end)
+                elsewhere = bool(wanted and years and not wanted & years)
+                if elsewhere != other_years:
+                    continue
+                score = score_sentence(sentence, query_tokens, self.idf) + _answer_type_bonus(question, sentence)
+                scored.append((score + 0.3 / source.n, source.n, sentence))
+        return sorted(scored, key=lambda item: -item[0])
+
+    def compose(self, query: str, sources: list[ContextSource], question: QuestionAnalysis) -> str | None:
+        """The best sentences, cited ("…[2]"), or None when no sentence answers well enough."""
+        scored = self.rank(query, sources, question)
+        if not scored or scored[0][0] < self.min_score:
+            return None
+        best = scored[0][2]
+        if question.ask == "quantity" and not has_quantity(best):
+            return None  # asked "how much", and the best match states no amount
+        query_tokens = set(tokenize(query))
+        chosen = [scored[0]]
+        covered = set(tokenize(best)) & query_tokens
+        for item in scored[1:]:
+            if len(chosen) == self.max_sentences:
+                break
+            gain = (set(tokenize(item[2])) & query_tokens) - covered
+            if sum(token_weight(token, self.idf) for token in gain) >= 2 and item[2] not in {c[2] for c in chosen}:
+                chosen.append(item)
+                covered |= gain
+        return "".join(f"{_trim(sentence)}[{n}]" + ("" if sentence.endswith(("。", "！", "？")) else "。")
+                       for _, n, sentence in chosen)
+
+    def nearest_other_year(self, query: str, sources: list[ContextSource],
+                           question: QuestionAnalysis) -> tuple[int, str] | None:
+        """For a false premise: the best-matching sentence about another year than the one asked, when no
+        matching sentence states the asked year. None when the question names no year."""
+        if not question.years:
+            return None
+        query_tokens = set(tokenize(query))
+        best: tuple[float, int, str] | None = None
+        for source in sources:
+            wanted = asked_years(question, source)
+            for start, end, sentence in self._units(source):
+                score = score_sentence(sentence, query_tokens, self.idf) + _answer_type_bonus(question, sentence)
+                if score < self.min_score:
+                    continue
+                years = sentence_years(source.hit.text, start, end)
+                if wanted & years:
+                    return None  # the asked year is there: not a false premise
+                if years and wanted and (best is None or score > best[0]):
+                    best = (score, source.n, sentence)
+        return (best[1], _trim(best[2])) if best else None
+
+
+def _trim(sentence: str) -> str:
+    return re.sub(r"^[•·\-\s]+", "", sentence).rstrip("；;，,")

@@ -1,0 +1,109 @@
+"""What a question pins down, read from the user's own words.
+
+A question naming a year, a person, a place, a titled work or a product can only be answered by a passage
+about that year, person, place, work or product: "2022年的规模" is not answered by the 2023 figure, and a
+film's director is not answered by a neighbouring film's. Every other word of a question may be worded
+differently by the documents ("采用率" / "使用比例"), so ordinary words never decide whether a question is
+answerable; only these constraints do, and only where a passage states a conflicting one.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Literal
+
+from rag.claims import YEAR, asks_for_quantity, latin_names, normalize, tagged_words
+
+ConstraintKind = Literal["year", "person", "place", "work", "latin"]
+Ask = Literal["quantity", "list", "time", "entity", "other"]
+
+_WORK = re.compile(r"《([^《》]{1,40})》")
+# Writing the same country or city several ways: "中国" in a question, "我国" in a report.
+_PLACE_ALIASES = {"中国": ("中国", "我国", "国内", "全国"), "我国": ("中国", "我国", "国内", "全国")}
+_PLACE_SUFFIX = re.compile(r"(?<=..)(市|省|地区|自治区)$")
+_ASKS_FOR_LIST = re.compile(r"哪些|哪几|有什么|包括什么|几个方面|几大|which (ones|are)|what are|list", re.IGNORECASE)
+_ASKS_FOR_TIME = re.compile(r"何时|什么时候|哪一?年|哪一?天|哪个月|when|what year", re.IGNORECASE)
+_ASKS_FOR_ENTITY = re.compile(r"谁|哪家|哪个|哪一|什么公司|什么机构|叫什么|名称|who|which", re.IGNORECASE)
+_PART_BREAK = re.compile(r"(?<=[？?；;])\s*(?=\S)|[，,]\s*(?:另外|此外|以及|同时|还有|并且|而)(?=\S)")
+
+
+@dataclass(frozen=True)
+class Constraint:
+    kind: ConstraintKind
+    text: str
+
+    def spellings(self) -> tuple[str, ...]:
+        if self.kind == "place":
+            base = _PLACE_SUFFIX.sub("", self.text)
+            return _PLACE_ALIASES.get(base, (base,))
+        return (self.text,)
+
+    def found_in(self, text: str) -> bool:
+        """Persons, works and years exactly as written (a one-character change is another name); a place
+        also in its common alternative spellings; Latin names case-insensitively on word boundaries."""
+        if self.kind == "latin":
+            spaced = " ".join(text.split()).lower()
+            return re.search(rf"(?<![a-z0-9]){re.escape(self.text.lower())}(?![a-z0-9]|\.\d)", spaced) is not None
+        if self.kind == "year":
+            return re.search(rf"(?<!\d){self.text}(?!\d)", normalize(text)) is not None
+        normalized = normalize(text)
+        return any(normalize(spelling) in normalized for spelling in self.spellings())
+
+
+@dataclass(frozen=True)
+class QuestionAnalysis:
+    text: str
+    language: Literal["zh", "en"]
+    constraints: tuple[Constraint, ...]
+    ask: Ask
+    parts: tuple[str, ...]
+
+    @property
+    def years(self) -> tuple[str, ...]:
+        return tuple(c.text for c in self.constraints if c.kind == "year")
+
+    def unmet(self, text: str) -> list[Constraint]:
+        return [c for c in self.constraints if not c.found_in(text)]
+
+
+def constraints_of(question: str, language: str) -> tuple[Constraint, ...]:
+    found: list[Constraint] = [Constraint("year", y) for y in YEAR.findall(question)]
+    found += [Constraint("work", w) for w in _WORK.findall(question)]
+    bare = _WORK.sub("", question)
+    found += [Constraint("latin", n) for n in latin_names(bare, english_context=language == "en")
+              if not YEAR.fullmatch(n)]
+    if language == "zh":
+        found += [Constraint("person", w) for w in tagged_words(bare, lambda f: f in ("nr", "nrfg"))]
+        found += [Constraint("place", w) for w in tagged_words(bare, lambda f: f == "ns")]
+    return tuple(dict.fromkeys(found))
+
+
+def ask_of(question: str) -> Ask:
+    if _ASKS_FOR_LIST.search(question):
+        return "list"
+    if _ASKS_FOR_TIME.search(question):
+        return "time"
+    if asks_for_quantity(question):
+        return "quantity"
+    if _ASKS_FOR_ENTITY.search(question):
+        return "entity"
+    return "other"
+
+
+def split_parts(question: str) -> tuple[str, ...]:
+    """"2023年规模多少？增速呢？" -> two parts, so each gets its own evidence. A part too short to stand on
+    its own keeps the part before it."""
+    pieces = [p.strip() for p in _PART_BREAK.split(question) if p and p.strip()]
+    parts: list[str] = []
+    for piece in pieces:
+        if parts and len(re.sub(r"\W", "", piece)) < 3:
+            parts[-1] += piece
+        else:
+            parts.append(piece)
+    return tuple(parts) if len(parts) > 1 else (question,)
+
+
+def analyze(question: str, language: Literal["zh", "en"]) -> QuestionAnalysis:
+    return QuestionAnalysis(text=question, language=language, constraints=constraints_of(question, language),
+                            ask=ask_of(question), parts=split_parts(question))

@@ -1,0 +1,72 @@
+"""Figures read with their frame (governing year, kind of quantity), table rows, and the extractive answerer
+that answers from them. Invented passages only."""
+
+from __future__ import annotations
+
+from rag.claims import figures
+from rag.context import ContextSource
+from rag.evidence import kind_near, occurrences, rows
+from rag.extractive import ExtractiveAnswerer
+from rag.question import analyze
+from rag.schema import SearchHit
+
+SALES = "2022年全市新能源车销量为5.1万辆。2024年销量为8.6万辆，同比增长32%，预计2026年将达到15万辆。"
+
+
+def _source(n: int, text: str, title: str = "") -> ContextSource:
+    hit = SearchHit(chunk_id=f"c{n}", source=f"d{n}.txt", section="", text=text, score=1.0, title=title)
+    return ContextSource(n=n, hit=hit, sentences=[(0, len(text))] if "。" not in text else [
+        (i, j) for i, j in _spans(text)])
+
+
+def _spans(text: str) -> list[tuple[int, int]]:
+    from rag.sentences import split_sentences
+
+    return split_sentences(text)
+
+
+def test_a_figure_is_governed_by_the_nearest_year_before_it() -> None:
+    (fifteen,) = [f for f in figures(SALES) if f.number == "15"]
+    assert [o.years for o in occurrences(fifteen, SALES)] == [("2026",)]
+    (growth,) = [f for f in figures(SALES) if f.number == "32"]
+    assert [(o.years, o.kind) for o in occurrences(growth, SALES)] == [(("2024",), "growth")]
+
+
+def test_kinds_of_quantity() -> None:
+    text = "完成3亿元A轮融资，估值20亿元，市场占比18%"
+    assert kind_near(text, 2, 5) == "financing"
+    assert kind_near(text, text.index("20"), text.index("20") + 4) == "valuation"
+    assert kind_near(text, text.index("18"), text.index("18") + 3) == "share"
+
+
+def test_rows_of_a_flattened_table_leave_the_header_out() -> None:
+    table = "城市 客流\n\n东港 120万人次\n西岭 95万人次\n这是一句完整的说明文字，不是表格。"
+    assert rows(table) == [["东港", "120万人次"], ["西岭", "95万人次"]]
+
+
+def test_extractive_answers_from_the_asked_year_only() -> None:
+    answerer = ExtractiveAnswerer()
+    sources = [_source(1, SALES)]
+    asked = "2024年全市新能源车销量是多少？"
+    answer = answerer.compose(asked, sources, analyze(asked, "zh"))
+    assert answer is not None and "8.6万辆" in answer and "[1]" in answer
+    missing = analyze("2023年全市新能源车销量是多少？", "zh")
+    assert answerer.compose("2023年全市新能源车销量是多少？", sources, missing) is None
+
+
+def test_a_false_premise_names_what_the_sources_give_instead() -> None:
+    answerer = ExtractiveAnswerer()
+    sources = [_source(1, "2024年全市新能源车销量为8.6万辆。")]
+    question = analyze("2023年全市新能源车销量是多少？", "zh")
+    assert answerer.nearest_other_year("2023年全市新能源车销量是多少？", sources, question) == (
+        1, "2024年全市新能源车销量为8.6万辆。")
+    asked = analyze("2024年全市新能源车销量是多少？", "zh")
+    assert answerer.nearest_other_year("2024年全市新能源车销量是多少？", sources, asked) is None
+
+
+def test_a_year_in_the_document_title_is_not_a_constraint_on_its_sentences() -> None:
+    answerer = ExtractiveAnswerer()
+    sources = [_source(1, "全市新能源车销量为8.6万辆。", title="2024年全市交通年报")]
+    question = analyze("2024年全市交通年报中新能源车销量是多少？", "zh")
+    answer = answerer.compose("2024年全市交通年报中新能源车销量是多少？", sources, question)
+    assert answer is not None and "8.6万辆" in answer

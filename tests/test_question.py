@@ -1,0 +1,40 @@
+"""What a question pins down (years, persons, places, works, products) and what it asks for. Invented
+questions only."""
+
+from __future__ import annotations
+
+from rag.question import Constraint, analyze, split_parts
+
+
+def test_years_works_and_product_names_are_constraints_ordinary_words_are_not() -> None:
+    question = analyze("2024年电影《北风之歌》的票房是多少？", "zh")
+    kinds = {(c.kind, c.text) for c in question.constraints}
+    assert ("year", "2024") in kinds and ("work", "北风之歌") in kinds
+    assert not any(c.text in ("票房", "电影") for c in question.constraints)
+    assert question.ask == "quantity"
+    english = analyze("How many parameters does Falcon-7B have in 2023?", "en")
+    assert {c.text for c in english.constraints} == {"2023", "Falcon-7B"}
+
+
+def test_names_are_exact_but_places_have_their_common_spellings() -> None:
+    assert not Constraint("person", "陈明远").found_in("导演陈明达执导了该片")
+    assert Constraint("person", "陈明远").found_in("导演陈明远执导了该片")
+    assert Constraint("place", "中国").found_in("我国数字经济规模持续扩大")
+    assert Constraint("place", "杭州市").found_in("杭州的客流增长明显")
+    assert Constraint("latin", "GPT-4").found_in("采用 gpt-4 模型")
+    assert not Constraint("latin", "GPT-4").found_in("GPT-4o")
+    assert Constraint("year", "2023").found_in("2023 年") and not Constraint("year", "2023").found_in("20234")
+
+
+def test_what_a_question_asks_for() -> None:
+    assert analyze("报告提到了哪些风险？", "zh").ask == "list"
+    assert analyze("该政策何时开始实施？", "zh").ask == "time"
+    assert analyze("哪家公司发布了该芯片？", "zh").ask == "entity"
+    assert analyze("What share of users pay?", "en").ask == "quantity"
+
+
+def test_a_two_part_question_is_split_and_a_fragment_stays_with_its_part() -> None:
+    assert split_parts("2023年全省营收是多少？利润呢？") == ("2023年全省营收是多少？", "利润呢？")
+    assert split_parts("甲公司的营收是多少，另外乙公司的利润是多少？") == ("甲公司的营收是多少", "乙公司的利润是多少？")
+    assert split_parts("营收是多少？") == ("营收是多少？",)
+    assert split_parts("多少？呢？") == ("多少？呢？",)

@@ -1,0 +1,37 @@
+"""The benchmark question files in the repository are well-formed: they parse, ids are unique, every
+evidence quote stands in its document and every key fact in its evidence (the scorer's own rules). A
+broken set would silently score every system wrong."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from evals.benchmark import load_questions, squash
+
+ROOT = Path(__file__).resolve().parent.parent
+SETS = {  # question file -> folder of the documents it is about
+    "heldout.jsonl": ROOT / "data" / "reports",
+    "broad-tune.jsonl": ROOT / "data" / "reports",
+    "broad-test.jsonl": ROOT / "data" / "reports",
+    "news-tune.jsonl": ROOT / "evals" / "corpora" / "news",
+    "news-test.jsonl": ROOT / "evals" / "corpora" / "news",
+}
+
+
+@pytest.mark.parametrize("name", sorted(SETS))
+def test_question_set_is_well_formed(name: str) -> None:
+    questions = load_questions(ROOT / "evals" / "questions" / name)
+    documents = {path.name: squash(path.read_text(encoding="utf-8")) for path in SETS[name].glob("*.txt")}
+    assert len({q.id for q in questions}) == len(questions)
+    for question in questions:
+        for evidence in question.evidence:
+            assert squash(evidence.quote) in documents[evidence.doc], (question.id, evidence.quote)
+        if question.answerable:
+            assert question.key_facts and question.evidence, question.id
+            cited = "".join(documents[e.doc] for e in question.evidence)
+            assert all(squash(fact) in cited for fact in question.key_facts), question.id
+        else:
+            assert not question.key_facts, question.id
+        assert all(turn.content for turn in question.history)
