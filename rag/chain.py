@@ -54,24 +54,25 @@ class AnswerEvent:
 _EXTRACTIVE_LEAD = "According to the reports (quoted in Chinese): "
 
 
-def passage_frame(hit: SearchHit) -> str:
-    """What a passage is about, for the question's names: its text, section and the document's title."""
-    return f"{hit.title}\n{hit.section}\n{hit.text}"
+def passage_frame(hit: SearchHit, head: str = "") -> str:
+    """What a passage is about, for the question's names: its text, section, and the document's title and
+    opening (where the publisher is named)."""
+    return f"{hit.title}\n{hit.section}\n{hit.text}\n{head}"
 
 
-def absent_names(question: QuestionAnalysis, hits: list[SearchHit]) -> list[str]:
+def absent_names(question: QuestionAnalysis, frames: list[str]) -> list[str]:
     """The persons, places, works and products the question names that no retrieved passage mentions. A
     question about "《星河彼岸》" or "GPT-5" cannot be answered from passages that never name them."""
     names = [c for c in question.constraints if c.kind != "year"]
-    return [c.text for c in names if not any(c.found_in(passage_frame(hit)) for hit in hits)]
+    return [c.text for c in names if not any(c.found_in(frame) for frame in frames)]
 
 
-def about_named(question: QuestionAnalysis, hits: list[SearchHit]) -> list[SearchHit]:
+def about_named(question: QuestionAnalysis, hits: list[SearchHit], frames: list[str]) -> list[SearchHit]:
     """The passages that mention at least one of the question's names (all of them, if it names none)."""
     names = [c for c in question.constraints if c.kind != "year"]
     if not names:
         return hits
-    return [hit for hit in hits if any(c.found_in(passage_frame(hit)) for c in names)]
+    return [hit for hit, frame in zip(hits, frames, strict=True) if any(c.found_in(frame) for c in names)]
 
 
 def previous_question(history: list[ChatTurn]) -> str | None:
@@ -204,8 +205,11 @@ class AnswerChain:
         retrieved = time.perf_counter()
         usage = Usage()
         timings = Timings(retrieve=round(retrieved - started, 3))
-        absent = absent_names(analysis, hits)
-        sources = self.packer.pack(query, about_named(analysis, hits)) if hits and not absent else []
+        frames = [passage_frame(hit, self.retriever.document_head(hit.source)) for hit in hits]
+        absent = absent_names(analysis, frames)
+        sources = self.packer.pack(query, about_named(analysis, hits, frames)) if hits and not absent else []
+        for source in sources:
+            source.head = self.retriever.document_head(source.hit.source)
         verifier = CitationVerifier(sources, language, analysis)
         if absent or not sources:
             verifier.notes.append(f"the retrieved passages never mention {'、'.join(absent)}" if absent

@@ -56,6 +56,23 @@ class Figure:
     def __str__(self) -> str:
         return self.number + self.magnitude
 
+    def spelling_in(self, normalized_passage: str) -> str | None:
+        """How the passage writes this figure when it uses the other numeral system ("1亿" written "一亿",
+        "五千亿" written "5000亿"), so an answer can copy it as written; None otherwise."""
+        if _CHINESE_NUMERAL.fullmatch(self.number):
+            as_digits = chinese_amount_in_digits(self.number)
+            if as_digits is None or re.search(re.escape(self.number), normalized_passage):
+                return None
+            digits = Figure(*as_digits)
+            return str(digits) if digits.found_in(normalized_passage) else None
+        if self.magnitude in ("万", "亿", "万亿") and self.number.isdigit():
+            numeral = digits_in_chinese(int(self.number)) + self.magnitude
+            plain = rf"(?<![\d.]){re.escape(str(self))}(?![万亿千百])"
+            if numeral != self.magnitude and numeral in normalized_passage and not re.search(plain,
+                                                                                            normalized_passage):
+                return numeral
+        return None
+
     def found_in(self, normalized_passage: str) -> bool:
         if "年" in self.number:  # a date to the month; a day may follow it
             return re.search(rf"(?<!\d){re.escape(self.number)}", normalized_passage) is not None

@@ -26,6 +26,7 @@ class ContextSource:
     n: int
     hit: SearchHit
     sentences: list[tuple[int, int]] = field(default_factory=list)
+    head: str = field(default="", compare=False)  # the document's title and byline, for names only
 
     @cached_property
     def support_text(self) -> str:

@@ -33,9 +33,14 @@ QUANTITY_KINDS: dict[str, tuple[str, ...]] = {
     "box_office": ("票房", "box office"),
     "visits": ("人次", "客流", "游客", "trips", "visitors"),
 }
+# What happened on a date: a rule published in July and in force from August has two dates.
+EVENT_KINDS: dict[str, tuple[str, ...]] = {
+    "released": ("发布", "印发", "出台", "公布", "推出", "released", "published", "issued"),
+    "in_force": ("施行", "实施", "生效", "took effect", "in force", "effective"),
+}
 _KIND_WORD = re.compile("|".join(sorted((re.escape(w) for ws in QUANTITY_KINDS.values() for w in ws),
                                         key=len, reverse=True)), re.IGNORECASE)
-_KIND_OF_WORD = {w: kind for kind, words in QUANTITY_KINDS.items() for w in words}
+KIND_OF_WORD = {w: kind for kind, words in QUANTITY_KINDS.items() for w in words}
 _CLAUSE = re.compile(r"[，,；;：:。！？!?\n]")
 _ROW_SEPARATOR = re.compile(r"\s{1,}|[,，]\s*|[:：]\s*")
 _SENTENCE_PUNCTUATION = re.compile(r"[。！？!?；;]")
@@ -57,8 +62,15 @@ def kind_near(text: str, start: int, end: int) -> str | None:
     clause_start = max((m.end() for m in _CLAUSE.finditer(text, 0, start)), default=0)
     before = list(_KIND_WORD.finditer(text, clause_start, start))
     if before:
-        return _KIND_OF_WORD[before[-1].group(0).lower()]
+        return KIND_OF_WORD[before[-1].group(0).lower()]
     return "financing" if _NAMED_AFTER.match(text[end:end + 8]) else None
+
+
+def clause_kinds(text: str, start: int, end: int) -> set[str]:
+    """Every kind of quantity named in the clause of the figure at text[start:end]."""
+    clause_start = max((m.end() for m in _CLAUSE.finditer(text, 0, start)), default=0)
+    clause_end = next((m.start() for m in _CLAUSE.finditer(text, end)), len(text))
+    return {KIND_OF_WORD[m.group(0).lower()] for m in _KIND_WORD.finditer(text, clause_start, clause_end)}
 
 
 @dataclass(frozen=True)
@@ -67,9 +79,33 @@ class Occurrence:
 
     years: tuple[str, ...]
     kind: str | None
+    context: str = ""  # its sentence, with the title line above it (a slide's "北京：创新策源地")
 
 
-def _figure_spans(figure: Figure, text: str) -> list[tuple[int, int]]:
+_EVENT_WORD = re.compile("|".join(re.escape(w) for ws in EVENT_KINDS.values() for w in ws), re.IGNORECASE)
+_EVENT_OF_WORD = {w: kind for kind, words in EVENT_KINDS.items() for w in words}
+
+
+def events_of(sentence: str) -> set[str]:
+    """What the dates of a sentence are dates of (published, in force)."""
+    return {_EVENT_OF_WORD[m.group(0).lower()] for m in _EVENT_WORD.finditer(sentence)}
+
+
+def date_supported(date: Figure, claimed_events: set[str], passage: str) -> bool:
+    """A date stands in the passage in a sentence about the same event as claimed (or one that names none)."""
+    if not claimed_events:
+        return True
+    normalized = "".join(date.number.split())
+    for start, end in split_sentences(passage):
+        sentence = passage[start:end]
+        if normalized in "".join(sentence.split()):
+            own = events_of(sentence)
+            if not own or own & claimed_events:
+                return True
+    return False
+
+
+def figure_spans(figure: Figure, text: str) -> list[tuple[int, int]]:
     """Spans of `figure` in `text` (as written, magnitude included), on the raw text so frames can be read."""
     number = re.escape(figure.number)
     magnitude = re.escape(figure.magnitude) + r"(?![万亿千百])" if figure.magnitude else r"(?![\d.]\d)"
@@ -82,19 +118,24 @@ def occurrences(figure: Figure, passage: str) -> list[Occurrence]:
     The governing year is looked for in the figure's sentence, then in the sentences before it."""
     found = []
     spans = split_sentences(passage)
-    for start, end in _figure_spans(figure, passage):
+    for start, end in figure_spans(figure, passage):
         sentence_start = next((a for a, b in spans if a <= start < b), 0)
         years = _years_before(passage[sentence_start:start], start - sentence_start)
         if not years:
             clause_end = next((m.start() for m in _CLAUSE.finditer(passage, end)), len(passage))
             years = YEAR.findall(passage[end:clause_end]) or _years_before(passage, sentence_start)
-        found.append(Occurrence(tuple(years), kind_near(passage, start, end)))
+        line_start = passage.rfind("\n", 0, sentence_start) + 1
+        above = passage[passage.rfind("\n", 0, max(0, line_start - 1)) + 1:line_start].strip()
+        context = (above + "\n" if above and not _SENTENCE_PUNCTUATION.search(above) and len(above) <= 30 else "")
+        sentence_end = next((b for a, b in spans if a <= start < b), len(passage))
+        found.append(Occurrence(tuple(years), kind_near(passage, start, end),
+                                context + passage[sentence_start:sentence_end]))
     return found
 
 
 def frame_in_sentence(figure: Figure, sentence: str) -> Occurrence | None:
     """The frame an answer sentence gives its figure (only what the sentence itself says)."""
-    spans = _figure_spans(figure, sentence)
+    spans = figure_spans(figure, sentence)
     if not spans:
         return None
     start, end = spans[0]
@@ -110,13 +151,22 @@ def kinds_conflict(a: str | None, b: str | None) -> bool:
     return bool(a and b and a != b and not {a, b} <= _INTERCHANGEABLE_KINDS)
 
 
-def consistent(claimed: Occurrence, expected_years: tuple[str, ...], source: Occurrence) -> bool:
+def consistent(claimed: Occurrence, expected_years: tuple[str, ...], source: Occurrence,
+               expected_kinds: frozenset[str] = frozenset()) -> bool:
     """An occurrence supports the claimed figure unless it is governed by another year than the one claimed
-    (or asked about), or is another kind of quantity than the one claimed."""
+    (or, when the claim names none, asked about), or is another kind of quantity than the one claimed (or
+    asked about)."""
     years = claimed.years or expected_years
     if years and source.years and not set(years) & set(source.years):
         return False
-    return not kinds_conflict(claimed.kind, source.kind)
+    if claimed.kind:
+        return not kinds_conflict(claimed.kind, source.kind)
+    return not expected_kinds or not source.kind or any(not kinds_conflict(k, source.kind) for k in expected_kinds)
+
+
+def kinds_named(text: str) -> frozenset[str]:
+    """The kinds of quantity a question names ("营收" -> revenue, "渗透率" -> share)."""
+    return frozenset(KIND_OF_WORD[m.group(0).lower()] for m in _KIND_WORD.finditer(text))
 
 
 def rows(passage: str) -> list[list[str]]:

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import re
 
-from rag.claims import YEAR, has_quantity
+from rag.claims import YEAR, figures, has_quantity, tagged_words
 from rag.context import ContextSource, Weigher, score_sentence, token_weight
+from rag.evidence import clause_kinds, figure_spans, kinds_conflict, kinds_named
 from rag.keyword_index import tokenize
 from rag.question import QuestionAnalysis
 
-_TITLE_LINE = re.compile(r"^[^。！？!?；;，,\s]{2,24}$")
+_TITLE_LINE = re.compile(r"^[^。！？!?；;，,\s\d]{2,24}$")  # a title carries no figure: a value line is a cell
 _LIST_SEPARATORS = re.compile(r"、|；|及|以及|和|与")
 
 
@@ -43,16 +44,38 @@ def sentence_years(text: str, start: int, end: int) -> set[str]:
 
 
 def asked_years(question: QuestionAnalysis, source: ContextSource) -> set[str]:
-    """The question's years, except those in the document's own title."""
-    return set(question.years) - set(YEAR.findall(source.hit.title))
+    return set(question.years_asked(source.hit.title))
+
+
+def answers_the_kind(sentence: str, kinds: set[str]) -> bool:
+    """False when every figure of the sentence is plainly another kind of quantity than the one asked: a
+    growth rate does not answer a question about revenue. A figure's kinds are the quantity words of its
+    clause ("实现了256%的增长")."""
+    if not kinds:
+        return True
+    found = [clause_kinds(sentence, *span) for figure in figures(sentence) if not YEAR.fullmatch(figure.number)
+             for span in figure_spans(figure, sentence)[:1]]
+    return not found or any(not own or any(not kinds_conflict(k, q) for k in own for q in kinds) for own in found)
+
+
+def names_another_place(sentence: str, question: QuestionAnalysis) -> bool:
+    """A sentence about 北京 does not answer a question about 上海."""
+    if not question.places:
+        return False
+    own = [w for w in tagged_words(sentence, lambda flag: flag == "ns")]
+    asked = [c for c in question.constraints if c.kind == "place"]
+    return bool(own) and not any(c.found_in(sentence) for c in asked)
 
 
 class ExtractiveAnswerer:
-    def __init__(self, idf: Weigher | None = None, min_score: float = 2.5, max_sentences: int = 3) -> None:
-        if min_score <= 0 or max_sentences < 1:
-            raise ValueError("min_score must be positive and max_sentences at least 1")
+    def __init__(self, idf: Weigher | None = None, min_score: float = 2.5, min_coverage: float = 0.3,
+                 max_sentences: int = 3, require_focus: bool = True) -> None:
+        if min_score <= 0 or not 0 <= min_coverage <= 1 or max_sentences < 1:
+            raise ValueError("min_score must be positive, min_coverage in [0, 1], max_sentences at least 1")
         self.idf = idf
         self.min_score = min_score
+        self.min_coverage = min_coverage
+        self.require_focus = require_focus
         self.max_sentences = max_sentences
 
     @staticmethod
@@ -69,10 +92,39 @@ class ExtractiveAnswerer:
             units.append((start, end, sentence))
         return units
 
+    def coverage(self, sentence: str, query_tokens: set[str]) -> float:
+        """Weighted share of the question's words the sentence has: how much of the question it speaks to."""
+        total = sum(token_weight(token, self.idf) for token in query_tokens)
+        shared = set(tokenize(sentence)) & query_tokens
+        return sum(token_weight(token, self.idf) for token in shared) / total if total else 0.0
+
+    def focus(self, query_tokens: set[str]) -> str | None:
+        """The question's most specific word that the corpus uses at all (highest IDF): "农业" in "农业领域的
+        渗透率". A word the corpus never uses may be the asker's paraphrase and says nothing."""
+        known = [t for t in query_tokens if self.idf and self.idf(t) > 0 and not t.isascii()]
+        return max(sorted(known), key=lambda t: self.idf(t)) if known and self.idf else None
+
+    def qualifies(self, sentence: str, years: set[str], wanted: set[str], question: QuestionAnalysis,
+                  query_tokens: set[str], passage: str = "") -> bool:
+        """Could this sentence answer the question? It speaks to enough of it, its passage has the question's
+        most specific word, it states an amount of the asked kind (for the asked year, said explicitly) when
+        an amount is asked for, and it is not about another place than the one asked."""
+        if self.coverage(sentence, query_tokens) < self.min_coverage:
+            return False
+        focus = self.focus(query_tokens) if self.require_focus else None
+        if focus and focus not in f"{sentence}{passage}":
+            return False
+        if question.ask == "quantity":
+            if not has_quantity(sentence) or not answers_the_kind(sentence, set(kinds_named(question.text))):
+                return False
+            if wanted and not wanted & years:
+                return False
+        return not names_another_place(sentence, question)
+
     def rank(self, query: str, sources: list[ContextSource], question: QuestionAnalysis,
              other_years: bool = False) -> list[tuple[float, int, str]]:
-        """(score, source number, sentence) of every shown sentence, best first. Sentences about another year
-        than the one asked are left out, or, with `other_years`, are the only ones kept (for saying what
+        """(score, source number, sentence) of the sentences that qualify, best first. Sentences about another
+        year than the one asked are left out, or, with `other_years`, are the only ones kept (for saying what
         the reports give instead)."""
         query_tokens = set(tokenize(query))
         scored = []
@@ -82,6 +134,9 @@ class ExtractiveAnswerer:
                 years = sentence_years(source.hit.text, start, end)
                 elsewhere = bool(wanted and years and not wanted & years)
                 if elsewhere != other_years:
+                    continue
+                if not self.qualifies(sentence, set() if other_years else years, set() if other_years else wanted,
+                                      question, query_tokens, _passage(source)):
                     continue
                 score = score_sentence(sentence, query_tokens, self.idf) + _answer_type_bonus(question, sentence)
                 scored.append((score + 0.3 / source.n, source.n, sentence))
@@ -93,8 +148,6 @@ class ExtractiveAnswerer:
         if not scored or scored[0][0] < self.min_score:
             return None
         best = scored[0][2]
-        if question.ask == "quantity" and not has_quantity(best):
-            return None  # asked "how much", and the best match states no amount
         query_tokens = set(tokenize(query))
         chosen = [scored[0]]
         covered = set(tokenize(best)) & query_tokens
@@ -120,7 +173,8 @@ class ExtractiveAnswerer:
             wanted = asked_years(question, source)
             for start, end, sentence in self._units(source):
                 score = score_sentence(sentence, query_tokens, self.idf) + _answer_type_bonus(question, sentence)
-                if score < self.min_score:
+                if score < self.min_score or not self.qualifies(sentence, set(), set(), question, query_tokens,
+                                                                _passage(source)):
                     continue
                 years = sentence_years(source.hit.text, start, end)
                 if wanted & years:
@@ -128,6 +182,10 @@ class ExtractiveAnswerer:
                 if years and wanted and (best is None or score > best[0]):
                     best = (score, source.n, sentence)
         return (best[1], _trim(best[2])) if best else None
+
+
+def _passage(source: ContextSource) -> str:
+    return f"{source.hit.title}\n{source.hit.section}\n{source.hit.text}"
 
 
 def _trim(sentence: str) -> str:

@@ -66,6 +66,18 @@ class QuestionAnalysis:
     def unmet(self, text: str) -> list[Constraint]:
         return [c for c in self.constraints if not c.found_in(text)]
 
+    def years_asked(self, title: str) -> tuple[str, ...]:
+        """The years the question asks about, leaving out a year that is part of a document title the question
+        quotes ("《2024年…调研报告》里提到…" is not a question about 2024)."""
+        question = normalize(self.text)
+        quoted = {m.group(0)[:4] for m in re.finditer(r"(?:19|20)\d{2}.{4}", normalize(title))
+                  if m.group(0) in question}
+        return tuple(y for y in self.years if y not in quoted)
+
+    @property
+    def places(self) -> tuple[str, ...]:
+        return tuple(c.text for c in self.constraints if c.kind == "place")
+
 
 def constraints_of(question: str, language: str) -> tuple[Constraint, ...]:
     found: list[Constraint] = [Constraint("year", y) for y in YEAR.findall(question)]

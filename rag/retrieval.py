@@ -41,11 +41,15 @@ def _overlap(a: Chunk, b: Chunk) -> int:
     return max(0, min(a.end, b.end) - max(a.start, b.start))
 
 
+HEAD_CHARS = 300
+
+
 @dataclass(frozen=True)
 class _ServedIndex:
     chunks: dict[str, Chunk]
     by_source: dict[str, set[str]]
     keywords: KeywordIndex
+    heads: dict[str, str]
 
 
 class HybridRetriever:
@@ -57,7 +61,7 @@ class HybridRetriever:
         self._embeddings = embeddings
         self._lock = threading.Lock()
         self._generation: str | None = None
-        self._index = _ServedIndex({}, {}, KeywordIndex([], []))
+        self._index = _ServedIndex({}, {}, KeywordIndex([], []), {})
 
     @property
     def embeddings(self) -> Embeddings:
@@ -79,8 +83,18 @@ class HybridRetriever:
             for chunk in chunks.values():
                 by_source.setdefault(chunk.source, set()).add(chunk.chunk_id)
             keywords = KeywordIndex([item.chunk.chunk_id for item in indexed], [item.keywords for item in indexed])
-            self._index = _ServedIndex(chunks, by_source, keywords)  # one swap: readers see old or new, whole
+            first = {}
+            for chunk in chunks.values():
+                if chunk.source not in first or chunk.ordinal < first[chunk.source].ordinal:
+                    first[chunk.source] = chunk
+            heads = {source: f"{chunk.title}\n{chunk.text[:HEAD_CHARS]}" for source, chunk in first.items()}
+            self._index = _ServedIndex(chunks, by_source, keywords, heads)  # one swap: readers see old or new
             self._generation = generation
+
+    def document_head(self, source: str) -> str:
+        """The title and opening of a document (where its publisher and authors are named), as of the last
+        search: an answer may name who published the passage it cites."""
+        return self._index.heads.get(source, "")
 
     def idf(self, token: str) -> float:
         """Of the index as of the last search (called per word while packing: no reload check here)."""

@@ -18,11 +18,20 @@ import itertools
 import re
 from dataclasses import dataclass, field
 
-from rag.claims import YEAR, Claim, claim_of, has_quantity, normalize
+from rag.claims import YEAR, Claim, claim_of, has_quantity, normalize, tagged_words
 from rag.context import ContextSource
-from rag.evidence import consistent, frame_in_sentence, occurrences, row_conflict
+from rag.evidence import (
+    Occurrence,
+    consistent,
+    date_supported,
+    events_of,
+    frame_in_sentence,
+    kinds_named,
+    occurrences,
+    row_conflict,
+)
 from rag.keyword_index import tokenize
-from rag.question import QuestionAnalysis
+from rag.question import Constraint, QuestionAnalysis
 from rag.refusals import REFUSALS, is_refusal
 from rag.schema import Citation
 from rag.sentences import sentences
@@ -71,6 +80,9 @@ class CitationVerifier:
         self.language = language
         self.question = question
         self.needs_quantity = question is not None and question.ask == "quantity"
+        # what the question asks about, standing in where a sentence leaves it implicit
+        self._asked_kinds = kinds_named(question.text) if question is not None else frozenset()
+        self._asked_events = events_of(question.text) if question is not None else set()
         self.answered = False
         self._after_line_break = False
         self.renumber: dict[int, int] = {}
@@ -118,26 +130,39 @@ class CitationVerifier:
         return not self.needs_quantity or has_quantity(text)
 
     def _expected_years(self, n: int) -> tuple[str, ...]:
-        """The years the question asks about, except those in the document's own title (a report named
-        "2024年…报告" is not about 2024 alone)."""
-        if self.question is None:
-            return ()
-        title = self.sources[n].hit.title
-        return tuple(y for y in self.question.years if y not in YEAR.findall(title))
+        return self.question.years_asked(self.sources[n].hit.title) if self.question else ()
+
+    def _other_place(self, sentence: str, occurrence: Occurrence) -> bool:
+        """The figure stands in the source with another place than the sentence's (or the question's): the
+        100亿元 fund of 北京 is not 上海's."""
+        claimed = [w for w in tagged_words(sentence, lambda f: f == "ns")] or (
+            list(self.question.places) if self.question else [])
+        own = tagged_words(occurrence.context, lambda f: f == "ns")
+        if not claimed or not own:
+            return False
+        return not any(Constraint("place", c).found_in(occurrence.context) for c in claimed)
 
     def _supports(self, claim: Claim, sentence: str, n: int) -> bool:
         """All figures and names of the claim in the passage; each figure at an occurrence whose year and kind
         do not contradict the sentence's; no two rows of a table joined."""
-        text = self.sources[n].support_text
-        if claim.found_in(text) != set(claim.parts):
+        source = self.sources[n]
+        text = source.support_text
+        found = claim.found_in(text) | (claim.found_in(source.head) & set(claim.names))
+        if found != set(claim.parts):
             return False
         expected = self._expected_years(n)
         for figure in claim.figures:
-            if "年" in figure.number or (YEAR.fullmatch(figure.number) and not figure.magnitude):
-                continue  # a date or a year is itself the frame
+            if "年" in figure.number:  # a date: of the same event (published, in force) as claimed or asked
+                if not date_supported(figure, events_of(sentence) or self._asked_events, text):
+                    return False
+                continue
+            if YEAR.fullmatch(figure.number) and not figure.magnitude:
+                continue  # a year is itself the frame
             claimed = frame_in_sentence(figure, sentence)
             places = occurrences(figure, text)
-            if claimed is not None and places and not any(consistent(claimed, expected, p) for p in places):
+            if claimed is not None and places and not any(
+                    consistent(claimed, expected, p, self._asked_kinds) and not self._other_place(sentence, p)
+                    for p in places):
                 return False
         return not row_conflict(sentence, text)
 
@@ -176,7 +201,7 @@ class CitationVerifier:
                 return None
             if cited and not set(supporting) <= set(cited):
                 self.notes.append(f"moved a citation to the source that contains: {bare[:40]}…")
-            return bare, supporting
+            return self._as_written(bare, claim, supporting), supporting
         if self.language == "en":
             return bare, cited  # Chinese passages cannot be checked word by word against English wording
         overlaps = {n: 0.0 if row_conflict(bare, s.support_text) else _content_overlap(bare, s.support_text)
@@ -191,6 +216,16 @@ class CitationVerifier:
             return bare, []
         self.notes.append(f"dropped a sentence no source supports: {bare[:80]}")
         return None
+
+    def _as_written(self, sentence: str, claim: Claim, supporting: list[int]) -> str:
+        """Figures spelled as the source spells them: "1亿" becomes "一亿" when the passage says 一亿."""
+        passage = normalize("".join(self.sources[n].support_text for n in supporting))
+        for figure in claim.figures:
+            spelling = figure.spelling_in(passage)
+            if spelling:
+                pattern = re.escape(figure.number) + r"\s*" + re.escape(figure.magnitude)
+                sentence = re.sub(pattern, spelling, sentence, count=1)
+        return sentence
 
     def _covering(self, claim: Claim, sentence: str, candidates: list[int]) -> list[int]:
         """The sources among `candidates` that support the claim: one passage holding all its figures and

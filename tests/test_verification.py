@@ -225,3 +225,37 @@ def test_a_date_is_checked_to_the_month() -> None:
 def test_two_first_cells_of_two_rows_are_not_one_relation() -> None:
     table = source(1, "厂商 芯片\n星辰半导体 启明X1\n北斗微电 天枢K9\n远山芯科 玄武S3")
     assert not verify_answer("星辰半导体的芯片叫北斗微电[1]。", [table], "zh").grounded
+
+
+def test_figures_are_shown_as_the_source_writes_them() -> None:
+    rule = source(1, "参数规模在一亿个以上的模型才称为大模型。")
+    assert verify_answer("参数要在1亿个以上[1]。", [rule], "zh").text == "参数要在一亿个以上[1]。"
+    digits = source(1, "总投资5000亿元。")
+    assert verify_answer("总投资五千亿元[1]。", [digits], "zh").text == "总投资5000亿元[1]。"
+
+
+def test_an_answer_may_name_the_publisher_from_the_document_head() -> None:
+    cited = source(1, "预计2026年全省智能算力占比将达到35%。")
+    assert not verify_answer("白桦研究院预计2026年智能算力占比将达到35%[1]。", [cited], "zh").grounded
+    cited.head = "全省算力发展报告\n白桦研究院课题组"
+    assert verify_answer("白桦研究院预计2026年智能算力占比将达到35%[1]。", [cited], "zh").grounded
+    assert not verify_answer("李华团队预计2026年智能算力占比将达到35%[1]。", [cited], "zh").grounded
+
+
+def test_a_date_of_another_event_and_a_figure_of_another_asked_kind_are_not_support() -> None:
+    notice = source(1, "该办法于2023年5月发布。该办法自2023年6月10日起施行。")
+    asked = analyze("该办法什么时候开始实施？", "zh")
+    assert verify_answer("2023年6月[1]。", [notice], "zh", asked).grounded
+    assert not verify_answer("2023年5月[1]。", [notice], "zh", asked).grounded
+    funding = source(1, "青岩科技完成12亿元B轮融资，投后估值达到80亿元。")
+    valuation = analyze("青岩科技的估值是多少？", "zh")
+    assert not verify_answer("青岩科技为12亿元[1]。", [funding], "zh", valuation).grounded
+    assert verify_answer("青岩科技为80亿元[1]。", [funding], "zh", valuation).grounded
+
+
+def test_a_figure_of_another_place_is_not_support() -> None:
+    slide = source(1, "杭州：设立50亿元产业基金，提供算力补贴。\n宁波：建设智能制造示范区，补贴最高300万元。")
+    assert not verify_answer("宁波设立了50亿元产业基金[1]。", [slide], "zh").grounded
+    assert verify_answer("杭州设立了50亿元产业基金[1]。", [slide], "zh").grounded
+    asked = analyze("宁波的产业基金规模有多大？", "zh")
+    assert not verify_answer("产业基金规模为50亿元[1]。", [slide], "zh", asked).grounded

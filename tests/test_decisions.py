@@ -1,0 +1,52 @@
+"""How the chain decides between answering, answering from evidence and refusing, on a real index of
+invented documents (two films, a city's car sales by year): the decision rests on what the question pins
+down and on the evidence, never on whether the question's ordinary words are repeated."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from langchain_core.embeddings import Embeddings
+
+from ingest.indexing import Indexer
+from rag.chain import AnswerChain
+from rag.retrieval import HybridRetriever
+from rag.settings import Settings
+
+FILMS = ("电影《北风之歌》由导演陈明远执导，2024年国庆档上映，首周票房3.2亿元。\n\n"
+         "电影《南岭往事》首周票房1.8亿元，主演为林晓和周宁。\n")
+SALES = ("# 东港市汽车消费报告\n\n2023年东港市新能源汽车销量为8.6万辆，同比增长32%。"
+         "预计2026年销量将达到15万辆。全市充电桩数量超过2.1万个。\n")
+
+
+@pytest.fixture
+def chain(settings: Settings, tmp_path: Path, embeddings: Embeddings) -> AnswerChain:
+    corpus = tmp_path / "invented"
+    corpus.mkdir()
+    (corpus / "films.txt").write_text(FILMS, encoding="utf-8")
+    (corpus / "sales.md").write_text(SALES, encoding="utf-8")
+    Indexer(settings, embeddings).ingest([corpus])
+    return AnswerChain(settings, retriever=HybridRetriever(settings, embeddings), generator="extractive")
+
+
+def test_a_figure_asked_for_another_year_is_a_cited_false_premise(chain: AnswerChain) -> None:
+    answer = chain.invoke("2024年东港市新能源汽车销量是多少？")
+    assert not answer.grounded
+    assert answer.answer.startswith("报告未给出2024年的相关数据") and "8.6万辆" in answer.answer
+    assert [c.source for c in answer.citations] == ["sales.md"]
+    right = chain.invoke("2023年东港市新能源汽车销量是多少？")
+    assert right.grounded and "8.6万辆" in right.answer and "15万" not in right.answer
+
+
+def test_a_name_no_passage_mentions_is_refused_and_a_paraphrase_is_answered(chain: AnswerChain) -> None:
+    misspelt = chain.invoke("陈明达执导的电影首周票房是多少？")
+    assert not misspelt.grounded and "陈明达" in misspelt.notes[0]
+    assert chain.invoke("陈明远执导的电影首周票房是多少？").grounded
+    paraphrase = chain.invoke("东港一共建了多少充电桩？")  # "建了" is not the report's wording
+    assert paraphrase.grounded and "2.1万个" in paraphrase.answer
+
+
+def test_a_growth_rate_is_not_offered_as_an_amount_of_another_kind(chain: AnswerChain) -> None:
+    answer = chain.invoke("2023年东港市新能源汽车的销售收入是多少？")
+    assert not answer.grounded
