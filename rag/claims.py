@@ -171,6 +171,28 @@ def tagged_words(text: str, keep: Callable[[str], bool]) -> list[str]:
     return list(dict.fromkeys(p.word for p in pairs if keep(p.flag) and len(p.word) >= 2 and _CJK.search(p.word)))
 
 
+_NOT_A_GIVEN_NAME = {"uj", "ul", "uz", "ug", "v", "vn", "p", "c", "x", "m", "d", "r", "f", "q"}
+
+
+def person_names(text: str) -> list[str]:
+    """Chinese person names. jieba often tags an unfamiliar name's surname alone ("陈/明达"): a lone surname
+    followed by a one- or two-character word that is not a particle, verb or number is taken as one name."""
+    import jieba.posseg
+
+    with _POSSEG_LOCK:
+        pairs = list(jieba.posseg.cut(text))
+    names = []
+    for i, pair in enumerate(pairs):
+        if pair.flag not in ("nr", "nrfg") or not _CJK.search(pair.word):
+            continue
+        if len(pair.word) >= 2:
+            names.append(pair.word)
+        elif i + 1 < len(pairs) and 1 <= len(pairs[i + 1].word) <= 2 and _CJK.search(pairs[i + 1].word) and \
+                pairs[i + 1].flag not in _NOT_A_GIVEN_NAME:
+            names.append(pair.word + pairs[i + 1].word)
+    return list(dict.fromkeys(names))
+
+
 def chinese_names(text: str) -> list[str]:
     """Chinese proper nouns (people, places, organisations, other names) by jieba's part-of-speech tags."""
     return tagged_words(text, lambda flag: flag in _PROPER_NOUN_TAGS)

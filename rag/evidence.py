@@ -32,6 +32,8 @@ QUANTITY_KINDS: dict[str, tuple[str, ...]] = {
     "size": ("市场规模", "产业规模", "规模", "产值", "总额", "gdp", "market size", "scale"),
     "box_office": ("票房", "box office"),
     "visits": ("人次", "客流", "游客", "trips", "visitors"),
+    "volume": ("销量", "销售量", "出货量", "产量", "units sold", "shipments"),
+    "users": ("用户数", "用户规模", "月活", "日活", "活跃用户", "users"),
 }
 # What happened on a date: a rule published in July and in force from August has two dates.
 EVENT_KINDS: dict[str, tuple[str, ...]] = {

@@ -69,13 +69,12 @@ def names_another_place(sentence: str, question: QuestionAnalysis) -> bool:
 
 class ExtractiveAnswerer:
     def __init__(self, idf: Weigher | None = None, min_score: float = 2.5, min_coverage: float = 0.3,
-                 max_sentences: int = 3, require_focus: bool = True) -> None:
+                 max_sentences: int = 3) -> None:
         if min_score <= 0 or not 0 <= min_coverage <= 1 or max_sentences < 1:
             raise ValueError("min_score must be positive, min_coverage in [0, 1], max_sentences at least 1")
         self.idf = idf
         self.min_score = min_score
         self.min_coverage = min_coverage
-        self.require_focus = require_focus
         self.max_sentences = max_sentences
 
     @staticmethod
@@ -98,21 +97,12 @@ class ExtractiveAnswerer:
         shared = set(tokenize(sentence)) & query_tokens
         return sum(token_weight(token, self.idf) for token in shared) / total if total else 0.0
 
-    def focus(self, query_tokens: set[str]) -> str | None:
-        """The question's most specific word that the corpus uses at all (highest IDF): "农业" in "农业领域的
-        渗透率". A word the corpus never uses may be the asker's paraphrase and says nothing."""
-        known = [t for t in query_tokens if self.idf and self.idf(t) > 0 and not t.isascii()]
-        return max(sorted(known), key=lambda t: self.idf(t)) if known and self.idf else None
-
     def qualifies(self, sentence: str, years: set[str], wanted: set[str], question: QuestionAnalysis,
-                  query_tokens: set[str], passage: str = "") -> bool:
-        """Could this sentence answer the question? It speaks to enough of it, its passage has the question's
-        most specific word, it states an amount of the asked kind (for the asked year, said explicitly) when
-        an amount is asked for, and it is not about another place than the one asked."""
+                  query_tokens: set[str]) -> bool:
+        """Could this sentence answer the question? It speaks to enough of it, states an amount of the asked
+        kind (for the asked year, said explicitly) when an amount is asked for, and is not about another place
+        than the one asked."""
         if self.coverage(sentence, query_tokens) < self.min_coverage:
-            return False
-        focus = self.focus(query_tokens) if self.require_focus else None
-        if focus and focus not in f"{sentence}{passage}":
             return False
         if question.ask == "quantity":
             if not has_quantity(sentence) or not answers_the_kind(sentence, set(kinds_named(question.text))):
@@ -136,7 +126,7 @@ class ExtractiveAnswerer:
                 if elsewhere != other_years:
                     continue
                 if not self.qualifies(sentence, set() if other_years else years, set() if other_years else wanted,
-                                      question, query_tokens, _passage(source)):
+                                      question, query_tokens):
                     continue
                 score = score_sentence(sentence, query_tokens, self.idf) + _answer_type_bonus(question, sentence)
                 scored.append((score + 0.3 / source.n, source.n, sentence))
@@ -173,8 +163,7 @@ class ExtractiveAnswerer:
             wanted = asked_years(question, source)
             for start, end, sentence in self._units(source):
                 score = score_sentence(sentence, query_tokens, self.idf) + _answer_type_bonus(question, sentence)
-                if score < self.min_score or not self.qualifies(sentence, set(), set(), question, query_tokens,
-                                                                _passage(source)):
+                if score < self.min_score or not self.qualifies(sentence, set(), set(), question, query_tokens):
                     continue
                 years = sentence_years(source.hit.text, start, end)
                 if wanted & years:
@@ -182,10 +171,6 @@ class ExtractiveAnswerer:
                 if years and wanted and (best is None or score > best[0]):
                     best = (score, source.n, sentence)
         return (best[1], _trim(best[2])) if best else None
-
-
-def _passage(source: ContextSource) -> str:
-    return f"{source.hit.title}\n{source.hit.section}\n{source.hit.text}"
 
 
 def _trim(sentence: str) -> str:

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
-from rag.claims import YEAR, asks_for_quantity, latin_names, normalize, tagged_words
+from rag.claims import YEAR, asks_for_quantity, latin_names, normalize, person_names, tagged_words
 
 ConstraintKind = Literal["year", "person", "place", "work", "latin"]
 Ask = Literal["quantity", "list", "time", "entity", "other"]
@@ -86,7 +86,7 @@ def constraints_of(question: str, language: str) -> tuple[Constraint, ...]:
     found += [Constraint("latin", n) for n in latin_names(bare, english_context=language == "en")
               if not YEAR.fullmatch(n)]
     if language == "zh":
-        found += [Constraint("person", w) for w in tagged_words(bare, lambda f: f in ("nr", "nrfg"))]
+        found += [Constraint("person", w) for w in person_names(bare)]
         found += [Constraint("place", w) for w in tagged_words(bare, lambda f: f == "ns")]
     return tuple(dict.fromkeys(found))
 
