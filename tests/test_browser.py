@@ -55,7 +55,7 @@ def test_ask_a_question_and_see_a_numbered_source_card(tmp_path: Path, small_cor
         feedback = tmp_path / "data" / "feedback.jsonl"
         expect(page.locator("#feedback-comment textarea")).to_have_value("", timeout=10_000)
 
-        question.fill("OpenAI的GPT-5是在哪一天发布的？")
+        question.fill("Falcon-9模型是在哪一天发布的？")
         page.locator("#send").click()
         expect(page.locator("#sources .refusal-card")).to_be_visible(timeout=60_000)
         page.screenshot(path=str(ARTIFACTS / "chat-refusal.png"), full_page=True)

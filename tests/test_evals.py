@@ -16,11 +16,11 @@ from evals.faithfulness import judge_offline, split_claims
 from evals.run import Passage, citation_precision, compare, failures, judge_question, parse_thresholds, summarize
 from rag.schema import Answer, Citation
 
-CHUNK = "根据工信部赛迪研究院的数据，2023年我国人工智能核心产业规模达到了5784亿元，同比增长13.9%。"
-OTHER = "截至2025年9月,我国人工智能核心产业规模超过9000亿元,人工智能企业数量超过5300家。"
-QUESTION = BenchmarkQuestion(id="q1", question="2023年我国人工智能核心产业规模达到多少？",
-                             key_facts=["5784亿元", "13.9%"],
-                             evidence=[Evidence(doc="a.txt", quote="2023年我国人工智能核心产业规模达到了5784亿元")],
+CHUNK = "根据省统计局的数据，2023年全省数字经济核心产业规模达到了3215亿元，同比增长11.2%。"
+OTHER = "截至2025年6月,全省数字经济核心产业规模超过4100亿元,数字经济企业数量超过2600家。"
+QUESTION = BenchmarkQuestion(id="q1", question="2023年全省数字经济核心产业规模达到多少？",
+                             key_facts=["3215亿元", "11.2%"],
+                             evidence=[Evidence(doc="a.txt", quote="2023年全省数字经济核心产业规模达到了3215亿元")],
                              type="numeric")
 NEGATIVE = BenchmarkQuestion(id="q2", question="GPT-5何时发布？", answerable=False, type="unanswerable")
 
@@ -36,7 +36,7 @@ RETRIEVED = [Passage(chunk_id="x", source="b.txt", text=OTHER), Passage(chunk_id
 
 
 def test_a_correct_cited_answer() -> None:
-    good = answer("规模达到5784亿元，同比增长13.9%[1]。", [("a.txt", CHUNK)])
+    good = answer("规模达到3215亿元，同比增长11.2%[1]。", [("a.txt", CHUNK)])
     result = judge_question(QUESTION, good, RETRIEVED, "ours")
     assert result.correct and result.citation_hit and result.key_fact_recall == 1.0
     assert result.retrieval_rank == 2 and result.citation_precision == 1.0
@@ -46,17 +46,17 @@ def test_a_correct_cited_answer() -> None:
 def test_a_refusal_an_invented_figure_and_a_wrong_citation() -> None:
     refused = judge_question(QUESTION, answer("报告中没有找到相关信息。", [], grounded=False), RETRIEVED, "ours")
     assert refused.refused and not refused.correct and refused.key_fact_recall == 0.0
-    invented = judge_question(QUESTION, answer("规模达到6000亿元，同比增长13.9%[1]。", [("a.txt", CHUNK)]), [], "ours")
+    invented = judge_question(QUESTION, answer("规模达到6000亿元，同比增长11.2%[1]。", [("a.txt", CHUNK)]), [], "ours")
     assert not invented.correct and invented.unsupported_figures == ["6000亿"] and invented.key_fact_recall == 0.5
     assert invented.faithfulness.claims[0].verdict == "unsupported"
-    wrong = judge_question(QUESTION, answer("规模达到5784亿元，同比增长13.9%[1]。", [("b.txt", OTHER)]), [], "ours")
+    wrong = judge_question(QUESTION, answer("规模达到3215亿元，同比增长11.2%[1]。", [("b.txt", OTHER)]), [], "ours")
     assert wrong.correct and wrong.citation_hit is False and wrong.citation_precision == 0.0
     rejected = judge_question(NEGATIVE, answer("报告中没有找到相关信息。", [], grounded=False), [], "ours")
     assert rejected.ok and rejected.citation_hit is None
 
 
 def test_summary_and_gate() -> None:
-    good = answer("规模达到5784亿元，同比增长13.9%[1]。", [("a.txt", CHUNK)])
+    good = answer("规模达到3215亿元，同比增长11.2%[1]。", [("a.txt", CHUNK)])
     rows = [judge_question(QUESTION, good, RETRIEVED, "ours"),
             judge_question(NEGATIVE, answer("GPT-5于2025年发布[1]。", [("a.txt", CHUNK)]), [], "ours")]
     metrics = summarize(rows)
@@ -75,16 +75,16 @@ def test_summary_and_gate() -> None:
 def test_offline_judge_on_chinese_claims() -> None:
     claims = split_claims("首先是算力不足；其次是数据成本高[1]。")
     assert claims == [("首先是算力不足", []), ("其次是数据成本高", [1])]
-    text = "2023年规模达到5784亿元[1]。企业数量超过8000家[1]。市场前景非常广阔而且令人振奋[1]。"
+    text = "2023年规模达到3215亿元[1]。企业数量超过8000家[1]。市场前景非常广阔而且令人振奋[1]。"
     judged = judge_offline(answer(text, [("a.txt", CHUNK)]))
     assert [c.verdict for c in judged.claims] == ["supported", "unsupported", "unsupported"]
     assert judged.strict() == pytest.approx(1 / 3)
-    english = judge_offline(answer("It reached 5784亿元 [1]. That is a lot [1].", [("a.txt", CHUNK)]))
+    english = judge_offline(answer("It reached 3215亿元 [1]. That is a lot [1].", [("a.txt", CHUNK)]))
     assert [c.verdict for c in english.claims] == ["supported", "unclear"]
     assert english.strict() == 0.5 and english.lenient() == 1.0
-    assert citation_precision(answer("规模达到5784亿元[1]。", [("a.txt", CHUNK)])) == 1.0
+    assert citation_precision(answer("规模达到3215亿元[1]。", [("a.txt", CHUNK)])) == 1.0
     # a source listed but cited by no claim (as in the vanilla baseline's "all chunks") is not precise
-    assert citation_precision(answer("规模达到5784亿元[1]。", [("a.txt", CHUNK), ("b.txt", OTHER)])) == 0.5
+    assert citation_precision(answer("规模达到3215亿元[1]。", [("a.txt", CHUNK), ("b.txt", OTHER)])) == 0.5
 
 
 def rag(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
@@ -99,7 +99,7 @@ def test_end_to_end_run_report_compare_and_gate(tmp_path: Path, small_corpus: Pa
     questions.write_text("\n".join(json.dumps(q, ensure_ascii=False) for q in [
         {"id": "a", "question": "中国AI大模型日均词元调用量突破了多少？", "key_facts": ["140万亿"], "type": "numeric",
          "evidence": [{"doc": "bigmodel.txt", "quote": "中国AI大模型日均词元调用量突破140万亿"}]},
-        {"id": "b", "question": "OpenAI的GPT-5是在哪一天发布的？", "answerable": False, "type": "unanswerable"}]),
+        {"id": "b", "question": "Falcon-9模型是在哪一天发布的？", "answerable": False, "type": "unanswerable"}]),
         encoding="utf-8")
     first = rag("eval", "run", "--questions", str(questions), "--out", str(tmp_path / "run1"), env=env)
     assert first.returncode == 0, first.stderr
@@ -108,7 +108,7 @@ def test_end_to_end_run_report_compare_and_gate(tmp_path: Path, small_corpus: Pa
     metrics = json.loads((run1 / "metrics.json").read_text())["ours"]
     assert metrics["answer_accuracy"] == 1.0 and metrics["rejection_accuracy"] == 1.0
     page = (run1 / "report.html").read_text()
-    assert page.count("data:image/png;base64,") == 3 and "GPT-5" in page
+    assert page.count("data:image/png;base64,") == 3 and "Falcon-9" in page
     # resumable: a second run over the same folder answers nothing new
     again = rag("eval", "run", "--questions", str(questions), "--out", str(run1), env=env)
     assert again.returncode == 0 and len((run1 / "results-ours.jsonl").read_text().splitlines()) == 2
@@ -120,17 +120,24 @@ def test_end_to_end_run_report_compare_and_gate(tmp_path: Path, small_corpus: Pa
     assert rag("eval", "compare", str(run1), str(tmp_path), env=env).returncode == 2
 
 
-DEV = REPO.parent / "shared" / "benchmarks" / "dev.jsonl"
+# The CI gate: the extractive pipeline over the shipped reports, on question sets kept in the repository (the
+# held-out set and the tuning half of the broad set; the test half stays untouched). Floors sit a little
+# under the figures measured when they were set (see the README), so a regression fails CI.
+GATES = {
+    "heldout.jsonl": {"retrieval_recall_at_5": 0.94, "answer_accuracy": 0.6, "faithfulness_strict": 0.9,
+                      "citation_precision": 0.9},
+    "broad-tune.jsonl": {"retrieval_recall_at_5": 0.85, "answer_accuracy": 0.55,
+                         "rejection_accuracy": 0.45, "faithfulness_strict": 0.9,
+                         "citation_precision": 0.9},
+}
 
 
-@pytest.mark.skipif(not DEV.exists(), reason="shared/benchmarks is not beside the checkout")
 def test_quality_gate_on_the_shipped_reports(tmp_path: Path) -> None:
-    """The CI gate: the extractive pipeline over the shipped reports must stay above these floors on the
-    development set and on the held-out set."""
     env = {"RAG_DATA_DIR": str(tmp_path / "data"), "RAG_GENERATOR": "extractive"}
     assert rag("ingest", env=env).returncode == 0
-    for questions in (DEV, REPO / "evals" / "questions" / "heldout.jsonl"):
-        gate = rag("eval", "run", "--questions", str(questions), "--out", str(tmp_path / questions.stem),
-                   "--fail-under", "retrieval_recall_at_5=0.94", "--fail-under", "answer_accuracy=0.65",
-                   "--fail-under", "faithfulness_strict=0.9", "--fail-under", "citation_precision=0.9", env=env)
+    for name, floors in GATES.items():
+        questions = REPO / "evals" / "questions" / name
+        limits = [arg for metric, floor in floors.items() for arg in ("--fail-under", f"{metric}={floor}")]
+        gate = rag("eval", "run", "--questions", str(questions), "--out", str(tmp_path / questions.stem), *limits,
+                   env=env)
         assert gate.returncode == 0, gate.stderr[-2000:]
