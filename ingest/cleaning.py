@@ -62,7 +62,7 @@ def repair_spread_characters(line: str) -> str:
 
 
 def looks_like_table_row(line: str) -> bool:
-    """A flattened table row: several short cells separated by spaces ("发布时间 2022年12月 2023年7月")."""
+    """A flattened table row: several short cells separated by spaces ("发布时间 2021年3月 2022年9月")."""
     cells = line.split()
     return len(cells) >= 2 and max(len(cell) for cell in cells) <= 14 and len(line) <= 80
 

@@ -2,7 +2,7 @@
 
 Small models invent figures and names; everything else in an answer is wording. So a claim is taken as
 supported by a passage when every figure (a number with its magnitude: 5784亿, 13.9%, 2023年) and every
-name (Latin-script names such as DeepSeek or GPT-5, and Chinese proper nouns) of the claim occurs in the
+name (Latin-script names such as Falcon or GPT-5, and Chinese proper nouns) of the claim occurs in the
 passage. Comparison is after NFKC, whitespace and thousands-separator removal; 亿/万 stay as written, so
 "5784万" is not supported by "5784亿".
 """
@@ -136,7 +136,7 @@ _DATE = re.compile(r"(?<!\d)(?:19|20)\d{2}\s*年\s*\d{1,2}\s*月")
 
 
 def figures(text: str) -> list[Figure]:
-    """Figures as written: numbers with their magnitude, dates to the month ("2023年8月" is one figure, so a
+    """Figures as written: numbers with their magnitude, dates to the month ("2021年3月" is one figure, so a
     neighbouring month does not pass), amounts in Chinese numerals."""
     found = [Figure("".join(m.group(0).split()), "") for m in _DATE.finditer(_unify(text))]
     for match in _NUMBER.finditer(_unify(text)):
@@ -150,7 +150,7 @@ def figures(text: str) -> list[Figure]:
 
 def latin_names(text: str, english_context: bool) -> list[str]:
     """Latin-script names. In an English sentence ordinary words are Latin too, so only names that look like
-    product or model names (a digit, or a capital after the first letter: GPT-5, DeepSeek, MoE) count."""
+    product or model names (a digit, or a capital after the first letter: GPT-5, OpenLlama, MoE) count."""
     names = []
     for match in _LATIN_NAME.finditer(unicodedata.normalize("NFKC", text)):
         word = match.group(0)
@@ -219,7 +219,7 @@ class Claim:
         found = {str(f) for f in self.figures if f.found_in(normalized)}
         spaced = " ".join(_unify(passage).split()).lower()
         for name in self.names:
-            if name.isascii():  # Latin names on word boundaries: "GPT-4" is not "GPT-4o", "Qwen2" not "Qwen2.5"
+            if name.isascii():  # Latin names on word boundaries: "GPT-4" is not "GPT-4x", "Qwen2" not "Qwen2.5"
                 if re.search(rf"(?<![a-z0-9]){re.escape(name.lower())}(?![a-z0-9]|\.\d)", spaced):
                     found.add(name)
             elif normalize(name) in normalized:

@@ -63,9 +63,6 @@ class QuestionAnalysis:
     def years(self) -> tuple[str, ...]:
         return tuple(c.text for c in self.constraints if c.kind == "year")
 
-    def unmet(self, text: str) -> list[Constraint]:
-        return [c for c in self.constraints if not c.found_in(text)]
-
     def years_asked(self, title: str) -> tuple[str, ...]:
         """The years the question asks about, leaving out a year that is part of a document title the question
         quotes ("《2024年…调研报告》里提到…" is not a question about 2024)."""

@@ -42,7 +42,7 @@ _SHORT_CONNECTIVE = 14
 
 def _claim_segments(sentence: str) -> list[str]:
     """Clauses, and within a clause the stretch from each year to the next: a year binds the figures that
-    follow it ("从2023年的5784亿元增长到2025年的9000亿元" holds two facts)."""
+    follow it ("从2023年的3215亿元增长到2025年的4100亿元" holds two facts)."""
     segments = []
     for clause in re.split(r"[，,；;：:]", sentence):
         starts = [m.start() for m in re.finditer(r"(?<!\d)(?:19|20)\d{2}(?=\s*年)", clause)]
@@ -234,8 +234,8 @@ class CitationVerifier:
         complete = [n for n in candidates if self._supports(claim, sentence, n)]
         if complete:
             return [max(complete, key=lambda n: _content_overlap(sentence, self.sources[n].support_text))]
-        # Several sources may support one sentence only clause by clause ("从2023年的5784亿元增长到2025年的
-        # 9000亿元"); a year from one source and a figure from another in the same clause is a fabrication.
+        # Several sources may support one sentence only clause by clause ("从2023年的3215亿元增长到2025年的
+        # 4100亿元"); a year from one source and a figure from another in the same clause is a fabrication.
         chosen: list[int] = []
         for clause in _claim_segments(sentence):
             clause_claim = self._claim(clause)
