@@ -2,9 +2,9 @@
 multi-part question) -> packed context -> generator -> verified, cited `Answer`.
 
 How an answer is decided: a question naming a person, place, titled work or product the retrieved passages
-never mention is refused at once; otherwise the generator writes and every sentence is verified. When the
-model refuses, or nothing it wrote holds up, while a passage plainly answers, the answer is that passage's
-own sentences, cited (answer from evidence, not refusal on doubt). When the passages hold the asked-for
+never mention is refused at once; otherwise the generator writes and every sentence is verified. When
+nothing the model wrote holds up while a passage plainly answers, the answer is that passage's own
+sentences, cited (answer from evidence, not refusal on doubt); a refusal by the model itself stands. When the passages hold the asked-for
 quantity only for another year, the refusal says so and cites what they do give.
 
 Streaming is by sentence: the generator's tokens are buffered until a sentence is complete, the sentence is
@@ -222,7 +222,10 @@ class AnswerChain:
             if self.generator != "extractive":
                 yield from self._verified(self._generate(standalone, query, sources, language, usage), verifier,
                                           timings, started)
-            if not verifier.answered:
+            # The model's own refusal is respected (lexical evidence could not tell its right refusals from
+            # its wrong ones on the tuning set); what it wrote but could not be verified is replaced by the
+            # sources' own sentences, when one answers.
+            if not verifier.answered and (self.generator == "extractive" or not verifier.refused):
                 fallback = self._from_evidence(query, sources, analysis, verifier.notes, timings, started)
                 verifier = yield from fallback
         verified = verifier.finish()
