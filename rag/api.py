@@ -70,7 +70,7 @@ class SearchRequest(BaseModel):
 
 
 def footnotes(answer: Answer) -> str:
-    if not answer.grounded or not answer.citations:
+    if not answer.citations:  # a false premise keeps the citation of the nearest fact it names
         return ""
     lines = [f"[{c.n}] {c.source}{(' · ' + c.section) if c.section else ''}: “{c.quote.strip()}”"
              for c in answer.citations]

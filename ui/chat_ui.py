@@ -39,7 +39,7 @@ def highlight(passage: str, quote: str) -> str:
 
 
 def render_sources(answer: Answer, details: bool) -> str:
-    if not answer.grounded:
+    if not answer.grounded and not answer.citations:
         notes = "".join(f"<div class='answer-notes'>{html.escape(n)}</div>" for n in answer.notes) if details else ""
         return f"<div class='refusal-card'>报告中没有找到可以支持回答的内容，因此不提供来源。</div>{notes}"
     cards = []
@@ -56,7 +56,9 @@ def render_sources(answer: Answer, details: bool) -> str:
                  f"{(t.first_token or 0):.2f}s · 总计 {t.total:.2f}s · tokens {answer.usage.prompt_tokens}+"
                  f"{answer.usage.completion_tokens}</div>")
         extra += "".join(f"<div class='answer-notes'>{html.escape(n)}</div>" for n in answer.notes)
-    return "<div class='sources'>" + "".join(cards) + extra + "</div>"
+    lead = ("" if answer.grounded else  # a false premise: the nearest fact the reports do give, cited
+            "<div class='refusal-card'>报告没有给出所问的数据；下面是报告给出的最接近的事实。</div>")
+    return "<div class='sources'>" + lead + "".join(cards) + extra + "</div>"
 
 
 def render_answer(answer: Answer) -> str:
