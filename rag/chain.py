@@ -78,7 +78,7 @@ def about_named(question: QuestionAnalysis, hits: list[SearchHit], frames: list[
 
 def previous_question(history: list[ChatTurn]) -> str | None:
     """The user's last question that stands on its own. After "2024年…规模多少？" and "那2025年呢？", the
-    follow-up "2026年能到多少？" leans on the first, not on "那2025年呢？"."""
+    follow-up "2027年会有多少？" leans on the first, not on "那2025年呢？"."""
     asked = [turn.content for turn in history if turn.role == "user"]
     return next((q for q in reversed(asked) if not _ELLIPTICAL.search(q.strip())), asked[-1] if asked else None)
 

@@ -170,4 +170,4 @@ def test_a_follow_up_of_a_follow_up_leans_on_the_last_full_question() -> None:
                ChatTurn(role="assistant", content="8.6万辆[1]。"),
                ChatTurn(role="user", content="那2024年呢？"),
                ChatTurn(role="assistant", content="报告中没有找到相关信息。")]
-    assert condense_by_substitution("2026年能到多少？", history) == "2026年东港市新能源汽车销量是多少？"
+    assert condense_by_substitution("2027年会有多少？", history) == "2027年东港市新能源汽车销量是多少？"
