@@ -16,7 +16,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from rag.claims import YEAR, Figure, normalize
+from rag.claims import YEAR, Figure, normalize, tagged_words
+from rag.question import Constraint
 from rag.sentences import split_sentences
 
 # Kinds of quantity, each with the words that name it. The first group whose word stands nearest the figure
@@ -169,6 +170,18 @@ def consistent(claimed: Occurrence, expected_years: tuple[str, ...], source: Occ
 def kinds_named(text: str) -> frozenset[str]:
     """The kinds of quantity a question names ("营收" -> revenue, "渗透率" -> share)."""
     return frozenset(KIND_OF_WORD[m.group(0).lower()] for m in _KIND_WORD.finditer(text))
+
+
+def places_in(text: str) -> list[str]:
+    return tagged_words(text, lambda flag: flag == "ns")
+
+
+def names_other_place(text: str, places: list[str]) -> bool:
+    """The text names a place, and none of `places` (in their common spellings): a passage about 北京 says
+    nothing about 上海."""
+    if not places or not places_in(text):
+        return False
+    return not any(Constraint("place", place).found_in(text) for place in places)
 
 
 def rows(passage: str) -> list[list[str]]:

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import re
 
-from rag.claims import YEAR, figures, has_quantity, tagged_words
+from rag.claims import YEAR, figures, has_quantity
 from rag.context import ContextSource, Weigher, score_sentence, token_weight
-from rag.evidence import clause_kinds, figure_spans, kinds_conflict, kinds_named
+from rag.evidence import clause_kinds, figure_spans, kinds_conflict, kinds_named, names_other_place
 from rag.keyword_index import tokenize
 from rag.question import QuestionAnalysis
 
@@ -58,15 +58,6 @@ def answers_the_kind(sentence: str, kinds: set[str]) -> bool:
     return not found or any(not own or any(not kinds_conflict(k, q) for k in own for q in kinds) for own in found)
 
 
-def names_another_place(sentence: str, question: QuestionAnalysis) -> bool:
-    """A sentence about 北京 does not answer a question about 上海."""
-    if not question.places:
-        return False
-    own = [w for w in tagged_words(sentence, lambda flag: flag == "ns")]
-    asked = [c for c in question.constraints if c.kind == "place"]
-    return bool(own) and not any(c.found_in(sentence) for c in asked)
-
-
 class ExtractiveAnswerer:
     def __init__(self, idf: Weigher | None = None, min_score: float = 2.5, min_coverage: float = 0.3,
                  max_sentences: int = 3) -> None:
@@ -109,7 +100,7 @@ class ExtractiveAnswerer:
                 return False
             if wanted and not wanted & years:
                 return False
-        return not names_another_place(sentence, question)
+        return not names_other_place(sentence, list(question.places))
 
     def rank(self, query: str, sources: list[ContextSource], question: QuestionAnalysis,
              other_years: bool = False) -> list[tuple[float, int, str]]:

@@ -18,7 +18,7 @@ import itertools
 import re
 from dataclasses import dataclass, field
 
-from rag.claims import YEAR, Claim, claim_of, has_quantity, normalize, tagged_words
+from rag.claims import YEAR, Claim, claim_of, has_quantity, normalize
 from rag.context import ContextSource
 from rag.evidence import (
     Occurrence,
@@ -27,11 +27,13 @@ from rag.evidence import (
     events_of,
     frame_in_sentence,
     kinds_named,
+    names_other_place,
     occurrences,
+    places_in,
     row_conflict,
 )
 from rag.keyword_index import tokenize
-from rag.question import Constraint, QuestionAnalysis
+from rag.question import QuestionAnalysis
 from rag.refusals import REFUSALS, is_refusal
 from rag.schema import Citation
 from rag.sentences import sentences
@@ -135,12 +137,8 @@ class CitationVerifier:
     def _other_place(self, sentence: str, occurrence: Occurrence) -> bool:
         """The figure stands in the source with another place than the sentence's (or the question's): the
         100亿元 fund of 北京 is not 上海's."""
-        claimed = [w for w in tagged_words(sentence, lambda f: f == "ns")] or (
-            list(self.question.places) if self.question else [])
-        own = tagged_words(occurrence.context, lambda f: f == "ns")
-        if not claimed or not own:
-            return False
-        return not any(Constraint("place", c).found_in(occurrence.context) for c in claimed)
+        claimed = places_in(sentence) or (list(self.question.places) if self.question else [])
+        return names_other_place(occurrence.context, claimed)
 
     def _supports(self, claim: Claim, sentence: str, n: int) -> bool:
         """All figures and names of the claim in the passage; each figure at an occurrence whose year and kind
