@@ -30,7 +30,7 @@ QUANTITY_KINDS: dict[str, tuple[str, ...]] = {
     "growth": ("增长率", "增速", "增幅", "同比增长", "同比", "复合增长率", "年均增长", "增长", "下降", "growth",
                "grew", "cagr"),
     "share": ("占比", "份额", "比例", "比重", "渗透率", "占", "share", "proportion", "penetration"),
-    "size": ("市场规模", "产业规模", "规模", "产值", "总额", "gdp", "market size", "scale"),
+    "size": ("市场规模", "产业规模", "规模", "产值", "生产总值", "总额", "gdp", "market size", "scale"),
     "box_office": ("票房", "box office"),
     "visits": ("人次", "客流", "游客", "trips", "visitors"),
     "volume": ("销量", "销售量", "出货量", "产量", "units sold", "shipments"),
@@ -170,6 +170,46 @@ def consistent(claimed: Occurrence, expected_years: tuple[str, ...], source: Occ
 def kinds_named(text: str) -> frozenset[str]:
     """The kinds of quantity a question names ("营收" -> revenue, "渗透率" -> share)."""
     return frozenset(KIND_OF_WORD[m.group(0).lower()] for m in _KIND_WORD.finditer(text))
+
+
+_CONJUNCT = re.compile(r"[和与及、，,；;？?]|以及|分别")
+
+
+def kinds_asked(text: str) -> frozenset[str]:
+    """The kinds of quantity a question asks for: in each conjunct, the last quantity word, which heads its
+    noun phrase ("过夜游客占比" asks for a share, not a number of visitors; "销量和增速" for both)."""
+    heads = set()
+    for conjunct in _CONJUNCT.split(text):
+        named = list(_KIND_WORD.finditer(conjunct))
+        if named:
+            heads.add(KIND_OF_WORD[named[-1].group(0).lower()])
+    return frozenset(heads)
+
+
+def answers_kinds(figure: Figure, sentence: str, passages: list[str], asked: frozenset[str]) -> bool:
+    """The amount is of a kind the question asks for, as the sentence frames it and as its passages do (a
+    growth rate does not answer "how large", a number of visitors does not answer "what share"). A figure
+    whose kind nothing names may answer."""
+    framed = frame_in_sentence(figure, sentence)
+    kinds = {framed.kind if framed else None} | {o.kind for text in passages for o in occurrences(figure, text)}
+    return not asked or any(kind is None or any(not kinds_conflict(kind, a) for a in asked) for kind in kinds)
+
+
+def _bigrams(text: str) -> set[str]:
+    return {text[i:i + 2] for i in range(len(text) - 1) if re.fullmatch(r"[\u4e00-\u9fff]{2}", text[i:i + 2])}
+
+
+def role_stated(role: str, answer: str, question: str, passage: str) -> bool:
+    """Some sentence of the passage names the role asked about ("导演") together with what the answer adds
+    to the question: "林某主演" does not make 林某 the director. A longer role may be worded in part
+    ("领投方" / "领投")."""
+    pieces = {role} if len(role) <= 2 else _bigrams(role)
+    added = _bigrams(normalize(answer)) - _bigrams(normalize(question))
+    for start, end in split_sentences(passage):
+        sentence = normalize(passage[start:end])
+        if any(piece in sentence for piece in pieces) and any(pair in sentence for pair in added):
+            return True
+    return False
 
 
 def places_in(text: str) -> list[str]:

@@ -25,6 +25,8 @@ _PLACE_SUFFIX = re.compile(r"(?<=..)(市|省|地区|自治区)$")
 _ASKS_FOR_LIST = re.compile(r"哪些|哪几|有什么|包括什么|几个方面|几大|which (ones|are)|what are|list", re.IGNORECASE)
 _ASKS_FOR_TIME = re.compile(r"何时|什么时候|哪一?年|哪一?天|哪个月|when|what year", re.IGNORECASE)
 _ASKS_FOR_ENTITY = re.compile(r"谁|哪家|哪个|哪一|什么公司|什么机构|叫什么|名称|who|which", re.IGNORECASE)
+# "…的导演是谁": the relation asked about, named right before the question word.
+_ROLE = re.compile(r"的([\u4e00-\u9fff]{2,6}?)(?:是|为)?(?:谁|哪位|哪家|哪个|哪一[家个位])")
 _PART_BREAK = re.compile(r"(?<=[？?；;])\s*(?=\S)|[，,]\s*(?:另外|此外|以及|同时|还有|并且|而)(?=\S)")
 
 
@@ -70,6 +72,13 @@ class QuestionAnalysis:
         quoted = {m.group(0)[:4] for m in re.finditer(r"(?:19|20)\d{2}.{4}", normalize(title))
                   if m.group(0) in question}
         return tuple(y for y in self.years if y not in quoted)
+
+    @property
+    def role(self) -> str | None:
+        """The relation a "who / which one" question asks about ("电影的导演是谁" -> 导演): a name that the
+        passage gives in another role (a cast member) does not answer it."""
+        match = _ROLE.search(self.text) if self.ask == "entity" else None
+        return match.group(1) if match else None
 
     @property
     def places(self) -> tuple[str, ...]:

@@ -22,14 +22,17 @@ from rag.claims import YEAR, Claim, claim_of, has_quantity, normalize
 from rag.context import ContextSource
 from rag.evidence import (
     Occurrence,
+    answers_kinds,
     consistent,
     date_supported,
     events_of,
     frame_in_sentence,
+    kinds_asked,
     kinds_named,
     names_other_place,
     occurrences,
     places_in,
+    role_stated,
     row_conflict,
 )
 from rag.keyword_index import tokenize
@@ -84,6 +87,7 @@ class CitationVerifier:
         self.needs_quantity = question is not None and question.ask == "quantity"
         # what the question asks about, standing in where a sentence leaves it implicit
         self._asked_kinds = kinds_named(question.text) if question is not None else frozenset()
+        self._kinds_asked_for = kinds_asked(question.text) if question is not None else frozenset()
         self._asked_events = events_of(question.text) if question is not None else set()
         self.answered = False
         self._after_line_break = False
@@ -128,8 +132,21 @@ class CitationVerifier:
         return out
 
     def _responsive(self, text: str, cited: list[int]) -> bool:
-        """Does this supported sentence answer: it states an amount when the question asks "how much"."""
-        return not self.needs_quantity or has_quantity(text)
+        """Does this supported sentence answer: it states an amount when the question asks "how much", and
+        one of the kind asked for (a growth rate does not answer "how large", visitors not "what share"); a
+        name, when it asks "who is the X", that the passage gives as the X."""
+        role = self.question.role if self.question else None
+        if role:  # the name answering "…的导演是谁" stands with 导演 in a cited passage
+            question = self.question.text if self.question else ""
+            return any(role_stated(role, text, question, self.sources[n].support_text) for n in cited)
+        if not self.needs_quantity:
+            return True
+        if not has_quantity(text):
+            return False
+        amounts = [f for f in claim_of(text).figures
+                   if "年" not in f.number and (f.magnitude or not YEAR.fullmatch(f.number))]
+        passages = [self.sources[n].support_text for n in cited]
+        return not amounts or any(answers_kinds(f, text, passages, self._kinds_asked_for) for f in amounts)
 
     def _expected_years(self, n: int) -> tuple[str, ...]:
         return self.question.years_asked(self.sources[n].hit.title) if self.question else ()
@@ -259,7 +276,8 @@ class CitationVerifier:
     def finish(self) -> VerifiedAnswer:
         if self.refused or not self.cited_sentences:
             if not self.refused and any(cited for _, _, cited in self.pending):
-                self.notes.append("the supported sentences state no amount, and the question asks for one")
+                self.notes.append("the supported sentences do not give what the question asks for (an amount of "
+                                  "its kind, or the one in the role it names)")
             elif not self.refused and self.pending:
                 self.notes.append("no sentence of the answer was supported by the sources")
             return VerifiedAnswer(REFUSALS[self.language], [], grounded=False, notes=self.notes)
