@@ -15,7 +15,6 @@ screen, not even for a moment.
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Generator, Iterable, Iterator
 from dataclasses import dataclass
@@ -26,9 +25,10 @@ from langchain_core.messages import HumanMessage, SystemMessage
 from langchain_core.output_parsers import StrOutputParser
 from langchain_core.prompts import ChatPromptTemplate
 
-from rag.claims import YEAR, chinese_names, claim_of, language_of
+from rag.claims import YEAR, claim_of, language_of
 from rag.context import ContextPacker, ContextSource, render_sources
 from rag.extractive import ExtractiveAnswerer
+from rag.followups import condense_by_substitution, is_elliptical, previous_question
 from rag.generators import build_chat_model, model_label, resolve_generator
 from rag.prompts import LANGUAGE_RULES, load_prompt
 from rag.question import QuestionAnalysis, analyze
@@ -39,8 +39,6 @@ from rag.sentences import pop_complete, sentences
 from rag.settings import Settings
 from rag.tokens import TokenCounter
 from rag.verification import CitationVerifier, VerifiedAnswer
-
-_ELLIPTICAL = re.compile(r"^(那么?|还有|而|另外|同样|and\b|what about|how about)|呢[？?]?$", re.IGNORECASE)
 
 
 @dataclass
@@ -76,45 +74,17 @@ def about_named(question: QuestionAnalysis, hits: list[SearchHit], frames: list[
     return [hit for hit, frame in zip(hits, frames, strict=True) if any(c.found_in(frame) for c in names)]
 
 
-def previous_question(history: list[ChatTurn]) -> str | None:
-    """The user's last question that stands on its own. After "2024年…规模多少？" and "那2025年呢？", the
-    follow-up "2027年会有多少？" leans on the first, not on "那2025年呢？"."""
-    asked = [turn.content for turn in history if turn.role == "user"]
-    return next((q for q in reversed(asked) if not _ELLIPTICAL.search(q.strip())), asked[-1] if asked else None)
-
-
-def is_elliptical(question: str) -> bool:
-    """"那2025年呢？", "上海呢", "and 2025?": a follow-up that leans on the previous question."""
-    return bool(_ELLIPTICAL.search(question.strip())) or len(question.strip()) <= 12
-
-
-def condense_by_substitution(question: str, history: list[ChatTurn]) -> str | None:
-    """Resolve an elliptical follow-up ("那2025年呢？") by putting its new years or name into the previous
-    question; None when the follow-up is not of that kind."""
-    previous = previous_question(history)
-    if previous is None or not is_elliptical(question):
-        return None
-    new_years, old_years = YEAR.findall(question), YEAR.findall(previous)
-    if new_years and old_years:
-        replacements = iter(new_years)  # positionally, in one pass: 2023→2024, 2024→2025 must not chain
-        return YEAR.sub(lambda m: next(replacements, m.group(0)), previous)
-    new_names = [n for n in chinese_names(question) if n not in previous]
-    old_names = chinese_names(previous)
-    if new_names and old_names:
-        return previous.replace(old_names[0], new_names[0], 1)
-    return None
-
-
 def _recorded(pieces: Iterable[str], into: list[str]) -> Iterator[str]:
     for piece in pieces:
         into.append(piece)
         yield piece
 
 
-def _agree(model_text: str, drafted: str, language: str) -> bool:
-    """The drafted sentences state a figure (other than a bare year) or a name the model wrote."""
-    shared = claim_of(model_text, language).found_in(drafted)
-    return any(not YEAR.fullmatch(part) for part in shared)
+def _agree(model_text: str, drafted: str, question: QuestionAnalysis) -> bool:
+    """The drafted sentences state a figure (other than a bare year) or a name that the model wrote and the
+    question did not (echoing the question's subject is no reading of the evidence)."""
+    shared = claim_of(model_text, question.language).found_in(drafted)
+    return any(not YEAR.fullmatch(part) and part not in question.text for part in shared)
 
 
 class AnswerChain:
@@ -271,7 +241,7 @@ class AnswerChain:
         verifier = CitationVerifier(sources, "zh", analysis)  # the sentences are the sources' own, in Chinese
         verifier.notes = list(notes)
         drafted = self.extractive.compose(query, sources, analysis)
-        if drafted is not None and model_text is not None and not _agree(model_text, drafted, analysis.language):
+        if drafted is not None and model_text is not None and not _agree(model_text, drafted, analysis):
             verifier.notes.append("the sources' best sentences do not state what the model's answer named")
             drafted = None
         if drafted is None:

@@ -41,7 +41,7 @@ EVENT_KINDS: dict[str, tuple[str, ...]] = {
     "released": ("发布", "印发", "出台", "公布", "推出", "released", "published", "issued"),
     "in_force": ("施行", "实施", "生效", "took effect", "in force", "effective"),
 }
-_KIND_WORD = re.compile("|".join(sorted((re.escape(w) for ws in QUANTITY_KINDS.values() for w in ws),
+KIND_WORD = re.compile("|".join(sorted((re.escape(w) for ws in QUANTITY_KINDS.values() for w in ws),
                                         key=len, reverse=True)), re.IGNORECASE)
 KIND_OF_WORD = {w: kind for kind, words in QUANTITY_KINDS.items() for w in words}
 _CLAUSE = re.compile(r"[，,；;：:。！？!?\n]")
@@ -63,7 +63,7 @@ def kind_near(text: str, start: int, end: int) -> str | None:
     """The kind of quantity of the figure at text[start:end]: the nearest quantity word before it within its
     clause; a financing round is also named right after its amount ("完成10亿元B轮融资")."""
     clause_start = max((m.end() for m in _CLAUSE.finditer(text, 0, start)), default=0)
-    before = list(_KIND_WORD.finditer(text, clause_start, start))
+    before = list(KIND_WORD.finditer(text, clause_start, start))
     if before:
         return KIND_OF_WORD[before[-1].group(0).lower()]
     return "financing" if _NAMED_AFTER.match(text[end:end + 8]) else None
@@ -73,7 +73,7 @@ def clause_kinds(text: str, start: int, end: int) -> set[str]:
     """Every kind of quantity named in the clause of the figure at text[start:end]."""
     clause_start = max((m.end() for m in _CLAUSE.finditer(text, 0, start)), default=0)
     clause_end = next((m.start() for m in _CLAUSE.finditer(text, end)), len(text))
-    return {KIND_OF_WORD[m.group(0).lower()] for m in _KIND_WORD.finditer(text, clause_start, clause_end)}
+    return {KIND_OF_WORD[m.group(0).lower()] for m in KIND_WORD.finditer(text, clause_start, clause_end)}
 
 
 @dataclass(frozen=True)
@@ -169,47 +169,7 @@ def consistent(claimed: Occurrence, expected_years: tuple[str, ...], source: Occ
 
 def kinds_named(text: str) -> frozenset[str]:
     """The kinds of quantity a question names ("营收" -> revenue, "渗透率" -> share)."""
-    return frozenset(KIND_OF_WORD[m.group(0).lower()] for m in _KIND_WORD.finditer(text))
-
-
-_CONJUNCT = re.compile(r"[和与及、，,；;？?]|以及|分别")
-
-
-def kinds_asked(text: str) -> frozenset[str]:
-    """The kinds of quantity a question asks for: in each conjunct, the last quantity word, which heads its
-    noun phrase ("过夜游客占比" asks for a share, not a number of visitors; "销量和增速" for both)."""
-    heads = set()
-    for conjunct in _CONJUNCT.split(text):
-        named = list(_KIND_WORD.finditer(conjunct))
-        if named:
-            heads.add(KIND_OF_WORD[named[-1].group(0).lower()])
-    return frozenset(heads)
-
-
-def answers_kinds(figure: Figure, sentence: str, passages: list[str], asked: frozenset[str]) -> bool:
-    """The amount is of a kind the question asks for, as the sentence frames it and as its passages do (a
-    growth rate does not answer "how large", a number of visitors does not answer "what share"). A figure
-    whose kind nothing names may answer."""
-    framed = frame_in_sentence(figure, sentence)
-    kinds = {framed.kind if framed else None} | {o.kind for text in passages for o in occurrences(figure, text)}
-    return not asked or any(kind is None or any(not kinds_conflict(kind, a) for a in asked) for kind in kinds)
-
-
-def _bigrams(text: str) -> set[str]:
-    return {text[i:i + 2] for i in range(len(text) - 1) if re.fullmatch(r"[\u4e00-\u9fff]{2}", text[i:i + 2])}
-
-
-def role_stated(role: str, answer: str, question: str, passage: str) -> bool:
-    """Some sentence of the passage names the role asked about ("导演") together with what the answer adds
-    to the question: "林某主演" does not make 林某 the director. A longer role may be worded in part
-    ("领投方" / "领投")."""
-    pieces = {role} if len(role) <= 2 else _bigrams(role)
-    added = _bigrams(normalize(answer)) - _bigrams(normalize(question))
-    for start, end in split_sentences(passage):
-        sentence = normalize(passage[start:end])
-        if any(piece in sentence for piece in pieces) and any(pair in sentence for pair in added):
-            return True
-    return False
+    return frozenset(KIND_OF_WORD[m.group(0).lower()] for m in KIND_WORD.finditer(text))
 
 
 def places_in(text: str) -> list[str]:

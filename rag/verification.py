@@ -18,26 +18,24 @@ import itertools
 import re
 from dataclasses import dataclass, field
 
-from rag.claims import YEAR, Claim, claim_of, has_quantity, normalize
+from rag.claims import YEAR, Claim, claim_of, normalize
 from rag.context import ContextSource
 from rag.evidence import (
     Occurrence,
-    answers_kinds,
     consistent,
     date_supported,
     events_of,
     frame_in_sentence,
-    kinds_asked,
     kinds_named,
     names_other_place,
     occurrences,
     places_in,
-    role_stated,
     row_conflict,
 )
 from rag.keyword_index import tokenize
 from rag.question import QuestionAnalysis
 from rag.refusals import REFUSALS, is_refusal
+from rag.responsive import answers_question
 from rag.schema import Citation
 from rag.sentences import sentences
 
@@ -84,10 +82,8 @@ class CitationVerifier:
         self.sources = {source.n: source for source in sources}
         self.language = language
         self.question = question
-        self.needs_quantity = question is not None and question.ask == "quantity"
         # what the question asks about, standing in where a sentence leaves it implicit
         self._asked_kinds = kinds_named(question.text) if question is not None else frozenset()
-        self._kinds_asked_for = kinds_asked(question.text) if question is not None else frozenset()
         self._asked_events = events_of(question.text) if question is not None else set()
         self.answered = False
         self._after_line_break = False
@@ -132,21 +128,8 @@ class CitationVerifier:
         return out
 
     def _responsive(self, text: str, cited: list[int]) -> bool:
-        """Does this supported sentence answer: it states an amount when the question asks "how much", and
-        one of the kind asked for (a growth rate does not answer "how large", visitors not "what share"); a
-        name, when it asks "who is the X", that the passage gives as the X."""
-        role = self.question.role if self.question else None
-        if role:  # the name answering "…的导演是谁" stands with 导演 in a cited passage
-            question = self.question.text if self.question else ""
-            return any(role_stated(role, text, question, self.sources[n].support_text) for n in cited)
-        if not self.needs_quantity:
-            return True
-        if not has_quantity(text):
-            return False
-        amounts = [f for f in claim_of(text).figures
-                   if "年" not in f.number and (f.magnitude or not YEAR.fullmatch(f.number))]
-        passages = [self.sources[n].support_text for n in cited]
-        return not amounts or any(answers_kinds(f, text, passages, self._kinds_asked_for) for f in amounts)
+        return self.question is None or answers_question(text, [self.sources[n].support_text for n in cited],
+                                                         self.question)
 
     def _expected_years(self, n: int) -> tuple[str, ...]:
         return self.question.years_asked(self.sources[n].hit.title) if self.question else ()

@@ -15,7 +15,8 @@ from langchain_core.embeddings import Embeddings
 
 from evals.answer_eval import unsupported_figures
 from ingest.indexing import Indexer
-from rag.chain import AnswerChain, absent_names, condense_by_substitution
+from rag.chain import AnswerChain, absent_names
+from rag.followups import condense_by_substitution
 from rag.generators import LlamaCppChatModel
 from rag.question import analyze
 from rag.retrieval import HybridRetriever, QueryError

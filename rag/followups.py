@@ -1,0 +1,43 @@
+"""Follow-up questions: which earlier question a short one leans on, and the cheap rewrite that needs no LLM.
+
+"那2025年呢？" after "2024年…规模多少？" is the earlier question with its year replaced; "上海呢？" the
+earlier one with its name replaced. Only what this cannot resolve goes to the LLM rewrite in the chain.
+"""
+
+from __future__ import annotations
+
+import re
+
+from rag.claims import YEAR, chinese_names
+from rag.schema import ChatTurn
+
+_ELLIPTICAL = re.compile(r"^(那么?|还有|而|另外|同样|and\b|what about|how about)|呢[？?]?$", re.IGNORECASE)
+
+
+def previous_question(history: list[ChatTurn]) -> str | None:
+    """The user's last question that stands on its own. After "2024年…规模多少？" and "那2025年呢？", the
+    follow-up "2027年会有多少？" leans on the first, not on "那2025年呢？"."""
+    asked = [turn.content for turn in history if turn.role == "user"]
+    return next((q for q in reversed(asked) if not _ELLIPTICAL.search(q.strip())), asked[-1] if asked else None)
+
+
+def is_elliptical(question: str) -> bool:
+    """"那2025年呢？", "上海呢", "and 2025?": a follow-up that leans on the previous question."""
+    return bool(_ELLIPTICAL.search(question.strip())) or len(question.strip()) <= 12
+
+
+def condense_by_substitution(question: str, history: list[ChatTurn]) -> str | None:
+    """Resolve an elliptical follow-up ("那2025年呢？") by putting its new years or name into the previous
+    question; None when the follow-up is not of that kind."""
+    previous = previous_question(history)
+    if previous is None or not is_elliptical(question):
+        return None
+    new_years, old_years = YEAR.findall(question), YEAR.findall(previous)
+    if new_years and old_years:
+        replacements = iter(new_years)  # positionally, in one pass: 2023→2024, 2024→2025 must not chain
+        return YEAR.sub(lambda m: next(replacements, m.group(0)), previous)
+    new_names = [n for n in chinese_names(question) if n not in previous]
+    old_names = chinese_names(previous)
+    if new_names and old_names:
+        return previous.replace(old_names[0], new_names[0], 1)
+    return None

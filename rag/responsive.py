@@ -1,0 +1,69 @@
+"""Does a supported sentence answer the question asked, or a neighbouring one?
+
+A sentence can be true to its passage and still not answer: a growth rate for "how large", a number of
+visitors for "what share", a cast member for "who directed". The question's head words decide what kind of
+answer it wants; nothing else of its wording is required of the answer.
+"""
+
+from __future__ import annotations
+
+import re
+
+from rag.claims import YEAR, Figure, claim_of, has_quantity, normalize
+from rag.evidence import KIND_OF_WORD, KIND_WORD, frame_in_sentence, kinds_conflict, occurrences
+from rag.question import QuestionAnalysis
+from rag.sentences import split_sentences
+
+_CONJUNCT = re.compile(r"[和与及、，,；;？?]|以及|分别")
+
+
+def kinds_asked(text: str) -> frozenset[str]:
+    """The kinds of quantity a question asks for: in each conjunct, the last quantity word, which heads its
+    noun phrase ("过夜游客占比" asks for a share, not a number of visitors; "销量和增速" for both)."""
+    heads = set()
+    for conjunct in _CONJUNCT.split(text):
+        named = list(KIND_WORD.finditer(conjunct))
+        if named:
+            heads.add(KIND_OF_WORD[named[-1].group(0).lower()])
+    return frozenset(heads)
+
+
+def answers_kinds(figure: Figure, sentence: str, passages: list[str], asked: frozenset[str]) -> bool:
+    """The amount is of a kind the question asks for, as the sentence frames it and as its passages do (a
+    growth rate does not answer "how large", a number of visitors does not answer "what share"). A figure
+    whose kind nothing names may answer."""
+    framed = frame_in_sentence(figure, sentence)
+    kinds = {framed.kind if framed else None} | {o.kind for text in passages for o in occurrences(figure, text)}
+    return not asked or any(kind is None or any(not kinds_conflict(kind, a) for a in asked) for kind in kinds)
+
+
+def _bigrams(text: str) -> set[str]:
+    return {text[i:i + 2] for i in range(len(text) - 1) if re.fullmatch(r"[\u4e00-\u9fff]{2}", text[i:i + 2])}
+
+
+def role_stated(role: str, answer: str, question: str, passage: str) -> bool:
+    """Some sentence of the passage names the role asked about ("导演") together with what the answer adds
+    to the question: "林某主演" does not make 林某 the director. A longer role may be worded in part
+    ("领投方" / "领投")."""
+    pieces = {role} if len(role) <= 2 else _bigrams(role)
+    added = _bigrams(normalize(answer)) - _bigrams(normalize(question))
+    for start, end in split_sentences(passage):
+        sentence = normalize(passage[start:end])
+        if any(piece in sentence for piece in pieces) and any(pair in sentence for pair in added):
+            return True
+    return False
+
+
+def answers_question(sentence: str, passages: list[str], question: QuestionAnalysis) -> bool:
+    """The sentence gives what the question asks for: a name stated in the role asked about ("…的导演是谁"),
+    an amount when it asks "how much", of a kind it asks for."""
+    if question.role:
+        return any(role_stated(question.role, sentence, question.text, passage) for passage in passages)
+    if question.ask != "quantity":
+        return True
+    if not has_quantity(sentence):
+        return False
+    amounts = [f for f in claim_of(sentence).figures
+               if "年" not in f.number and (f.magnitude or not YEAR.fullmatch(f.number))]
+    asked = kinds_asked(question.text)
+    return not amounts or any(answers_kinds(f, sentence, passages, asked) for f in amounts)
