@@ -59,10 +59,13 @@ def passage_frame(hit: SearchHit, head: str = "") -> str:
     return f"{hit.title}\n{hit.section}\n{hit.text}\n{head}"
 
 
-def absent_names(question: QuestionAnalysis, frames: list[str]) -> list[str]:
+def absent_names(question: QuestionAnalysis, frames: list[str], query: str = "") -> list[str]:
     """The persons, places, works and products the question names that no retrieved passage mentions. A
-    question about "《星河彼岸》" or "GPT-5" cannot be answered from passages that never name them."""
-    names = [c for c in question.constraints if c.kind != "year"]
+    question about "《星河彼岸》" or "GPT-5" cannot be answered from passages that never name them. A Latin
+    name of an English question that its Chinese search query renders in Chinese ("SenseTime" -> 商汤) is
+    looked for under that name by the search, not as written."""
+    names = [c for c in question.constraints if c.kind != "year" and not (
+        c.kind == "latin" and question.language == "en" and query and not c.found_in(query))]
     return [c.text for c in names if not any(c.found_in(frame) for frame in frames)]
 
 
@@ -192,7 +195,7 @@ class AnswerChain:
         usage = Usage()
         timings = Timings(retrieve=round(retrieved - started, 3))
         frames = [passage_frame(hit, self.retriever.document_head(hit.source)) for hit in hits]
-        absent = absent_names(analysis, frames)
+        absent = absent_names(analysis, frames, query)
         sources = self.packer.pack(query, about_named(analysis, hits, frames)) if hits and not absent else []
         for source in sources:
             source.head = self.retriever.document_head(source.hit.source)

@@ -15,6 +15,7 @@ from rag.context import ContextSource, Weigher, score_sentence, token_weight
 from rag.evidence import clause_kinds, figure_spans, kinds_conflict, kinds_named, names_other_place
 from rag.keyword_index import tokenize
 from rag.question import QuestionAnalysis
+from rag.responsive import mentions
 
 _TITLE_LINE = re.compile(r"^[^。！？!?；;，,\s\d]{2,24}$")  # a title carries no figure: a value line is a cell
 _LIST_SEPARATORS = re.compile(r"、|；|及|以及|和|与")
@@ -90,10 +91,13 @@ class ExtractiveAnswerer:
 
     def qualifies(self, sentence: str, years: set[str], wanted: set[str], question: QuestionAnalysis,
                   query_tokens: set[str]) -> bool:
-        """Could this sentence answer the question? It speaks to enough of it, states an amount of the asked
-        kind (for the asked year, said explicitly) when an amount is asked for, and is not about another place
-        than the one asked."""
+        """Could this sentence answer the question? It speaks to enough of it, names what is asked for (the
+        question's focus word: word overlap cannot tell a box office from a rating), states an amount of the
+        asked kind (for the asked year, said explicitly) when an amount is asked for, and is not about another
+        place than the one asked."""
         if self.coverage(sentence, query_tokens) < self.min_coverage:
+            return False
+        if question.focus and not mentions(question.focus, sentence):
             return False
         if question.ask == "quantity":
             if not has_quantity(sentence) or not answers_the_kind(sentence, set(kinds_named(question.text))):

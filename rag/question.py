@@ -27,6 +27,11 @@ _ASKS_FOR_TIME = re.compile(r"何时|什么时候|哪一?年|哪一?天|哪个�
 _ASKS_FOR_ENTITY = re.compile(r"谁|哪家|哪个|哪一|什么公司|什么机构|叫什么|名称|who|which", re.IGNORECASE)
 # "…的导演是谁": the relation asked about, named right before the question word.
 _ROLE = re.compile(r"的([\u4e00-\u9fff]{2,6}?)(?:是|为)?(?:谁|哪位|哪家|哪个|哪一[家个位])")
+# What a question asks for is named right before its question word: "…的豆瓣评分是多少" asks for a rating.
+_ASK_PHRASE = re.compile(r"(?:是|为|有|达到?|能到|会是|会达到|大约是|约|大概|分别是|分别)*(?:多少|多大|多高|几|谁|哪)")
+_NOT_A_FOCUS = frozenset({"大约", "一共", "总共", "具体", "目前", "现在", "预计", "当时", "最终", "累计", "全年",
+                          "今年", "去年", "实际", "大概", "主要", "整个", "相关", "分别", "能够", "可以", "应该",
+                          "已经"})
 _PART_BREAK = re.compile(r"(?<=[？?；;])\s*(?=\S)|[，,]\s*(?:另外|此外|以及|同时|还有|并且|而)(?=\S)")
 
 
@@ -79,6 +84,18 @@ class QuestionAnalysis:
         passage gives in another role (a cast member) does not answer it."""
         match = _ROLE.search(self.text) if self.ask == "entity" else None
         return match.group(1) if match else None
+
+    @property
+    def focus(self) -> str | None:
+        """The word naming what is asked for: the last word before the question word ("…的豆瓣评分是多少" ->
+        评分). A word-matching answerer, which cannot tell a rating from a box office, needs it stated."""
+        match = _ASK_PHRASE.search(self.text)
+        if not match:
+            return None
+        before = _WORK.sub("", self.text[:match.start()])
+        words = [w for w in tagged_words(before, lambda flag: True)
+                 if w not in _NOT_A_FOCUS and not re.search(r"\d", w)]
+        return words[-1] if words else None
 
     @property
     def places(self) -> tuple[str, ...]:

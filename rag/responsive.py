@@ -41,15 +41,21 @@ def _bigrams(text: str) -> set[str]:
     return {text[i:i + 2] for i in range(len(text) - 1) if re.fullmatch(r"[\u4e00-\u9fff]{2}", text[i:i + 2])}
 
 
+def mentions(word: str, text: str) -> bool:
+    """The word in the text, or for a longer word a two-character piece of it ("领投方" / "领投")."""
+    pieces = {word} if len(word) <= 2 else _bigrams(word)
+    normalized = normalize(text)
+    return any(piece in normalized for piece in pieces)
+
+
 def role_stated(role: str, answer: str, question: str, passage: str) -> bool:
     """Some sentence of the passage names the role asked about ("导演") together with what the answer adds
     to the question: "林某主演" does not make 林某 the director. A longer role may be worded in part
     ("领投方" / "领投")."""
-    pieces = {role} if len(role) <= 2 else _bigrams(role)
     added = _bigrams(normalize(answer)) - _bigrams(normalize(question))
     for start, end in split_sentences(passage):
         sentence = normalize(passage[start:end])
-        if any(piece in sentence for piece in pieces) and any(pair in sentence for pair in added):
+        if mentions(role, sentence) and any(pair in sentence for pair in added):
             return True
     return False
 

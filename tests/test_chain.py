@@ -64,6 +64,10 @@ def test_questions_the_reports_do_not_answer_are_refused(indexed: HybridRetrieve
     english = chain.invoke("On which day was Falcon-9 released?")
     assert not english.grounded and english.answer == "The reports do not contain this information."
     assert absent_names(analyze("电影《北风之歌》的票房是多少？", "zh"), ["电影《南山》票房2亿元"]) == ["北风之歌"]
+    english = analyze("How many units of the Orca-7 robot were sold?", "en")
+    frames = ["逆戟七号机器人2025年销量1.2万台"]
+    assert absent_names(english, frames, "逆戟七号机器人卖了多少台？") == []  # searched under its Chinese name
+    assert absent_names(english, frames, "Orca-7机器人卖了多少台？") == ["Orca-7"]
 
 
 def test_follow_up_questions_are_condensed(indexed: HybridRetriever, settings: Settings) -> None:
