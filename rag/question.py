@@ -87,11 +87,16 @@ class QuestionAnalysis:
 
     @property
     def focus(self) -> str | None:
-        """The word naming what is asked for: the last word before the question word ("…的豆瓣评分是多少" ->
-        评分). A word-matching answerer, which cannot tell a rating from a box office, needs it stated."""
+        """The word naming what is asked for: what follows "多少" ("多少充电桩" -> 充电桩), else the last word
+        before the question word ("…的豆瓣评分是多少" -> 评分). A word-matching answerer, which cannot tell a
+        rating from a box office, needs it stated."""
         match = _ASK_PHRASE.search(self.text)
         if not match:
             return None
+        after = re.split(r"[，,。？?；;！!]", self.text[match.end():])[0]
+        counted = [w for w in tagged_words(after, lambda flag: flag[:1] in ("n", "v", "a")) if w not in _NOT_A_FOCUS]
+        if counted:
+            return counted[0]
         before = _WORK.sub("", self.text[:match.start()])
         words = [w for w in tagged_words(before, lambda flag: True)
                  if w not in _NOT_A_FOCUS and not re.search(r"\d", w)]
