@@ -16,13 +16,14 @@ import uuid
 from collections.abc import Iterator
 from typing import Any, Literal
 
-from fastapi import APIRouter, Depends, FastAPI, File, Request, UploadFile
+from fastapi import APIRouter, FastAPI, File, Form, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, StreamingResponse
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from rag.auth import COOKIE, KeyGate, Sessions, login_page
 from rag.local_model import LocalModelUnavailable
 from rag.retrieval import QueryError
 from rag.schema import Answer, ChatTurn
@@ -123,16 +124,24 @@ def create_app(settings: Settings, service: RagService | None = None, warm_up: b
     async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
         return _error(500, f"internal error ({type(exc).__name__})", "server_error")
 
-    def authorize(request: Request) -> None:
-        keys = settings.api_key_set
-        if not keys:
-            return
-        header = request.headers.get("authorization", "")
-        token = header[7:].strip() if header.lower().startswith("bearer ") else ""
-        if token not in keys:
-            raise ApiError(401, "missing or invalid API key (Authorization: Bearer ...)", "authentication_error")
+    # One gate for every route, including those Gradio mounts on this app later (see rag/auth.py).
+    sessions = Sessions(settings.api_key_set)
+    app.add_middleware(KeyGate, sessions=sessions)
 
-    v1 = APIRouter(prefix="/v1", dependencies=[Depends(authorize)])
+    @app.get("/login", include_in_schema=False)
+    def login_form() -> HTMLResponse:
+        return HTMLResponse(login_page())
+
+    @app.post("/login", include_in_schema=False, response_model=None)
+    def login(key: str = Form("", max_length=1000)) -> HTMLResponse | RedirectResponse:
+        token = sessions.token_for(key.strip())
+        if token is None:
+            return HTMLResponse(login_page("密钥不正确。"), status_code=401)
+        response = RedirectResponse("/", status_code=303)
+        response.set_cookie(COOKIE, token, httponly=True, samesite="strict")
+        return response
+
+    v1 = APIRouter(prefix="/v1")
 
     def run(call: Any) -> Any:
         """Translate the product's own errors into HTTP ones."""
@@ -202,7 +211,8 @@ def create_app(settings: Settings, service: RagService | None = None, warm_up: b
 
     @v1.get("/documents")
     def documents() -> dict[str, Any]:
-        return {"object": "list", "data": [d.model_dump() for d in service.documents()]}
+        # the server's own paths are nobody's business: documents are known by file name
+        return {"object": "list", "data": [d.model_dump(exclude={"path"}) for d in service.documents()]}
 
     @v1.post("/documents")
     async def upload(files: list[UploadFile] = File(...)) -> dict[str, Any]:  # noqa: B008 - FastAPI idiom

@@ -77,7 +77,8 @@ class Settings(BaseSettings):
     # --- serving -------------------------------------------------------------------------------------
     host: str = Field("127.0.0.1", description="Address `rag serve` listens on.")
     port: int = Field(7860, ge=1, le=65535)
-    api_keys: str = Field("", description="Comma-separated bearer tokens; when set, every /v1 route needs one.")
+    api_keys: str = Field("", description="Comma-separated keys; when set, every route but health, "
+                          "readiness and /login needs one (rag/auth.py).")
 
     @property
     def api_key_set(self) -> frozenset[str]:

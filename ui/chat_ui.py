@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import gradio as gr
+from fastapi import FastAPI
 
 from rag.retrieval import QueryError
 from rag.schema import Answer, ChatTurn
@@ -195,3 +196,18 @@ def build_ui(service: RagService) -> gr.Blocks:
             delete_button.click(delete, [chosen], [table, status, chosen])
             reindex_button.click(reindex, None, [table, status, chosen])
     return demo
+
+
+def mount_ui(app: FastAPI, service: RagService) -> FastAPI:
+    """Serve the chat page at / of the API's app, behind the API's key gate (rag/auth.py).
+
+    Gradio checks that a file named in an event was received by its own upload route only in a launched
+    app; a mounted one skips the check, and an upload event could then name any file on the server (issue
+    9). Marking the page launched turns the check on: the upload handler only ever sees files Gradio
+    received, in its upload folder. Its upload route also stops reading at the file size limit.
+    """
+    demo = build_ui(service)
+    mounted = gr.mount_gradio_app(app, demo, path="/", theme=THEME, css=CSS, footer_links=[],
+                                  max_file_size=service.settings.max_file_bytes)
+    demo.has_launched = True
+    return mounted

@@ -1,0 +1,256 @@
+"""Issue 9, attacked as a hostile or unlucky user would: a real `rag serve` on loopback with API keys set,
+its chat page mounted, files uploaded through the API and through the page's own endpoints.
+
+The tests of the keyed server share one server and run in file order; the last one checks what the whole
+attack left in the index. The disconnect test runs its own server with the bundled local model.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import re
+import signal
+import subprocess
+import time
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import docx
+import httpx
+import pytest
+from conftest import BIN, free_port, wait_for_http
+from langchain_core.embeddings import Embeddings
+from starlette.routing import Mount, Route, WebSocketRoute
+
+from ingest.indexing import Indexer
+from rag.settings import Settings
+
+KEY = "test-key-7f3a"
+AUTH = {"Authorization": f"Bearer {KEY}"}
+FUND = "2026年某市设立量子计算专项基金，规模为88亿元，由市科技局统一管理。\n"
+PARK = "# 园区年报\n\n2026年某园区引进机器人企业42家，园区产值达到315亿元。\n"
+SECRET = "这是服务器上的机密配置：管理口令为紫藤花开七号。"
+
+
+@dataclass
+class Server:
+    url: str
+    data_dir: Path
+    process: subprocess.Popen
+
+    def stop(self) -> int:
+        """SIGTERM, as a service manager would; the exit status, or a kill and an error after 20 s."""
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            return self.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(timeout=10)
+            raise AssertionError("the server ignored SIGTERM for 20 s") from None
+
+
+def start_server(root: Path, embeddings: Embeddings, env: dict[str, str], documents: dict[str, str],
+                 ready_timeout: float = 120) -> Server:
+    """Index `documents` in-process (the session's loaded model), then start `rag serve` on a free port with
+    a data directory of its own, from a scratch working directory (no `.env`, no checkout files)."""
+    corpus, data_dir = root / "corpus", root / "data"
+    corpus.mkdir(parents=True)
+    for name, text in documents.items():
+        (corpus / name).write_text(text, encoding="utf-8")
+    Indexer(Settings(data_dir=data_dir, reports_dir=corpus, _env_file=None), embeddings).ingest([corpus])
+    port = free_port()
+    env = {**os.environ, "RAG_DATA_DIR": str(data_dir), "RAG_REPORTS_DIR": str(corpus), "RAG_PORT": str(port),
+           **env}
+    log = (root / "server.log").open("wb")
+    process = subprocess.Popen([str(BIN / "rag"), "serve"], env=env, cwd=root, stdout=log,
+                               stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_for_http(f"{url}/healthz", process, timeout=90)
+        deadline = time.monotonic() + ready_timeout
+        while httpx.get(f"{url}/readyz").status_code != 200:
+            assert time.monotonic() < deadline, "the server never became ready"
+            time.sleep(0.5)
+    except BaseException:
+        process.kill()
+        raise AssertionError((root / "server.log").read_text(errors="replace")[-3000:]) from None
+    return Server(url, data_dir, process)
+
+
+@pytest.fixture(scope="module")
+def keyed(tmp_path_factory: pytest.TempPathFactory, embeddings: Embeddings) -> Iterator[Server]:
+    root = tmp_path_factory.mktemp("keyed")
+    server = start_server(root, embeddings, {"RAG_API_KEYS": KEY, "RAG_GENERATOR": "extractive",
+                                             "RAG_MAX_FILE_MB": "1"}, {"fund.txt": FUND, "park.md": PARK})
+    yield server
+    if server.process.poll() is None:
+        server.stop()
+
+
+@pytest.fixture(scope="module")
+def secret_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A readable file outside the data directory that no request may bring into the index."""
+    path = tmp_path_factory.mktemp("elsewhere") / "secret.md"
+    path.write_text(SECRET, encoding="utf-8")
+    return path
+
+
+def documents(server: Server) -> dict[str, dict[str, Any]]:
+    response = httpx.get(f"{server.url}/v1/documents", headers=AUTH)
+    assert response.status_code == 200, response.text
+    return {d["source"]: d for d in response.json()["data"]}
+
+
+def search(server: Server, query: str) -> list[str]:
+    response = httpx.post(f"{server.url}/v1/search", json={"query": query, "k": 3}, headers=AUTH, timeout=60)
+    return [hit["source"] for hit in response.json()["data"]]
+
+
+def upload(server: Server, *files: tuple[str, bytes], timeout: float = 120) -> httpx.Response:
+    return httpx.post(f"{server.url}/v1/documents", headers=AUTH, timeout=timeout,
+                      files=[("files", (name, data, "application/octet-stream")) for name, data in files])
+
+
+def results(response: httpx.Response) -> dict[str, dict[str, Any]]:
+    return {r["source"]: r for r in response.json()["data"]}
+
+
+def word_file(text: str, document_xml: bytes | None = None) -> bytes:
+    """A real .docx written by python-docx; with `document_xml`, its main part replaced by those bytes."""
+    buffer = io.BytesIO()
+    document = docx.Document()
+    document.add_paragraph(text)
+    document.save(buffer)
+    if document_xml is None:
+        return buffer.getvalue()
+    out = io.BytesIO()
+    with zipfile.ZipFile(buffer) as source, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for item in source.infolist():
+            if item.filename != "word/document.xml":
+                target.writestr(item, source.read(item))
+        target.writestr("word/document.xml", document_xml)
+    return out.getvalue()
+
+
+def zip_bomb_docx(unpacked_mb: int) -> bytes:
+    """A valid .docx whose main part inflates to `unpacked_mb` MB of well-formed paragraphs."""
+    buffer = io.BytesIO()
+    docx.Document().save(buffer)
+    paragraph = b"<w:p><w:r><w:t>" + "重复的段落".encode() * 20 + b"</w:t></w:r></w:p>"
+    out = io.BytesIO()
+    with zipfile.ZipFile(buffer) as source, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for item in source.infolist():
+            if item.filename != "word/document.xml":
+                target.writestr(item, source.read(item))
+        with target.open("word/document.xml", "w") as part:
+            part.write(b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?><w:document xmlns:w='
+                       b'"http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body>')
+            block = paragraph * (1_000_000 // len(paragraph))
+            for _ in range(unpacked_mb):
+                part.write(block)
+            part.write(b"</w:body></w:document>")
+    return out.getvalue()
+
+
+def gradio_call(server: Server, name: str, data: list[Any], headers: dict[str, str]) -> tuple[str, Any]:
+    """Call a chat-page event the way Gradio's HTTP API allows: (event kind, payload)."""
+    started = httpx.post(f"{server.url}/gradio_api/call/{name}", json={"data": data}, headers=headers)
+    assert started.status_code == 200, started.text
+    stream = httpx.get(f"{server.url}/gradio_api/call/{name}/{started.json()['event_id']}", headers=headers,
+                       timeout=120).text
+    kind, payload = "", None
+    for line in stream.splitlines():
+        if line.startswith("event: "):
+            kind = line[7:]
+        elif line.startswith("data: "):
+            payload = json.loads(line[6:])
+    return kind, payload
+
+
+def app_routes(settings: Settings) -> list[tuple[str, str]]:
+    """Every (method, path) `rag serve` answers, built exactly as it builds its app, Gradio's included."""
+    from rag.api import create_app
+    from rag.service import RagService
+    from ui.chat_ui import mount_ui
+
+    service = RagService(settings)
+    app = mount_ui(create_app(settings, service, warm_up=False), service)
+    found: list[tuple[str, str]] = []
+
+    def walk(routes: list[Any], prefix: str) -> None:
+        for route in routes:
+            if hasattr(route, "original_router"):  # FastAPI's record of an included router (our /v1)
+                walk(route.original_router.routes, prefix + route.include_context.prefix)
+                continue
+            path = prefix + route.path
+            if isinstance(route, Mount):
+                walk(list(route.routes), path.rstrip("/"))
+                if not route.routes:  # static files
+                    found.append(("GET", path + "/x"))
+            elif isinstance(route, WebSocketRoute):
+                found.append(("GET", path))
+            elif isinstance(route, Route):
+                found.extend((method, path) for method in sorted(route.methods or {"GET"}) if method != "HEAD")
+
+    walk(app.routes, "")
+    return found
+
+
+# --- 1. one gate in front of everything -------------------------------------------------------------------
+def test_every_route_refuses_an_anonymous_request(keyed: Server, tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path / "data", api_keys=KEY, generator="extractive", _env_file=None)
+    routes = app_routes(settings)
+    assert len(routes) > 30 and ("POST", "/gradio_api/upload") in routes and ("GET", "/config") in routes
+    open_paths = {"/healthz", "/readyz", "/login"}
+    leaks = []
+    for method, template in routes:
+        path = re.sub(r"\{[^}]*\}", "x", template) or "/"
+        if path in open_paths:
+            continue
+        with httpx.stream(method, keyed.url + path, timeout=30) as response:  # an open route may stream forever
+            if response.status_code != 401:
+                leaks.append(f"{method} {path}: {response.status_code}")
+    assert leaks == []
+    page = httpx.get(keyed.url + "/", headers={"accept": "text/html"})
+    assert page.status_code == 303 and page.headers["location"] == "/login"
+
+
+def test_the_key_opens_the_api_and_a_login_opens_the_chat_page(keyed: Server) -> None:
+    for path in ("/docs", "/openapi.json", "/config", "/gradio_api/info"):
+        assert httpx.get(keyed.url + path, headers=AUTH).status_code == 200, path
+    assert httpx.post(keyed.url + "/login", data={"key": "wrong"}).status_code == 401
+    login = httpx.post(keyed.url + "/login", data={"key": KEY})
+    assert login.status_code == 303 and login.headers["location"] == "/"
+    assert "httponly" in login.headers["set-cookie"].lower() and KEY not in login.headers["set-cookie"]
+    with httpx.Client(base_url=keyed.url, cookies=login.cookies) as browser:
+        assert browser.get("/", headers={"accept": "text/html"}).status_code == 200
+        assert browser.get("/config").status_code == 200
+    forged = httpx.get(keyed.url + "/config", cookies={"rag_session": KEY})
+    assert forged.status_code == 401
+
+
+def test_the_chat_page_uploads_only_what_it_received(keyed: Server, secret_file: Path) -> None:
+    named = [{"path": str(secret_file), "orig_name": "secret.md", "meta": {"_type": "gradio.FileData"}}]
+    kind, _ = gradio_call(keyed, "upload", [named], AUTH)
+    assert kind == "error"
+    assert "secret.md" not in documents(keyed)
+    assert "secret.md" not in search(keyed, "管理口令紫藤花开")
+    received = httpx.post(f"{keyed.url}/gradio_api/upload", headers=AUTH, files=[
+        ("files", ("page.md", "# 页面上传\n\n2026年某港口吞吐量为1.2亿吨。\n".encode(), "text/markdown"))])
+    assert received.status_code == 200, received.text
+    uploaded = [{"path": received.json()[0], "orig_name": "page.md", "meta": {"_type": "gradio.FileData"}}]
+    kind, payload = gradio_call(keyed, "upload", [uploaded], AUTH)
+    assert kind == "complete" and "page.md" in payload[1]
+    assert "page.md" in documents(keyed) and search(keyed, "港口吞吐量")[0] == "page.md"
+
+
+def test_the_document_list_reveals_no_server_path(keyed: Server) -> None:
+    response = httpx.get(f"{keyed.url}/v1/documents", headers=AUTH)
+    assert {"fund.txt", "park.md"} <= {d["source"] for d in response.json()["data"]}
+    assert all("path" not in d for d in response.json()["data"])
+    assert str(keyed.data_dir.parent) not in response.text and '"/' not in response.text
