@@ -20,6 +20,7 @@ from fastapi import APIRouter, FastAPI, File, Form, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, StreamingResponse
 from pydantic import BaseModel, Field
+from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -201,7 +202,11 @@ def create_app(settings: Settings, service: RagService | None = None, warm_up: b
                 events.close()
             yield "data: [DONE]\n\n"
 
-        return StreamingResponse(sse(), media_type="text/event-stream",
+        # A client that hangs up cancels the stream without closing `sse()`, which would keep the answer's
+        # generators (and the local model's lock they hold) suspended until garbage collection, possibly
+        # forever (issue 9). The background task runs after the response ends either way and closes them;
+        # closing an exhausted generator does nothing.
+        return StreamingResponse(sse(), media_type="text/event-stream", background=BackgroundTask(events.close),
                                  headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
 
     @v1.post("/search")

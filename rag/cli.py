@@ -295,7 +295,9 @@ def serve(
         application = mount_ui(application, service)
     console.print(f"Serving on http://{settings.host}:{settings.port}/  (API: /v1, docs: /docs, "
                   f"generator: {service.default_generator})")
-    uvicorn.run(application, host=settings.host, port=settings.port, log_level="warning")
+    # SIGTERM waits this long for open requests (a streamed answer), then cancels them: never forever.
+    uvicorn.run(application, host=settings.host, port=settings.port, log_level="warning",
+                timeout_graceful_shutdown=5)
 
 
 @app.command()

@@ -69,6 +69,8 @@ class Settings(BaseSettings):
     llm_threads: int = Field(2, ge=1, le=64)
     llm_context_window: int = Field(4096, ge=512, le=32768)
     max_answer_tokens: int = Field(256, ge=16, le=4096)
+    llm_wait_seconds: float = Field(120, gt=0, description="How long a request waits for the local model while "
+                                    "others use it, before a 503 'busy'.")
     context_tokens: int = Field(450, ge=50, le=100_000, description="Budget of the sources shown to the generator "
                                 "(tiktoken tokens); raise it for a fast remote model.")
     prompts_dir: Path = Field(Path(__file__).resolve().parent.parent / "prompts",

@@ -254,3 +254,36 @@ def test_the_document_list_reveals_no_server_path(keyed: Server) -> None:
     assert {"fund.txt", "park.md"} <= {d["source"] for d in response.json()["data"]}
     assert all("path" not in d for d in response.json()["data"])
     assert str(keyed.data_dir.parent) not in response.text and '"/' not in response.text
+
+
+# --- 2. a client hanging up mid-answer ----------------------------------------------------------------------
+def test_a_client_hanging_up_mid_stream_frees_the_local_model(tmp_path: Path, embeddings: Embeddings,
+                                                            small_model_path: Path) -> None:
+    """The local model's lock must be released when the streaming client goes away: the next answer comes,
+    and SIGTERM still stops the server."""
+    models = tmp_path / "data" / "models"
+    models.mkdir(parents=True)
+    (models / small_model_path.name).symlink_to(small_model_path)
+    verified = small_model_path.with_suffix(".verified")
+    (models / verified.name).write_text(verified.read_text())
+    server = start_server(tmp_path, embeddings, {
+        "RAG_GENERATOR": "local", "RAG_LOCAL_MODEL": "qwen2.5-coder-0.5b", "RAG_MAX_ANSWER_TOKENS": "160",
+        "RAG_CONTEXT_TOKENS": "120", "RAG_LLM_CONTEXT_WINDOW": "2048"}, {"fund.txt": FUND, "park.md": PARK},
+        ready_timeout=240)
+    try:
+        chat = f"{server.url}/v1/chat/completions"
+        question = {"role": "user", "content": "请详细介绍某市量子计算专项基金的规模、设立年份和管理单位。"}
+        with httpx.stream("POST", chat, json={"stream": True, "messages": [question]}, timeout=120) as response:
+            assert response.status_code == 200
+            for line in response.iter_lines():
+                if '"content": "' in line and '"content": ""' not in line:
+                    break  # the first words of the answer: hang up while the model is still writing
+        started = time.monotonic()
+        answer = httpx.post(chat, json={"messages": [{"role": "user", "content": "某园区引进了多少家机器人企业？"}]},
+                            timeout=90)
+        assert answer.status_code == 200 and time.monotonic() - started < 90
+        assert httpx.get(f"{server.url}/readyz").status_code == 200
+        assert server.stop() is not None  # within 20 s of SIGTERM
+    finally:
+        if server.process.poll() is None:
+            server.process.kill()
