@@ -256,6 +256,34 @@ def test_the_document_list_reveals_no_server_path(keyed: Server) -> None:
     assert str(keyed.data_dir.parent) not in response.text and '"/' not in response.text
 
 
+
+# --- 3. and 4. hostile Word files ---------------------------------------------------------------------------
+def test_a_malformed_word_file_is_a_per_file_error(keyed: Server, tmp_path: Path, embeddings: Embeddings) -> None:
+    broken = word_file("无效", b"<w:document><w:body><w:p>never closed")
+    batch = tmp_path / "batch"
+    batch.mkdir()
+    (batch / "good.txt").write_text(FUND, encoding="utf-8")
+    (batch / "broken.docx").write_bytes(broken)
+    report = Indexer(Settings(data_dir=tmp_path / "data", _env_file=None), embeddings).ingest([batch])
+    assert [d.source for d in report.documents] == ["good.txt"]
+    assert len(report.errors) == 1 and "Word" in report.errors[0].reason
+    response = upload(keyed, ("broken.docx", broken))
+    assert response.status_code == 422, response.text
+    assert "broken.docx" in response.json()["error"]["message"] and "Word" in results(response)["broken.docx"]["reason"]
+    assert not (keyed.data_dir / "uploads" / "broken.docx").exists()
+    assert "broken.docx" not in documents(keyed)
+
+
+def test_a_zip_bomb_word_file_is_refused_within_seconds(keyed: Server) -> None:
+    bomb = zip_bomb_docx(150)
+    assert len(bomb) < 1_000_000  # under the server's 1 MB upload limit: only its contents are huge
+    started = time.monotonic()
+    response = upload(keyed, ("bomb.docx", bomb), timeout=60)
+    assert time.monotonic() - started < 15
+    assert response.status_code == 422 and "uncompressed" in results(response)["bomb.docx"]["reason"]
+    assert not (keyed.data_dir / "uploads" / "bomb.docx").exists()
+
+
 # --- 2. a client hanging up mid-answer ----------------------------------------------------------------------
 def test_a_client_hanging_up_mid_stream_frees_the_local_model(tmp_path: Path, embeddings: Embeddings,
                                                             small_model_path: Path) -> None:
