@@ -219,27 +219,32 @@ def create_app(settings: Settings, service: RagService | None = None, warm_up: b
         # the server's own paths are nobody's business: documents are known by file name
         return {"object": "list", "data": [d.model_dump(exclude={"path"}) for d in service.documents()]}
 
-    @v1.post("/documents")
-    async def upload(files: list[UploadFile] = File(...)) -> dict[str, Any]:  # noqa: B008 - FastAPI idiom
-        stored = []
+    @v1.post("/documents", response_model=None)
+    async def upload(files: list[UploadFile] = File(...)) -> Any:  # noqa: B008 - FastAPI idiom
+        """Per-file results; 200 when at least one file went in, else the status of the refusal(s)."""
+        started = time.perf_counter()
+        received = []
         for upload_file in files:
-            try:
-                service.check_upload(upload_file.filename or "", upload_file.size)
-                data = await upload_file.read(settings.max_file_bytes + 1)
-                stored.append(service.store_upload(upload_file.filename or "", data))
-            except UploadRejected as exc:
-                raise ApiError(exc.status, str(exc), "invalid_request_error") from exc
-        report = await run_in_threadpool(service.ingest, stored)  # embedding is slow: keep the loop free
-        results = [{"source": d.source, "status": d.status, "chunks": d.chunks} for d in report.documents]
-        results += [{"source": e.path.rsplit("/", 1)[-1], "status": "error", "reason": e.reason} for e in report.errors]
-        for error in report.errors:  # a file that could not be read is not kept
-            rejected = service.upload_dir() / error.path.rsplit("/", 1)[-1]
-            rejected.unlink(missing_ok=True)
-        return {"object": "list", "data": results, "seconds": report.seconds}
+            # an oversized file is not read whole: one byte over the limit is enough to refuse it
+            received.append((upload_file.filename or "", await upload_file.read(settings.max_file_bytes + 1)))
+        outcome = await run_in_threadpool(service.upload, received)  # embedding is slow: keep the loop free
+        data = [r.model_dump(exclude={"code"}) for r in outcome]
+        failed = [r for r in outcome if r.status == "error"]
+        if failed and len(failed) == len(outcome):
+            codes = {r.code for r in failed}
+            status = codes.pop() if len(codes) == 1 else 400
+            message = "; ".join(r.reason for r in failed)
+            return JSONResponse({"error": {"message": message, "type": "invalid_request_error", "code": status},
+                                 "data": data}, status_code=status)
+        return {"object": "list", "data": data, "seconds": round(time.perf_counter() - started, 2)}
 
     @v1.delete("/documents/{source}")
     def delete(source: str) -> dict[str, Any]:
-        if not service.delete(source):
+        try:
+            removed = service.delete(source)
+        except UploadRejected as exc:
+            raise ApiError(exc.status, str(exc)) from exc
+        if not removed:
             raise ApiError(404, f"no indexed document named {source!r}", "not_found_error")
         return {"deleted": source}
 

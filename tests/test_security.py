@@ -284,6 +284,36 @@ def test_a_zip_bomb_word_file_is_refused_within_seconds(keyed: Server) -> None:
     assert not (keyed.data_dir / "uploads" / "bomb.docx").exists()
 
 
+# --- 5. uploads are transactional per file ------------------------------------------------------------------
+def test_a_failed_reupload_keeps_the_previous_version(keyed: Server) -> None:
+    good = "2026年某县计划新建充电桩1200个，覆盖全部乡镇。\n".encode()
+    assert results(upload(keyed, ("plan.txt", good)))["plan.txt"]["status"] == "added"
+    before = documents(keyed)["plan.txt"]
+    again = upload(keyed, ("plan.txt", b"\x00\x01\x02\xff binary" * 200))
+    assert again.status_code == 422 and results(again)["plan.txt"]["status"] == "error"
+    assert documents(keyed)["plan.txt"] == before
+    assert (keyed.data_dir / "uploads" / "plan.txt").read_bytes() == good
+    assert search(keyed, "充电桩")[0] == "plan.txt"
+
+
+def test_two_files_of_one_name_in_one_request_are_refused(keyed: Server) -> None:
+    response = upload(keyed, ("twin.txt", "2026年甲方案预算为5亿元。\n".encode()),
+                      ("twin.txt", "2026年乙方案预算为9亿元。\n".encode()))
+    assert response.status_code == 400 and "more than once" in response.json()["error"]["message"]
+    assert "twin.txt" not in documents(keyed) and not (keyed.data_dir / "uploads" / "twin.txt").exists()
+
+
+def test_a_partly_refused_request_indexes_the_good_files(keyed: Server) -> None:
+    response = upload(keyed, ("harbour.txt", "2026年某港口新建泊位7个，年吞吐能力提升两成。\n".encode()),
+                      ("tool.exe", b"MZ\x90\x00"))
+    assert response.status_code == 200, response.text
+    reported = results(response)
+    assert reported["harbour.txt"]["status"] == "added"
+    assert reported["tool.exe"]["status"] == "error" and "unsupported" in reported["tool.exe"]["reason"]
+    assert search(keyed, "新建泊位")[0] == "harbour.txt"
+    assert not (keyed.data_dir / "uploads" / "tool.exe").exists()
+
+
 # --- 2. a client hanging up mid-answer ----------------------------------------------------------------------
 def test_a_client_hanging_up_mid_stream_frees_the_local_model(tmp_path: Path, embeddings: Embeddings,
                                                             small_model_path: Path) -> None:
