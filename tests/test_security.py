@@ -7,6 +7,7 @@ attack left in the index. The disconnect test runs its own server with the bundl
 
 from __future__ import annotations
 
+import http.client
 import io
 import json
 import os
@@ -14,6 +15,7 @@ import re
 import signal
 import subprocess
 import time
+import unicodedata
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -312,6 +314,67 @@ def test_a_partly_refused_request_indexes_the_good_files(keyed: Server) -> None:
     assert reported["tool.exe"]["status"] == "error" and "unsupported" in reported["tool.exe"]["reason"]
     assert search(keyed, "新建泊位")[0] == "harbour.txt"
     assert not (keyed.data_dir / "uploads" / "tool.exe").exists()
+
+
+# --- 7. the smaller ones -----------------------------------------------------------------------------------
+@pytest.mark.parametrize(("codec", "text", "phrase"), [("utf-32-le", "2026年某湖湿地面积为36平方公里。", "湿地面积"),
+                                                     ("utf-32-be", "2026年某江新增护岸堤防12公里。", "护岸堤防")])
+def test_utf32_text_with_a_byte_order_mark_is_indexed(keyed: Server, codec: str, text: str, phrase: str) -> None:
+    name = f"wide-{codec[-2:]}.txt"
+    response = upload(keyed, (name, f"\ufeff{text}\n".encode(codec)))
+    assert results(response)[name]["status"] == "added", response.text
+    assert search(keyed, phrase)[0] == name
+
+
+@pytest.mark.parametrize("name", ["..", ".", "%00", "%2E%2E"])
+def test_deleting_a_dot_or_nul_name_is_a_client_error(keyed: Server, name: str) -> None:
+    connection = http.client.HTTPConnection(keyed.url.removeprefix("http://"), timeout=30)
+    connection.request("DELETE", f"/v1/documents/{name}", headers=AUTH)  # sent as is, not normalised
+    status = connection.getresponse().status
+    connection.close()
+    assert 400 <= status < 500
+
+
+def test_an_over_long_file_name_is_a_client_error(keyed: Server) -> None:
+    response = upload(keyed, ("长" * 90 + ".txt", "2026年某市新建公园3座。\n".encode()))
+    assert response.status_code == 400 and "255" in response.json()["error"]["message"]
+
+
+def test_a_lone_surrogate_in_a_question_is_a_client_error(keyed: Server) -> None:
+    body = b'{"messages": [{"role": "user", "content": "\\ud800\xe8\xa7\x84\xe6\xa8\xa1\xe5\xa4\x9a\xe5\xb0\x91"}]}'
+    response = httpx.post(f"{keyed.url}/v1/chat/completions", content=body, timeout=60,
+                          headers={**AUTH, "content-type": "application/json"})
+    assert response.status_code == 400, response.text
+
+
+def test_composed_and_decomposed_names_are_one_document(keyed: Server) -> None:
+    composed, decomposed = unicodedata.normalize("NFC", "café.txt"), unicodedata.normalize("NFD", "café.txt")
+    assert composed != decomposed
+    first = upload(keyed, (composed, "2026年某咖啡馆年销量为8万杯。\n".encode()))
+    second = upload(keyed, (decomposed, "2026年某咖啡馆年销量为9万杯。\n".encode()))
+    assert results(first)[composed]["status"] == "added"
+    assert results(second)[composed]["status"] == "updated", second.text
+    assert [name for name in documents(keyed) if "caf" in name] == [composed]
+
+
+def test_a_short_follow_up_after_a_long_question_is_answered(keyed: Server) -> None:
+    long_question = ("2026年某市设立的量子计算专项基金规模是多少？" + "请结合报告原文说明。" * 200)[:2000]
+    assert len(long_question) == 2000  # the longest question allowed
+    response = httpx.post(f"{keyed.url}/v1/chat/completions", headers=AUTH, timeout=60, json={"messages": [
+        {"role": "user", "content": long_question}, {"role": "assistant", "content": "规模为88亿元。"},
+        {"role": "user", "content": "还有呢？"}]})
+    assert response.status_code == 200, response.text
+
+
+def test_after_the_attacks_the_index_holds_exactly_the_expected_documents(keyed: Server) -> None:
+    expected = {"fund.txt": "量子计算专项基金", "park.md": "机器人企业", "page.md": "港口吞吐量",
+                "plan.txt": "充电桩", "harbour.txt": "新建泊位", "wide-le.txt": "湿地面积", "wide-be.txt": "护岸堤防",
+                unicodedata.normalize("NFC", "café.txt"): "咖啡馆年销量"}
+    assert set(documents(keyed)) == set(expected)
+    for source, phrase in expected.items():
+        assert search(keyed, phrase)[0] == source
+    hits = httpx.post(f"{keyed.url}/v1/search", json={"query": "管理口令紫藤花开", "k": 10}, headers=AUTH).text
+    assert "紫藤花开" not in hits
 
 
 # --- 2. a client hanging up mid-answer ----------------------------------------------------------------------
