@@ -236,6 +236,31 @@ def test_the_key_opens_the_api_and_a_login_opens_the_chat_page(keyed: Server) ->
     assert forged.status_code == 401
 
 
+@pytest.mark.skipif(not Path("/usr/bin/chromium").exists(), reason="Chromium is not installed (make test installs it)")
+def test_the_chat_page_works_in_a_browser_after_the_login(keyed: Server) -> None:
+    """Every request the page makes (scripts, config, queue, streamed events) passes the gate on the cookie."""
+    from playwright.sync_api import expect, sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=[
+            "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu", "--no-first-run"])
+        page = browser.new_page()
+        page.goto(keyed.url + "/")
+        assert page.url.endswith("/login")
+        page.fill("input[name=key]", "wrong")
+        page.click("button[type=submit]")
+        expect(page.locator("body")).to_contain_text("密钥不正确")
+        page.fill("input[name=key]", KEY)
+        page.click("button[type=submit]")
+        question = page.locator("#question textarea")
+        expect(question).to_be_visible(timeout=30_000)
+        question.fill("某园区引进了多少家机器人企业？")
+        page.locator("#send").click()
+        expect(page.locator("#sources .source-card").first).to_be_visible(timeout=60_000)
+        expect(page.locator("#chat")).to_contain_text("42家")
+        browser.close()
+
+
 def test_the_chat_page_uploads_only_what_it_received(keyed: Server, secret_file: Path) -> None:
     named = [{"path": str(secret_file), "orig_name": "secret.md", "meta": {"_type": "gradio.FileData"}}]
     kind, _ = gradio_call(keyed, "upload", [named], AUTH)
