@@ -15,17 +15,18 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import time
-from collections.abc import Callable, Iterable, Iterator
+import unicodedata
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from langchain_core.embeddings import Embeddings
-from pydantic import BaseModel, Field
 
 from ingest.chunking import Chunker, ChunkingConfig
 from ingest.cleaning import clean_text
 from ingest.loaders import SUPPORTED_SUFFIXES, DocumentError, LoadedDocument, load_document
+from ingest.report import DocumentResult, FileError, IngestReport
 from ingest.structure import guess_title, split_blocks
 from ingest.tables import pair_chart_series
 from rag.catalog import Catalog, DocumentRecord, IndexedChunk
@@ -40,34 +41,6 @@ from rag.vector_store import VectorStore
 PIPELINE_VERSION = 2  # 2: chart series paired with their year labels (ingest/tables.py)
 
 Progress = Callable[[str, int, int], None]
-
-
-class FileError(BaseModel):
-    path: str
-    reason: str
-
-
-class DocumentResult(BaseModel):
-    source: str
-    path: str
-    status: str = Field(description="added, updated or unchanged")
-    chunks: int
-
-
-class IngestReport(BaseModel):
-    files: int = 0
-    documents_added: int = 0
-    documents_updated: int = 0
-    documents_unchanged: int = 0
-    documents_removed: int = 0
-    chunks_added: int = 0
-    chunks_unchanged: int = 0
-    chunks_removed: int = 0
-    vectors_computed: int = Field(0, description="Chunks that had to be embedded (not in the cache).")
-    repaired: int = Field(0, description="Orphan or missing vectors fixed after an interrupted run.")
-    errors: list[FileError] = Field(default_factory=list)
-    documents: list[DocumentResult] = Field(default_factory=list)
-    seconds: float = 0.0
 
 
 @dataclass
@@ -107,6 +80,7 @@ class Indexer:
             ChunkingConfig(settings.chunk_tokens, settings.chunk_overlap_tokens, settings.chunk_min_tokens),
             TokenCounter(settings.tokenizer_encoding, settings.cache_dir),
         )
+        self._place: dict[Path, Path] = {}
         self.signature = (f"v{PIPELINE_VERSION};{settings.tokenizer_encoding};{settings.chunk_tokens}/"
                           f"{settings.chunk_overlap_tokens}/{settings.chunk_min_tokens};{self.model_id}")
 
@@ -129,9 +103,14 @@ class Indexer:
             yield
 
     # --- public operations ---------------------------------------------------------------------------
-    def ingest(self, paths: Iterable[Path], prune: bool = False) -> IngestReport:
+    def ingest(self, paths: Iterable[Path], prune: bool = False, place: Mapping[Path, Path] | None = None
+               ) -> IngestReport:
+        """Index the files below `paths`. `place` maps staged files to where they belong (an upload): a file
+        is moved there only once it was read and its vectors are stored, just before its catalog swap, so
+        a file that fails leaves the previous version of its document, file and index, untouched."""
         started = time.perf_counter()
         report = IngestReport()
+        self._place = dict(place or {})
         with self._exclusive():
             report.repaired = self.reconcile()
             files, report.errors = collect_files(paths)
@@ -172,11 +151,12 @@ class Indexer:
         prepared: list[_Prepared] = []
         for done, path in enumerate(files, 1):
             self.progress("reading", done, len(files))
-            if path.name in seen:
-                report.errors.append(FileError(path=str(path), reason=f"same file name as {seen[path.name]}; "
+            name = unicodedata.normalize("NFC", path.name)
+            if name in seen:
+                report.errors.append(FileError(path=str(path), reason=f"same file name as {seen[name]}; "
                                                "documents are identified by file name"))
                 continue
-            seen[path.name] = path
+            seen[name] = path
             try:
                 document = load_document(path, self.settings.max_file_bytes)
             except DocumentError as exc:
@@ -188,6 +168,7 @@ class Indexer:
             document = LoadedDocument(**{**document.__dict__, "fingerprint": fingerprint})
             record = known.get(document.source)
             if record is not None and record.fingerprint == fingerprint:
+                path = self._put_in_place(path)
                 if record.path != str(path.resolve()):
                     self.catalog.update_path(document.source, str(path.resolve()))
                 report.documents_unchanged += 1
@@ -250,7 +231,10 @@ class Indexer:
         source = item.document.source
         old_ids = self.catalog.chunk_ids(source)
         self._upsert(item.chunks, item.text_hashes, vectors)
-        record = DocumentRecord(source=source, path=str(item.document.path.resolve()),
+        # A crash between the move and the catalog swap leaves the new file with the old index: the next
+        # ingest sees the changed file and finishes the job.
+        path = self._put_in_place(item.document.path)
+        record = DocumentRecord(source=source, path=str(path.resolve()),
                                 fingerprint=item.document.fingerprint, title=item.title,
                                 encoding=item.document.encoding, chars=item.chars, n_chunks=len(item.chunks),
                                 indexed_at=time.time())
@@ -263,8 +247,16 @@ class Indexer:
             report.documents_added += 1
         else:
             report.documents_updated += 1
-        report.documents.append(DocumentResult(source=source, path=str(item.document.path),
+        report.documents.append(DocumentResult(source=source, path=str(path),
                                                status="added" if is_new else "updated", chunks=len(item.chunks)))
+
+    def _put_in_place(self, path: Path) -> Path:
+        """Where a successfully read file ends up: a staged upload replaces the stored file atomically."""
+        target = self._place.get(path)
+        if target is None:
+            return path
+        path.replace(target)
+        return target
 
     def _upsert(self, chunks: list[IndexedChunk], hashes: list[str],
                 vectors: dict[str, list[float]] | None = None) -> None:

@@ -10,11 +10,20 @@ import codecs
 import hashlib
 import io
 import re
+import unicodedata
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
 SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".pdf", ".docx", ".html", ".htm")
+
+# A .docx is a zip archive: bounds checked on its directory before anything is inflated or parsed, so a
+# small file that unpacks to gigabytes of XML (a zip bomb) is refused in milliseconds instead of holding the
+# ingest lock for minutes. Real reports stay far below them: text compresses about 5-15 times, and images
+# are stored already compressed. Python's zipfile never inflates an entry past its declared size.
+DOCX_MAX_RATIO = 100
+DOCX_MAX_XML_BYTES = 32 * 1024 * 1024
+DOCX_MAX_ENTRIES = 2000
 
 
 class DocumentError(Exception):
@@ -34,8 +43,10 @@ class LoadedDocument:
 def decode_text(data: bytes) -> tuple[str, str]:
     """Decode bytes of unknown encoding: BOMs first, then strict UTF-8, then strict GB18030 (a superset of
     GBK and GB2312), then charset-normalizer's best guess. Binary data is refused, not decoded into junk."""
-    for bom, name in ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"),
-                      (codecs.BOM_UTF16_BE, "utf-16"), (codecs.BOM_UTF32_LE, "utf-32")):
+    # UTF-32 first: its little-endian mark begins with UTF-16's (FF FE).
+    for bom, name in ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
+                      (codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"),
+                      (codecs.BOM_UTF16_BE, "utf-16")):
         if data.startswith(bom):
             try:
                 return data.decode(name), name
@@ -85,13 +96,30 @@ def _read_pdf(data: bytes) -> tuple[str, str]:
     return text, title
 
 
+def _check_archive(data: bytes) -> None:
+    try:
+        entries = zipfile.ZipFile(io.BytesIO(data)).infolist()
+    except (zipfile.BadZipFile, ValueError) as exc:
+        raise DocumentError(f"corrupt Word file: {exc}") from exc
+    if len(entries) > DOCX_MAX_ENTRIES:
+        raise DocumentError(f"Word file with {len(entries):,} archive entries (limit {DOCX_MAX_ENTRIES:,})")
+    unpacked = sum(entry.file_size for entry in entries)
+    xml = sum(entry.file_size for entry in entries if entry.filename.endswith((".xml", ".rels")))
+    if unpacked > DOCX_MAX_RATIO * len(data) or xml > DOCX_MAX_XML_BYTES:
+        raise DocumentError(f"Word file of {len(data):,} bytes claims {unpacked:,} uncompressed bytes "
+                            f"({xml:,} of XML); refused as a possible zip bomb (limits: {DOCX_MAX_RATIO}× its "
+                            f"size, {DOCX_MAX_XML_BYTES:,} bytes of XML)")
+
+
 def _read_docx(data: bytes) -> tuple[str, str]:
     import docx
     from docx.opc.exceptions import PackageNotFoundError
+    from lxml.etree import LxmlError
 
+    _check_archive(data)
     try:
         document = docx.Document(io.BytesIO(data))
-    except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError) as exc:
+    except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError, LxmlError) as exc:
         raise DocumentError(f"corrupt Word file: {exc}") from exc
     lines: list[str] = []
     body = document.element.body
@@ -130,6 +158,18 @@ def _read_html(data: bytes) -> tuple[str, str]:
     return soup.get_text(), title
 
 
+def _extract(suffix: str, data: bytes) -> tuple[str, str, str]:
+    """(text, title, encoding) of a file's bytes."""
+    if suffix == ".pdf":
+        return (*_read_pdf(data), "pdf")
+    if suffix == ".docx":
+        return (*_read_docx(data), "docx")
+    if suffix in (".html", ".htm"):
+        return (*_read_html(data), "html")
+    text, encoding = decode_text(data)
+    return text, "", encoding
+
+
 def load_document(path: Path, max_bytes: int) -> LoadedDocument:
     """Read one file; raise DocumentError with the reason when it cannot be used."""
     suffix = path.suffix.lower()
@@ -143,22 +183,16 @@ def load_document(path: Path, max_bytes: int) -> LoadedDocument:
         raise DocumentError(f"too large: {len(data):,} bytes (limit {max_bytes:,})")
     if not data.strip():
         raise DocumentError("empty file")
-    title = ""
-    if suffix == ".pdf":
-        text, title = _read_pdf(data)
-        encoding = "pdf"
-    elif suffix == ".docx":
-        text, title = _read_docx(data)
-        encoding = "docx"
-    elif suffix in (".html", ".htm"):
-        text, title = _read_html(data)
-        encoding = "html"
-    else:
-        text, encoding = decode_text(data)
+    try:
+        text, title, encoding = _extract(suffix, data)
+    except DocumentError:
+        raise
+    except Exception as exc:  # whatever a parser raises on a hostile file is that file's error, not the batch's
+        raise DocumentError(f"cannot read this {suffix} file: {type(exc).__name__}: {exc}") from exc
     if not text.strip():
         raise DocumentError("no text after extraction")
     return LoadedDocument(
-        source=path.name,
+        source=unicodedata.normalize("NFC", path.name),  # "café" typed on any system is one document
         path=path,
         text=text,
         encoding=encoding,

@@ -16,13 +16,15 @@ import uuid
 from collections.abc import Iterator
 from typing import Any, Literal
 
-from fastapi import APIRouter, Depends, FastAPI, File, Request, UploadFile
+from fastapi import APIRouter, FastAPI, File, Form, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, StreamingResponse
 from pydantic import BaseModel, Field
+from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from rag.auth import COOKIE, KeyGate, Sessions, login_page
 from rag.local_model import LocalModelUnavailable
 from rag.retrieval import QueryError
 from rag.schema import Answer, ChatTurn
@@ -123,16 +125,24 @@ def create_app(settings: Settings, service: RagService | None = None, warm_up: b
     async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
         return _error(500, f"internal error ({type(exc).__name__})", "server_error")
 
-    def authorize(request: Request) -> None:
-        keys = settings.api_key_set
-        if not keys:
-            return
-        header = request.headers.get("authorization", "")
-        token = header[7:].strip() if header.lower().startswith("bearer ") else ""
-        if token not in keys:
-            raise ApiError(401, "missing or invalid API key (Authorization: Bearer ...)", "authentication_error")
+    # One gate for every route, including those Gradio mounts on this app later (see rag/auth.py).
+    sessions = Sessions(settings.api_key_set)
+    app.add_middleware(KeyGate, sessions=sessions)
 
-    v1 = APIRouter(prefix="/v1", dependencies=[Depends(authorize)])
+    @app.get("/login", include_in_schema=False)
+    def login_form() -> HTMLResponse:
+        return HTMLResponse(login_page())
+
+    @app.post("/login", include_in_schema=False, response_model=None)
+    def login(key: str = Form("", max_length=1000)) -> HTMLResponse | RedirectResponse:
+        token = sessions.token_for(key.strip())
+        if token is None:
+            return HTMLResponse(login_page("密钥不正确。"), status_code=401)
+        response = RedirectResponse("/", status_code=303)
+        response.set_cookie(COOKIE, token, httponly=True, samesite="strict")
+        return response
+
+    v1 = APIRouter(prefix="/v1")
 
     def run(call: Any) -> Any:
         """Translate the product's own errors into HTTP ones."""
@@ -192,7 +202,11 @@ def create_app(settings: Settings, service: RagService | None = None, warm_up: b
                 events.close()
             yield "data: [DONE]\n\n"
 
-        return StreamingResponse(sse(), media_type="text/event-stream",
+        # A client that hangs up cancels the stream without closing `sse()`, which would keep the answer's
+        # generators (and the local model's lock they hold) suspended until garbage collection, possibly
+        # forever (issue 9). The background task runs after the response ends either way and closes them;
+        # closing an exhausted generator does nothing.
+        return StreamingResponse(sse(), media_type="text/event-stream", background=BackgroundTask(events.close),
                                  headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
 
     @v1.post("/search")
@@ -202,29 +216,35 @@ def create_app(settings: Settings, service: RagService | None = None, warm_up: b
 
     @v1.get("/documents")
     def documents() -> dict[str, Any]:
-        return {"object": "list", "data": [d.model_dump() for d in service.documents()]}
+        # the server's own paths are nobody's business: documents are known by file name
+        return {"object": "list", "data": [d.model_dump(exclude={"path"}) for d in service.documents()]}
 
-    @v1.post("/documents")
-    async def upload(files: list[UploadFile] = File(...)) -> dict[str, Any]:  # noqa: B008 - FastAPI idiom
-        stored = []
+    @v1.post("/documents", response_model=None)
+    async def upload(files: list[UploadFile] = File(...)) -> Any:  # noqa: B008 - FastAPI idiom
+        """Per-file results; 200 when at least one file went in, else the status of the refusal(s)."""
+        started = time.perf_counter()
+        received = []
         for upload_file in files:
-            try:
-                service.check_upload(upload_file.filename or "", upload_file.size)
-                data = await upload_file.read(settings.max_file_bytes + 1)
-                stored.append(service.store_upload(upload_file.filename or "", data))
-            except UploadRejected as exc:
-                raise ApiError(exc.status, str(exc), "invalid_request_error") from exc
-        report = await run_in_threadpool(service.ingest, stored)  # embedding is slow: keep the loop free
-        results = [{"source": d.source, "status": d.status, "chunks": d.chunks} for d in report.documents]
-        results += [{"source": e.path.rsplit("/", 1)[-1], "status": "error", "reason": e.reason} for e in report.errors]
-        for error in report.errors:  # a file that could not be read is not kept
-            rejected = service.upload_dir() / error.path.rsplit("/", 1)[-1]
-            rejected.unlink(missing_ok=True)
-        return {"object": "list", "data": results, "seconds": report.seconds}
+            # an oversized file is not read whole: one byte over the limit is enough to refuse it
+            received.append((upload_file.filename or "", await upload_file.read(settings.max_file_bytes + 1)))
+        outcome = await run_in_threadpool(service.upload, received)  # embedding is slow: keep the loop free
+        data = [r.model_dump(exclude={"code"}) for r in outcome]
+        failed = [r for r in outcome if r.status == "error"]
+        if failed and len(failed) == len(outcome):
+            codes = {r.code for r in failed}
+            status = codes.pop() if len(codes) == 1 else 400
+            message = "; ".join(r.reason for r in failed)
+            return JSONResponse({"error": {"message": message, "type": "invalid_request_error", "code": status},
+                                 "data": data}, status_code=status)
+        return {"object": "list", "data": data, "seconds": round(time.perf_counter() - started, 2)}
 
     @v1.delete("/documents/{source}")
     def delete(source: str) -> dict[str, Any]:
-        if not service.delete(source):
+        try:
+            removed = service.delete(source)
+        except UploadRejected as exc:
+            raise ApiError(exc.status, str(exc)) from exc
+        if not removed:
             raise ApiError(404, f"no indexed document named {source!r}", "not_found_error")
         return {"deleted": source}
 

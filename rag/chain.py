@@ -31,7 +31,7 @@ from rag.extractive import ExtractiveAnswerer
 from rag.followups import condense_by_substitution, is_elliptical, previous_question
 from rag.generators import build_chat_model, model_label, resolve_generator
 from rag.prompts import LANGUAGE_RULES, load_prompt
-from rag.question import QuestionAnalysis, analyze
+from rag.question import QuestionAnalysis, analyze, fit_question
 from rag.refusals import REFUSALS, false_premise
 from rag.retrieval import HybridRetriever, validate_query
 from rag.schema import Answer, ChatTurn, Citation, SearchHit, Timings, Usage
@@ -187,7 +187,7 @@ class AnswerChain:
         question = validate_query(question, self.settings.max_question_chars)
         history = list(history)
         language = "zh" if language_of(question) == "zh" else "en"
-        standalone = self.condense(question, history)
+        standalone = fit_question(self.condense(question, history), question, self.settings.max_question_chars)
         analysis = analyze(standalone, language)  # the user's own words, not a translation's
         query = self.search_query(standalone, language)
         hits = self.retrieve(query, analysis, k)

@@ -290,15 +290,14 @@ def serve(
     service = RagService(settings)
     application = create_app(settings, service)
     if ui:
-        import gradio as gr
+        from ui.chat_ui import mount_ui
 
-        from ui.chat_ui import CSS, THEME, build_ui
-
-        application = gr.mount_gradio_app(application, build_ui(service), path="/", theme=THEME, css=CSS,
-                                          footer_links=[])
+        application = mount_ui(application, service)
     console.print(f"Serving on http://{settings.host}:{settings.port}/  (API: /v1, docs: /docs, "
                   f"generator: {service.default_generator})")
-    uvicorn.run(application, host=settings.host, port=settings.port, log_level="warning")
+    # SIGTERM waits this long for open requests (a streamed answer), then cancels them: never forever.
+    uvicorn.run(application, host=settings.host, port=settings.port, log_level="warning",
+                timeout_graceful_shutdown=5)
 
 
 @app.command()

@@ -17,7 +17,7 @@ from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from pydantic import ConfigDict
 
-from rag.local_model import LOCAL_MODELS, assemble, load_llama, parts_installed, runtime_installed
+from rag.local_model import LOCAL_MODELS, assemble, holding, load_llama, parts_installed, runtime_installed
 from rag.settings import Settings
 
 _ROLES = {"system": "system", "human": "user", "ai": "assistant"}
@@ -32,6 +32,7 @@ class LlamaCppChatModel(BaseChatModel):
     n_ctx: int = 4096
     n_threads: int = 2
     max_tokens: int = 256
+    wait_seconds: float = 120
 
     @property
     def _llm_type(self) -> str:
@@ -50,7 +51,7 @@ class LlamaCppChatModel(BaseChatModel):
     def _generate(self, messages: list[BaseMessage], stop: list[str] | None = None,
                   run_manager: CallbackManagerForLLMRun | None = None, **kwargs: Any) -> ChatResult:
         llama, lock, payload = self._request(messages, stop)
-        with lock:
+        with holding(lock, self.wait_seconds):
             result = llama.create_chat_completion(**payload)
         usage = result.get("usage") or {}
         message = AIMessage(content=result["choices"][0]["message"]["content"] or "", usage_metadata={
@@ -62,7 +63,9 @@ class LlamaCppChatModel(BaseChatModel):
                 run_manager: CallbackManagerForLLMRun | None = None, **kwargs: Any) -> Iterator[ChatGenerationChunk]:
         llama, lock, payload = self._request(messages, stop)
         completion = 0
-        with lock:
+        # Released when this generator finishes or is closed: the API closes the answer's generators when a
+        # streaming client hangs up (rag/api.py), so a vanished client never keeps the model.
+        with holding(lock, self.wait_seconds):
             for event in llama.create_chat_completion(stream=True, **payload):
                 delta = event["choices"][0]["delta"].get("content")
                 if not delta:
@@ -102,7 +105,7 @@ def build_chat_model(settings: Settings, generator: str) -> BaseChatModel:
         spec = LOCAL_MODELS[settings.local_model]
         return LlamaCppChatModel(model_path=str(assemble(spec, settings.data_dir / "models")), model_name=spec.name,
                                  n_ctx=settings.llm_context_window, n_threads=settings.llm_threads,
-                                 max_tokens=settings.max_answer_tokens)
+                                 max_tokens=settings.max_answer_tokens, wait_seconds=settings.llm_wait_seconds)
     raise ValueError(f"{generator!r} is not an LLM generator")
 
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 import hashlib
 import importlib
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -40,6 +42,22 @@ LOCAL_MODELS = {
 
 class LocalModelUnavailable(RuntimeError):
     """The runtime or the weight packages are not installed; the message says what to install."""
+
+
+class LocalModelBusy(LocalModelUnavailable):
+    """Other requests held the model for longer than a request may wait."""
+
+
+@contextmanager
+def holding(lock: threading.Lock, wait_seconds: float) -> Iterator[None]:
+    """Hold the model's lock, waiting at most `wait_seconds` for it: a request never waits forever behind
+    another, and a worker thread blocked here cannot keep the process from exiting."""
+    if not lock.acquire(timeout=wait_seconds):
+        raise LocalModelBusy(f"the local model stayed busy for {wait_seconds:g} s; try again")
+    try:
+        yield
+    finally:
+        lock.release()
 
 
 def parts_installed(spec: LocalModelSpec) -> bool:

@@ -147,3 +147,14 @@ def split_parts(question: str) -> tuple[str, ...]:
 def analyze(question: str, language: Literal["zh", "en"]) -> QuestionAnalysis:
     return QuestionAnalysis(text=question, language=language, constraints=constraints_of(question, language),
                             ask=ask_of(question), parts=split_parts(question))
+
+
+def fit_question(standalone: str, question: str, limit: int) -> str:
+    """A follow-up joined to a long previous question can exceed the question limit although the user typed
+    a few words: cut the borrowed context, never the user's own words (they passed the limit already)."""
+    if len(standalone) <= limit:
+        return standalone
+    if standalone.endswith(question):
+        borrowed = standalone[:-len(question)].rstrip()
+        return f"{borrowed[:max(0, limit - len(question) - 1)]} {question}".strip()
+    return standalone[:limit]

@@ -32,6 +32,8 @@ def validate_query(query: str, max_chars: int) -> str:
         raise QueryError("the question has no words, only punctuation or symbols")
     if len(query) > max_chars:
         raise QueryError(f"the question is {len(query):,} characters long; the limit is {max_chars:,}")
+    if any("\ud800" <= ch <= "\udfff" for ch in query):  # JSON lets a client send half a UTF-16 pair
+        raise QueryError("the question contains an invalid character (a lone UTF-16 surrogate)")
     return query
 
 

@@ -5,10 +5,15 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
+import tempfile
 import threading
 import time
+import unicodedata
 from collections.abc import Iterator
 from pathlib import Path
+
+from pydantic import BaseModel, Field
 
 from ingest.indexing import Indexer, IngestReport
 from ingest.loaders import SUPPORTED_SUFFIXES
@@ -18,6 +23,8 @@ from rag.generators import model_label, resolve_generator
 from rag.retrieval import HybridRetriever
 from rag.schema import ChatTurn, SearchHit
 from rag.settings import Settings
+
+MAX_NAME_BYTES = 255  # the limit of common file systems
 
 
 class UnknownGenerator(LookupError):
@@ -30,12 +37,25 @@ class UploadRejected(ValueError):
         self.status = status
 
 
+class UploadResult(BaseModel):
+    """One file of an upload request: what became of it, and the HTTP status it alone would get. A reason
+    names its file, so a list of them reads on its own."""
+    source: str
+    status: str = Field(description="added, updated, unchanged or error")
+    chunks: int = 0
+    reason: str = ""
+    code: int = 200
+
+
 def safe_file_name(name: str) -> str:
-    """The last path component, without control characters: an upload never writes outside uploads/."""
+    """The last path component, without control characters, in NFC (the same name typed on any system is
+    one document) and short enough for the file system: an upload never writes outside uploads/."""
     base = re.split(r"[\\/]", name or "")[-1].strip()
-    base = "".join(ch for ch in base if ch.isprintable())
+    base = unicodedata.normalize("NFC", "".join(ch for ch in base if ch.isprintable()))
     if not base or base in (".", ".."):
         raise UploadRejected("the file has no usable name", 400)
+    if len(base.encode("utf-8", "replace")) > MAX_NAME_BYTES:
+        raise UploadRejected(f"{base[:40]}…: file name longer than {MAX_NAME_BYTES} bytes", 400)
     return base
 
 
@@ -116,25 +136,54 @@ class RagService:
             raise UploadRejected(f"{name}: {size:,} bytes is over the {self.settings.max_file_mb:g} MB limit", 413)
         return name
 
-    def store_upload(self, name: str, data: bytes) -> Path:
-        """Write atomically, so a half-received file is never ingested."""
-        name = self.check_upload(name, len(data))
-        target = self.upload_dir() / name
-        partial = target.with_name(f".{name}.partial")
-        partial.write_bytes(data)
-        partial.replace(target)
-        return target
-
-    def ingest(self, paths: list[Path]) -> IngestReport:
-        return Indexer(self.settings).ingest(paths)
+    def upload(self, files: list[tuple[str, bytes]]) -> list[UploadResult]:
+        """Store and index uploaded files, each on its own: a refused or unreadable file is reported with its
+        reason and leaves the stored version of its name, file and index, untouched (the indexer moves a
+        staged file into uploads/ only once it was read); the others go in."""
+        results: dict[int, UploadResult] = {}
+        accepted: dict[int, str] = {}
+        for number, (name, data) in enumerate(files):
+            try:
+                accepted[number] = self.check_upload(name, len(data))
+            except UploadRejected as exc:
+                results[number] = UploadResult(source=name, status="error", reason=str(exc), code=exc.status)
+        names = [accepted[number] for number in accepted]
+        for number, name in list(accepted.items()):
+            if names.count(name) > 1:  # which of them would be the document? refuse to guess
+                results[number] = UploadResult(source=name, status="error", code=400,
+                                               reason=f"{name}: sent more than once in one request")
+                del accepted[number]
+        if accepted:
+            staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=self.upload_dir()))  # hidden: never ingested
+            try:
+                staged = {number: staging / name for number, name in accepted.items()}
+                for number, path in staged.items():
+                    path.write_bytes(files[number][1])
+                report = Indexer(self.settings).ingest(
+                    list(staged.values()), place={path: self.upload_dir() / path.name for path in staged.values()})
+            finally:
+                shutil.rmtree(staging, ignore_errors=True)  # what is left there was refused
+            done = {d.source: d for d in report.documents}
+            failed = {Path(e.path).name: e.reason for e in report.errors}
+            for number, name in accepted.items():
+                if name in done:
+                    results[number] = UploadResult(source=name, status=done[name].status, chunks=done[name].chunks)
+                else:
+                    results[number] = UploadResult(source=name, status="error", code=422,
+                                                   reason=f"{name}: {failed.get(name, 'not indexed')}")
+        return [results[number] for number in sorted(results)]
 
     def reindex(self) -> IngestReport:
         """Re-ingest the corpus folder and the uploads (only what changed), dropping vanished files."""
         return Indexer(self.settings).ingest([self.settings.reports_dir, self.upload_dir()], prune=True)
 
     def delete(self, source: str) -> bool:
-        removed = Indexer(self.settings).delete(source)
-        uploaded = self.upload_dir() / safe_file_name(source)
+        """Remove a document by name; a name that is no file name ("..", ".", a NUL) is a client error."""
+        name = safe_file_name(source)
+        if name != unicodedata.normalize("NFC", source.strip()):
+            raise UploadRejected(f"{source!r} is not a document name", 400)
+        removed = Indexer(self.settings).delete(name)
+        uploaded = self.upload_dir() / name
         if removed and uploaded.exists():
             uploaded.unlink()
         return removed

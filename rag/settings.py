@@ -69,6 +69,8 @@ class Settings(BaseSettings):
     llm_threads: int = Field(2, ge=1, le=64)
     llm_context_window: int = Field(4096, ge=512, le=32768)
     max_answer_tokens: int = Field(256, ge=16, le=4096)
+    llm_wait_seconds: float = Field(120, gt=0, description="How long a request waits for the local model while "
+                                    "others use it, before a 503 'busy'.")
     context_tokens: int = Field(450, ge=50, le=100_000, description="Budget of the sources shown to the generator "
                                 "(tiktoken tokens); raise it for a fast remote model.")
     prompts_dir: Path = Field(Path(__file__).resolve().parent.parent / "prompts",
@@ -77,7 +79,8 @@ class Settings(BaseSettings):
     # --- serving -------------------------------------------------------------------------------------
     host: str = Field("127.0.0.1", description="Address `rag serve` listens on.")
     port: int = Field(7860, ge=1, le=65535)
-    api_keys: str = Field("", description="Comma-separated bearer tokens; when set, every /v1 route needs one.")
+    api_keys: str = Field("", description="Comma-separated keys; when set, every route but health, "
+                          "readiness and /login needs one (rag/auth.py).")
 
     @property
     def api_key_set(self) -> frozenset[str]:

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import gradio as gr
+from fastapi import FastAPI
 
 from rag.retrieval import QueryError
 from rag.schema import Answer, ChatTurn
@@ -126,27 +127,24 @@ def build_ui(service: RagService) -> gr.Blocks:
         return gr.update(choices=[d.source for d in service.documents()], value=None)
 
     def upload(files: list[Any] | None, progress: gr.Progress = gr.Progress()) -> tuple[Any, ...]:  # noqa: B008
+        """`files` are paths Gradio's upload route wrote into its upload folder: the mounted page checks that
+        an event names no other file (see mount_ui)."""
         if not files:
             return document_rows(), "没有选择文件。", document_choices()
-        stored, problems = [], []
-        for number, item in enumerate(files, 1):
-            path = Path(item if isinstance(item, str) else item.name)
-            progress((number - 1) / max(1, len(files)), desc=f"保存 {path.name}")
-            try:
-                stored.append(service.store_upload(path.name, path.read_bytes()))
-            except UploadRejected as exc:
-                problems.append(str(exc))
-        progress(0.5, desc="索引中（切分、向量化）……")
-        report = service.ingest(stored) if stored else None
-        lines = [f"✅ {d.source}: {d.status}, {d.chunks} 段" for d in (report.documents if report else [])]
-        lines += [f"❌ {Path(e.path).name}: {e.reason}" for e in (report.errors if report else [])]
-        lines += [f"❌ {p}" for p in problems]
+        paths = [Path(item if isinstance(item, str) else item.name) for item in files]
+        progress(0.3, desc="索引中（切分、向量化）……")
+        outcome = service.upload([(path.name, path.read_bytes()) for path in paths])
+        lines = [f"❌ {r.reason}" if r.status == "error" else f"✅ {r.source}: {r.status}, {r.chunks} 段"
+                 for r in outcome]
         return document_rows(), "\n\n".join(lines), document_choices()
 
     def delete(source: str | None) -> tuple[Any, ...]:
         if not source:
             return document_rows(), "请选择要删除的文档。", document_choices()
-        message = f"已删除 {source}。" if service.delete(source) else f"没有名为 {source} 的文档。"
+        try:
+            message = f"已删除 {source}。" if service.delete(source) else f"没有名为 {source} 的文档。"
+        except UploadRejected as exc:
+            message = str(exc)
         return document_rows(), message, document_choices()
 
     def reindex(progress: gr.Progress = gr.Progress()) -> tuple[Any, ...]:  # noqa: B008
@@ -195,3 +193,18 @@ def build_ui(service: RagService) -> gr.Blocks:
             delete_button.click(delete, [chosen], [table, status, chosen])
             reindex_button.click(reindex, None, [table, status, chosen])
     return demo
+
+
+def mount_ui(app: FastAPI, service: RagService) -> FastAPI:
+    """Serve the chat page at / of the API's app, behind the API's key gate (rag/auth.py).
+
+    Gradio checks that a file named in an event was received by its own upload route only in a launched
+    app; a mounted one skips the check, and an upload event could then name any file on the server (issue
+    9). Marking the page launched turns the check on: the upload handler only ever sees files Gradio
+    received, in its upload folder. Its upload route also stops reading at the file size limit.
+    """
+    demo = build_ui(service)
+    mounted = gr.mount_gradio_app(app, demo, path="/", theme=THEME, css=CSS, footer_links=[],
+                                  max_file_size=service.settings.max_file_bytes)
+    demo.has_launched = True
+    return mounted
