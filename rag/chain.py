@@ -185,9 +185,8 @@ class AnswerChain:
     def stream(self, question: str, history: Iterable[ChatTurn] = (), k: int | None = None) -> Iterator[AnswerEvent]:
         started = time.perf_counter()
         question = validate_query(question, self.settings.max_question_chars)
-        history = list(history)
         language = "zh" if language_of(question) == "zh" else "en"
-        standalone = fit_question(self.condense(question, history), question, self.settings.max_question_chars)
+        standalone = fit_question(self.condense(question, list(history)), question, self.settings.max_question_chars)
         analysis = analyze(standalone, language)  # the user's own words, not a translation's
         query = self.search_query(standalone, language)
         hits = self.retrieve(query, analysis, k)
