@@ -2,9 +2,10 @@
 multi-part question) -> packed context -> generator -> verified, cited `Answer`.
 
 How an answer is decided: a question naming a person, place, titled work or product the retrieved passages
-never mention is refused at once; otherwise the generator writes and every sentence is verified. When
-nothing the model wrote holds up while a passage plainly answers, the answer is that passage's own
-sentences, cited (answer from evidence, not refusal on doubt); a refusal by the model itself stands. When
+never mention is refused at once; otherwise the generator writes and every sentence is verified (true to
+its passage, and answering what was asked). When nothing the model wrote holds up while a passage answers
+and states what the model named, the answer is that passage's own sentences, cited (answer from evidence,
+not refusal on doubt); a refusal by the model itself stands. When
 the passages hold the asked-for quantity only for another year, the refusal says so and cites what they
 do give.
 

@@ -1,9 +1,9 @@
 """The extractive answerer: the source sentences that best answer the question, cited, with no LLM.
 
 It is the generator on machines without a model, and the chain's answer from evidence when an LLM's own
-sentences fail verification or it refuses although a passage plainly answers. A sentence qualifies when it
-shares enough weighted words with the question, is of the kind the question asks for (an amount, a list, a
-date), and is not about another year than the one asked: the 2026 figure is never offered as the 2025 one.
+sentences fail verification. A sentence qualifies when it shares enough weighted words with the question,
+names what the question asks for (its focus word), is of the kind the question asks for (an amount, a list,
+a date), and is not about another year than the one asked: the 2026 figure is never offered as the 2025 one.
 """
 
 from __future__ import annotations
