@@ -9,9 +9,8 @@ not refusal on doubt); a refusal by the model itself stands. When
 the passages hold the asked-for quantity only for another year, the refusal says so and cites what they
 do give.
 
-Streaming is by sentence: the generator's tokens are buffered until a sentence is complete, the sentence is
-verified against the sources, and only then shown. A figure the sources do not contain never reaches the
-screen, not even for a moment.
+Streaming is by sentence: tokens are buffered until a sentence is complete, verified, and only then shown.
+A figure the sources do not contain never reaches the screen, not even for a moment.
 """
 
 from __future__ import annotations
