@@ -12,7 +12,15 @@ import re
 
 from rag.claims import YEAR, figures, has_quantity
 from rag.context import ContextSource, Weigher, score_sentence, token_weight
-from rag.evidence import clause_kinds, figure_spans, kinds_conflict, kinds_named, names_other_place
+from rag.evidence import (
+    clause_kinds,
+    figure_spans,
+    kinds_conflict,
+    kinds_named,
+    names_other_period,
+    names_other_place,
+    periods_in,
+)
 from rag.keyword_index import tokenize
 from rag.question import QuestionAnalysis
 from rag.responsive import mentions
@@ -94,7 +102,7 @@ class ExtractiveAnswerer:
         """Could this sentence answer the question? It speaks to enough of it, names what is asked for (the
         question's focus word: word overlap cannot tell a box office from a rating), states an amount of the
         asked kind (for the asked year, said explicitly) when an amount is asked for, and is not about another
-        place than the one asked."""
+        place or calendar period (春节, 上半年…) than the one asked."""
         if self.coverage(sentence, query_tokens) < self.min_coverage:
             return False
         if question.focus and not mentions(question.focus, sentence):
@@ -104,7 +112,8 @@ class ExtractiveAnswerer:
                 return False
             if wanted and not wanted & years:
                 return False
-        return not names_other_place(sentence, list(question.places))
+        return not (names_other_place(sentence, list(question.places))
+                    or names_other_period(sentence, periods_in(question.text)))
 
     def rank(self, query: str, sources: list[ContextSource], question: QuestionAnalysis,
              other_years: bool = False) -> list[tuple[float, int, str]]:

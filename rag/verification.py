@@ -27,8 +27,10 @@ from rag.evidence import (
     events_of,
     frame_in_sentence,
     kinds_named,
+    names_other_period,
     names_other_place,
     occurrences,
+    periods_in,
     places_in,
     row_conflict,
 )
@@ -135,10 +137,11 @@ class CitationVerifier:
         return self.question.years_asked(self.sources[n].hit.title) if self.question else ()
 
     def _other_place(self, sentence: str, occurrence: Occurrence) -> bool:
-        """The figure stands in the source with another place than the sentence's (or the question's): the
-        100亿元 fund of 北京 is not 上海's."""
+        """The figure stands in the source with another place or calendar period than the sentence's (or the
+        question's): the 100亿元 fund of 北京 is not 上海's, a 国庆 holiday's revenue not 春节's."""
         claimed = places_in(sentence) or (list(self.question.places) if self.question else [])
-        return names_other_place(occurrence.context, claimed)
+        periods = periods_in(sentence) or (periods_in(self.question.text) if self.question else set())
+        return names_other_place(occurrence.context, claimed) or names_other_period(occurrence.context, periods)
 
     def _supports(self, claim: Claim, sentence: str, n: int) -> bool:
         """All figures and names of the claim in the passage; each figure at an occurrence whose year and kind
@@ -194,7 +197,7 @@ class CitationVerifier:
             if not supporting:
                 missing = claim.missing_in(" ".join(s.support_text for s in self.sources.values()))
                 what = (f"{'、'.join(missing)} is in no source" if missing
-                        else "figures are not stated together, or not for that year or quantity, by any source")
+                        else "figures are not stated together, or not for that year, quantity, place or period")
                 self.notes.append(f"dropped a sentence whose {what}: {bare[:80]}")
                 return None
             if cited and not set(supporting) <= set(cited):

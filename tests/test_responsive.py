@@ -63,3 +63,13 @@ def test_evidence_replaces_a_failed_answer_only_when_both_name_the_same_fact() -
     # the question's own place and year, echoed by the model, are no agreement on the fact
     assert not _agree("海湾市2025年的财政收入是286亿元。", drafted, question)
     assert not _agree("2025年的情况如下。", drafted, question)
+
+
+def test_a_figure_of_another_calendar_period_does_not_answer() -> None:
+    holidays = "2025年海湾市国庆假期接待游客320万人次，实现旅游收入41.5亿元。"
+    question = analyze("2025年海湾市春节假期的旅游收入是多少？", "zh")
+    wrong = verify_answer("2025年海湾市春节假期的旅游收入是41.5亿元[1]。", [source(1, holidays)], "zh", question)
+    assert not wrong.grounded
+    asked = analyze("2025年海湾市国庆假期的旅游收入是多少？", "zh")
+    right = verify_answer("2025年海湾市国庆假期的旅游收入是41.5亿元[1]。", [source(1, holidays)], "zh", asked)
+    assert right.grounded and "41.5亿元" in right.text
