@@ -27,6 +27,15 @@ err = Console(stderr=True)
 EXIT_PARTIAL = 3
 
 
+@app.callback()
+def main() -> None:
+    """Q&A over Chinese reports, offline."""
+    from rag.keyword_index import configure_jieba
+
+    # jieba is process-wide: give it the settings' cache directory before any command tokenizes.
+    configure_jieba(load_settings().cache_dir / "jieba")
+
+
 def load_settings(**overrides: object) -> Settings:
     try:
         return Settings(**{k: v for k, v in overrides.items() if v is not None})
@@ -278,9 +287,6 @@ def serve(
     ui: Annotated[bool, typer.Option(help="Serve the chat page at / (--no-ui: API only).")] = True,
 ) -> None:
     """The chat UI at /, the OpenAI-compatible API under /v1, its docs at /docs, on one port."""
-    import os
-
-    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     import uvicorn
 
     from rag.api import create_app
@@ -459,8 +465,9 @@ def eval_serving(
     from evals.benchmark import load_questions
     from evals.serving_bench import run_serving_benchmark
 
+    api_key = min(load_settings().api_key_set, default=None)  # the server started inherits RAG_API_KEYS
     items = [q for q in load_questions(questions) if q.answerable][:n]
-    print(run_serving_benchmark(items, requests, concurrency, max_seconds).model_dump_json(indent=2))
+    print(run_serving_benchmark(items, requests, concurrency, max_seconds, api_key).model_dump_json(indent=2))
 
 
 @eval_app.command("ingest")
