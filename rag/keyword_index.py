@@ -30,21 +30,22 @@ STOPWORDS = frozenset(
 
 
 def configure_jieba(cache_dir: Path) -> None:
-    """Cache jieba's dictionary under `cache_dir`.
+    """Cache jieba's dictionary under `cache_dir`, unless a directory was already chosen.
 
     jieba is process-wide and reads its cache directory once, when it loads on first use; so the process
-    entry point (the `rag` command) calls this with the settings' directory before anything tokenizes.
-    Once jieba is loaded this changes nothing.
+    entry point (the `rag` command) calls this first with the settings' directory, and that choice stands
+    whoever tokenizes first. The choice is jieba's own visible `jieba.dt.tmp_dir`.
     """
     with _JIEBA_LOCK:
-        if not jieba.dt.initialized:
-            cache_dir.mkdir(parents=True, exist_ok=True)
+        if not jieba.dt.initialized and jieba.dt.tmp_dir is None:
             jieba.dt.tmp_dir = str(cache_dir)
 
 
 def _load_jieba() -> None:
     with _JIEBA_LOCK:
         if not jieba.dt.initialized:
+            if jieba.dt.tmp_dir is not None:
+                Path(jieba.dt.tmp_dir).mkdir(parents=True, exist_ok=True)
             jieba.setLogLevel(logging.WARNING)
             jieba.initialize()
 
@@ -53,7 +54,7 @@ def tokenize(text: str, cache_dir: Path | None = None) -> list[str]:
     """Search tokens: NFKC, lower case, line breaks inside Chinese text closed, jieba's search-mode
     segmentation (which also emits the sub-words of long words), punctuation and stopwords dropped.
 
-    `cache_dir` is only honoured before jieba has loaded (see `configure_jieba`)."""
+    `cache_dir` is only honoured if no directory was chosen before (see `configure_jieba`)."""
     if cache_dir is not None:
         configure_jieba(cache_dir)
     _load_jieba()

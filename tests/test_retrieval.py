@@ -86,9 +86,10 @@ def test_keyword_weight_follows_vocabulary_coverage() -> None:
 
 
 def test_the_jieba_cache_goes_where_the_entry_point_says_whoever_tokenizes_first(tmp_path: Path) -> None:
-    """A fresh process: configured first, then a caller that names no directory (as the answerers do)."""
+    """A fresh process: configured by the entry point, then the first tokenizer names another directory (as
+    indexing does), then one names none (as the answerers do)."""
     code = ("import sys; from pathlib import Path; from rag.keyword_index import configure_jieba, tokenize; "
-            "configure_jieba(Path(sys.argv[1])); tokenize('市场规模'); tokenize('增速', Path(sys.argv[2]))")
+            "configure_jieba(Path(sys.argv[1])); tokenize('增速', Path(sys.argv[2])); tokenize('市场规模')")
     subprocess.run([sys.executable, "-c", code, str(tmp_path / "chosen"), str(tmp_path / "late")], check=True,
                    timeout=120)
     assert [p.name for p in (tmp_path / "chosen").iterdir()] == ["jieba.cache"]
