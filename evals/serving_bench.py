@@ -4,7 +4,6 @@ under a bounded concurrent load."""
 
 from __future__ import annotations
 
-import os
 import socket
 import statistics
 import subprocess
@@ -55,13 +54,14 @@ def _memory_mb(pid: int, field: str) -> float:
 
 
 def run_serving_benchmark(questions: list[BenchmarkQuestion], requests: int = 200, concurrency: int = 4,
-                          max_seconds: float = 60.0) -> ServingMetrics:
+                          max_seconds: float = 60.0, api_key: str | None = None) -> ServingMetrics:
+    """`api_key`: one of the server's RAG_API_KEYS when it has any (it inherits this process's environment)."""
     import openai
 
     port = _free_port()
     log = tempfile.NamedTemporaryFile(prefix="rag-serve-", suffix=".log", delete=False)  # noqa: SIM115
     server = subprocess.Popen([str(Path(sys.executable).parent / "rag"), "serve", "--port", str(port), "--no-ui"],
-                              stdout=log, stderr=subprocess.STDOUT, env=os.environ.copy())
+                              stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 600
@@ -76,7 +76,8 @@ def run_serving_benchmark(questions: list[BenchmarkQuestion], requests: int = 20
             time.sleep(0.5)
         ready = httpx.get(f"{base}/readyz").json()
         idle = _memory_mb(server.pid, "VmRSS")
-        client = openai.OpenAI(base_url=f"{base}/v1", api_key=os.environ.get("RAG_BENCH_KEY", "none"))
+        client = openai.OpenAI(base_url=f"{base}/v1", api_key=api_key or "none")
+        headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
         firsts, totals, grounded = [], [], 0
         for question in questions:
             started = time.perf_counter()
@@ -103,7 +104,8 @@ def run_serving_benchmark(questions: list[BenchmarkQuestion], requests: int = 20
             query = questions[i % len(questions)].question
             began = time.perf_counter()
             try:
-                ok = httpx.post(f"{base}/v1/search", json={"query": query, "k": 5}, timeout=30).status_code == 200
+                ok = httpx.post(f"{base}/v1/search", json={"query": query, "k": 5}, headers=headers,
+                                timeout=30).status_code == 200
             except httpx.HTTPError:
                 ok = False
             latencies.append(time.perf_counter() - began)

@@ -1,63 +1,39 @@
-"""The `rag` command: ingest, search, documents, delete and evaluation."""
+"""The `rag` command: ingest, search, ask, chat, serve, documents, delete; `rag eval` comes from evals/commands.py."""
 
 from __future__ import annotations
 
 import json
-import shutil
-import tempfile
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from pydantic import ValidationError
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from rag.settings import Settings
+from evals.commands import eval_app
+from rag.cli_common import Generator, build_chain, console, err, load_settings, progress_bar
+
+if TYPE_CHECKING:
+    from ingest.indexing import IngestReport
+    from rag.chain import AnswerChain
+    from rag.schema import Answer, ChatTurn
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Q&A over Chinese reports, offline.")
-eval_app = typer.Typer(no_args_is_help=True, help="Benchmarks: retrieval quality, ingest speed.")
 app.add_typer(eval_app, name="eval")
-console = Console()
-err = Console(stderr=True)
 
 EXIT_PARTIAL = 3
 
 
-def load_settings(**overrides: object) -> Settings:
-    try:
-        return Settings(**{k: v for k, v in overrides.items() if v is not None})
-    except ValidationError as exc:
-        err.print(f"[red]Invalid settings:[/red] {exc}")
-        raise typer.Exit(2) from exc
+@app.callback()
+def main() -> None:
+    """Q&A over Chinese reports, offline."""
+    from rag.keyword_index import configure_jieba
+
+    # jieba is process-wide: give it the settings' cache directory before any command tokenizes.
+    configure_jieba(load_settings().cache_dir / "jieba")
 
 
-@contextmanager
-def progress_bar(enabled: bool = True) -> Iterator[object]:
-    """A rich progress bar fed by the (stage, done, total) callbacks of the pipeline; silent when not a
-    terminal and not asked for."""
-    if not enabled:
-        yield lambda stage, done, total: None
-        return
-    with Progress(TextColumn("{task.description:<10}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  console=err, transient=False) as progress:
-        tasks: dict[str, object] = {}
-
-        def update(stage: str, done: int, total: int) -> None:
-            if stage not in tasks:
-                tasks[stage] = progress.add_task(stage, total=total or None)
-            progress.update(tasks[stage], completed=done, total=total or None)
-
-        yield update
-
-
-def _print_report(report: object) -> None:
-    from ingest.indexing import IngestReport
-
-    assert isinstance(report, IngestReport)
+def _print_report(report: IngestReport) -> None:
     table = Table(title="Ingest summary", show_header=False)
     for label, value in (
         ("files", report.files),
@@ -89,7 +65,7 @@ def ingest(
     settings = load_settings()
     targets = paths or [settings.reports_dir]
     with progress_bar(not json_output) as progress:
-        report = Indexer(settings, progress=progress).ingest(targets, prune=prune)  # type: ignore[arg-type]
+        report = Indexer(settings, progress=progress).ingest(targets, prune=prune)
     if json_output:
         print(report.model_dump_json(indent=2))
     else:
@@ -151,24 +127,7 @@ def _prompt_loop() -> Iterator[str]:
         yield line
 
 
-Generator = typer.Option("--generator", help="openai | local | extractive (default: RAG_GENERATOR, auto).")
-
-
-def _build_chain(generator: str | None) -> object:
-    from rag.chain import AnswerChain
-
-    settings = load_settings(generator=generator)
-    chain = AnswerChain(settings)
-    if chain.retriever.chunk_count == 0:
-        err.print("[yellow]The index is empty: run `rag ingest` first.[/yellow]")
-        raise typer.Exit(1)
-    return chain
-
-
-def _print_citations(answer: object) -> None:
-    from rag.schema import Answer
-
-    assert isinstance(answer, Answer)
+def _print_citations(answer: Answer) -> None:
     if not answer.grounded:
         return
     console.print()
@@ -181,11 +140,8 @@ def _print_citations(answer: object) -> None:
     console.print(f"[dim]{answer.model} · first text {t.first_token or 0:.1f}s · total {t.total:.1f}s[/dim]")
 
 
-def _stream_answer(chain: object, question: str, history: list) -> object:
+def _stream_answer(chain: AnswerChain, question: str, history: list[ChatTurn]) -> Answer:
     """Print verified text as it arrives; return the final Answer."""
-    from rag.chain import AnswerChain
-
-    assert isinstance(chain, AnswerChain)
     final = None
     for event in chain.stream(question, history):
         if event.kind == "text":
@@ -193,22 +149,9 @@ def _stream_answer(chain: object, question: str, history: list) -> object:
         elif event.answer is not None:
             final = event.answer
     console.print()
+    assert final is not None, "the chain's stream ends with the answer"
     _print_citations(final)
     return final
-
-
-def _build_vanilla(generator: str | None) -> object:
-    from evals.vanilla import VanillaRAG
-    from rag.embeddings import build_embeddings
-    from rag.generators import build_chat_model, model_label, resolve_generator
-
-    settings = load_settings(generator=generator)
-    name = resolve_generator(settings)
-    if name == "extractive":
-        err.print("[red]The vanilla pipeline needs an LLM generator (local or openai).[/red]")
-        raise typer.Exit(2)
-    return VanillaRAG(settings.reports_dir, build_embeddings(settings), build_chat_model(settings, name),
-                      model_label(settings, name), settings.prompts_dir)
 
 
 @app.command()
@@ -229,14 +172,14 @@ def ask(
     if generator and generator not in ("openai", "local", "extractive", "auto"):
         err.print(f"[red]Unknown generator {generator!r}: use openai, local or extractive.[/red]")
         raise typer.Exit(2)
-    chain = _build_chain(generator)
+    chain = build_chain(generator)
     if batch is not None:
         if out is None:
             err.print("[red]--batch needs --out FILE.jsonl[/red]")
             raise typer.Exit(2)
         with progress_bar() as progress:
-            records = run_batch(chain, load_questions(batch), out,  # type: ignore[arg-type]
-                                progress=lambda done, total: progress("answering", done, total))  # type: ignore[operator]
+            records = run_batch(chain, load_questions(batch), out,
+                                progress=lambda done, total: progress("answering", done, total))
         console.print(f"{len(records)} answers in {out}")
         return
     if question is None:
@@ -244,7 +187,7 @@ def ask(
         raise typer.Exit(2)
     try:
         if json_output:
-            answer = chain.invoke(question, k=k)  # type: ignore[attr-defined]
+            answer = chain.invoke(question, k=k)
             print(answer.model_dump_json(indent=2))
         else:
             _stream_answer(chain, question, [])
@@ -259,7 +202,7 @@ def chat(generator: Annotated[str | None, Generator] = None) -> None:
     from rag.retrieval import QueryError
     from rag.schema import ChatTurn
 
-    chain = _build_chain(generator)
+    chain = build_chain(generator)
     history: list[ChatTurn] = []
     for question in _prompt_loop():
         try:
@@ -278,9 +221,6 @@ def serve(
     ui: Annotated[bool, typer.Option(help="Serve the chat page at / (--no-ui: API only).")] = True,
 ) -> None:
     """The chat UI at /, the OpenAI-compatible API under /v1, its docs at /docs, on one port."""
-    import os
-
-    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     import uvicorn
 
     from rag.api import create_app
@@ -324,162 +264,3 @@ def delete(source: Annotated[str, typer.Argument(help="File name of the document
         err.print(f"[red]No indexed document named {source!r}.[/red]")
         raise typer.Exit(1)
     console.print(f"Deleted {source}.")
-
-
-@eval_app.command("retrieval")
-def eval_retrieval(
-    questions: Annotated[Path, typer.Option(exists=True, dir_okay=False, help="Benchmark JSONL.")],
-    k: Annotated[int, typer.Option("--k", min=1, max=50)] = 5,
-    out: Annotated[Path | None, typer.Option(help="Folder for per-question results and metrics.")] = None,
-) -> None:
-    """Evidence recall@1/3/5, MRR, top-k context size and query latency."""
-    from evals.benchmark import load_questions
-    from evals.retrieval_eval import run_retrieval, summarize, write_results
-    from rag.retrieval import HybridRetriever
-
-    retriever = HybridRetriever(load_settings())
-    if retriever.chunk_count == 0:
-        err.print("[yellow]The index is empty: run `rag ingest` first.[/yellow]")
-        raise typer.Exit(1)
-    with progress_bar() as progress:
-        results = run_retrieval(retriever, load_questions(questions), k=k,
-                                progress=lambda done, total: progress("questions", done, total))  # type: ignore[operator]
-    metrics = summarize(results, ks=tuple(sorted({1, 3, k})))
-    if out:
-        write_results(out, results, metrics)
-    for r in results:
-        if not r.first_hit_rank or r.first_hit_rank > k:
-            err.print(f"[yellow]miss[/yellow] {r.id} {r.question}")
-    print(metrics.model_dump_json(indent=2))
-
-
-def _gate(metrics: dict, fail_under: list[str]) -> None:
-    from evals.run import failures, parse_thresholds
-
-    try:
-        problems = failures(metrics, parse_thresholds(fail_under))
-    except ValueError as exc:
-        err.print(f"[red]{exc}[/red]")
-        raise typer.Exit(2) from exc
-    for problem in problems:
-        err.print(f"[red]below threshold[/red] {problem}")
-    if problems:
-        raise typer.Exit(1)
-
-
-@eval_app.command("run")
-def eval_run(
-    questions: Annotated[Path, typer.Option(exists=True, dir_okay=False, help="Benchmark JSONL.")],
-    out: Annotated[Path, typer.Option(help="Run folder (resumable: answered ids are skipped).")],
-    generator: Annotated[str | None, Generator] = None,
-    pipelines: Annotated[str, typer.Option(help="Comma-separated: ours, vanilla.")] = "ours",
-    api: Annotated[str | None, typer.Option(help="Measure a running server (its base URL) instead of "
-                                                  "answering in-process.")] = None,
-    api_key: Annotated[str | None, typer.Option(help="Bearer key for --api.")] = None,
-    judge: Annotated[str, typer.Option(help="offline, llm or both; default: both when RAG_LLM_BASE_URL is set.")] = "",
-    limit: Annotated[int | None, typer.Option(min=1, help="Only the first N questions.")] = None,
-    fail_under: Annotated[list[str] | None, typer.Option(help="metric=value; exit 1 if the first pipeline "
-                                                               "scores below (repeatable).")] = None,
-) -> None:
-    """Answer a benchmark, judge every answer, write results, metrics.json, report.md and report.html."""
-    from evals.answerers import InProcess, OverHttp, Vanilla
-    from evals.benchmark import load_questions
-    from evals.faithfulness import judge_with_llm
-    from evals.report import headline_table, write_report
-    from evals.run import run_questions, save_metrics, summarize
-    from rag.generators import build_chat_model
-
-    settings = load_settings(generator=generator)
-    names = [p.strip() for p in pipelines.split(",") if p.strip()]
-    if not names or set(names) - {"ours", "vanilla"} or (api and names != ["ours"]):
-        err.print("[red]--pipelines takes ours and/or vanilla (with --api: ours only)[/red]")
-        raise typer.Exit(2)
-    judge = judge or ("both" if settings.llm_base_url else "offline")
-    if judge not in ("offline", "llm", "both"):
-        err.print("[red]--judge is offline, llm or both[/red]")
-        raise typer.Exit(2)
-    llm_judge = None
-    if judge != "offline":
-        judge_model = build_chat_model(settings, "openai" if settings.llm_base_url else "local")
-        llm_judge = lambda answer: judge_with_llm(answer, judge_model, settings.prompts_dir)  # noqa: E731
-    items = load_questions(questions)[:limit]
-    results, metrics = {}, {}
-    for name in names:
-        if api:
-            answerer: object = OverHttp(api, api_key)
-        elif name == "ours":
-            answerer = InProcess(_build_chain(generator))  # type: ignore[arg-type]
-        else:
-            answerer = Vanilla(_build_vanilla(generator))  # type: ignore[arg-type]
-        with progress_bar() as progress:
-            results[name] = run_questions(answerer, items, name, out, llm_judge,  # type: ignore[arg-type]
-                                          progress=lambda d, t, n=name: progress(n, d, t))  # type: ignore[operator]
-        metrics[name] = summarize(results[name])
-    save_metrics(out, metrics)
-    write_report(out, metrics, results, f"Benchmark {questions.name}")
-    console.print(headline_table(metrics), markup=False, highlight=False)
-    console.print(f"Report: {out / 'report.html'}")
-    _gate(metrics[names[0]], fail_under or [])
-
-
-@eval_app.command("compare")
-def eval_compare(
-    run_a: Annotated[Path, typer.Argument(exists=True, file_okay=False, help="Baseline run folder.")],
-    run_b: Annotated[Path, typer.Argument(exists=True, file_okay=False, help="New run folder.")],
-    pipeline: Annotated[str, typer.Option(help="Which pipeline of the runs to compare.")] = "ours",
-    fail_under: Annotated[list[str] | None, typer.Option(help="metric=value checked on RUN_B (repeatable).")] = None,
-) -> None:
-    """Metric deltas (B minus A) and the questions whose verdict changed."""
-    from evals.run import compare, load_results
-
-    loaded = []
-    for run in (run_a, run_b):
-        metrics_file, results_file = run / "metrics.json", run / f"results-{pipeline}.jsonl"
-        if not metrics_file.exists() or not results_file.exists():
-            err.print(f"[red]{run} has no {pipeline} results: run `rag eval run` first[/red]")
-            raise typer.Exit(2)
-        loaded.append((json.loads(metrics_file.read_text(encoding="utf-8"))[pipeline], load_results(results_file)))
-    (metrics_a, results_a), (metrics_b, results_b) = loaded
-    report = compare(metrics_a, metrics_b, results_a, results_b)
-    print(json.dumps(report, ensure_ascii=False, indent=2))
-    _gate(metrics_b, fail_under or [])
-
-
-@eval_app.command("serving")
-def eval_serving(
-    questions: Annotated[Path, typer.Option(exists=True, dir_okay=False, help="Benchmark JSONL.")],
-    n: Annotated[int, typer.Option("--n", min=1, help="Questions to ask (answerable ones first).")] = 10,
-    requests: Annotated[int, typer.Option(min=1, max=100_000, help="Search requests in the load loop.")] = 200,
-    concurrency: Annotated[int, typer.Option(min=1, max=64)] = 4,
-    max_seconds: Annotated[float, typer.Option(min=1, max=600, help="Upper bound of the load loop.")] = 60,
-) -> None:
-    """Start `rag serve` (configured default) on loopback: first-token and total time over N questions via
-    the openai client, server memory, and /v1/search throughput under a bounded load."""
-    from evals.benchmark import load_questions
-    from evals.serving_bench import run_serving_benchmark
-
-    items = [q for q in load_questions(questions) if q.answerable][:n]
-    print(run_serving_benchmark(items, requests, concurrency, max_seconds).model_dump_json(indent=2))
-
-
-@eval_app.command("ingest")
-def eval_ingest(
-    corpus: Annotated[Path | None, typer.Option(help="Folder to ingest; default: RAG_REPORTS_DIR.")] = None,
-) -> None:
-    """Cold ingest into a fresh temporary index, then an unchanged re-run; prints both timings."""
-    from ingest.indexing import Indexer
-
-    settings = load_settings()
-    corpus = corpus or settings.reports_dir
-    scratch = Path(tempfile.mkdtemp(prefix="rag-eval-ingest-"))
-    try:
-        fresh = settings.model_copy(update={"data_dir": scratch, "chroma_url": None})
-        with progress_bar() as progress:
-            cold = Indexer(fresh, progress=progress).ingest([corpus])  # type: ignore[arg-type]
-        warm = Indexer(fresh).ingest([corpus])
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
-    print(json.dumps({"corpus": str(corpus), "cold_seconds": cold.seconds, "unchanged_seconds": warm.seconds,
-                      "chunks": cold.chunks_added, "vectors_computed_cold": cold.vectors_computed,
-                      "vectors_computed_unchanged": warm.vectors_computed}, indent=2))
-

@@ -20,7 +20,6 @@ import jieba
 import numpy as np
 
 _JIEBA_LOCK = threading.Lock()
-_JIEBA_READY = False
 _CJK_GAP = re.compile(r"(?<=[\u4e00-\u9fff，。、；：？！（）])\s+(?=[\u4e00-\u9fff，。、；：？！（）])")
 _WORD = re.compile(r"[\w%‰.+#-]*\w[\w%‰+#]*|\w")
 # Function words and the words questions are phrased with: they match every chunk and rank none.
@@ -30,23 +29,35 @@ STOPWORDS = frozenset(
 )
 
 
-def _ensure_jieba(cache_dir: Path | None) -> None:
-    global _JIEBA_READY
+def configure_jieba(cache_dir: Path) -> None:
+    """Cache jieba's dictionary under `cache_dir`, unless a directory was already chosen.
+
+    jieba is process-wide and reads its cache directory once, when it loads on first use; so the process
+    entry point (the `rag` command) calls this first with the settings' directory, and that choice stands
+    whoever tokenizes first. The choice is jieba's own visible `jieba.dt.tmp_dir`.
+    """
     with _JIEBA_LOCK:
-        if _JIEBA_READY:
-            return
-        jieba.setLogLevel(logging.WARNING)
-        if cache_dir is not None:
-            cache_dir.mkdir(parents=True, exist_ok=True)
+        if not jieba.dt.initialized and jieba.dt.tmp_dir is None:
             jieba.dt.tmp_dir = str(cache_dir)
-        jieba.initialize()
-        _JIEBA_READY = True
+
+
+def _load_jieba() -> None:
+    with _JIEBA_LOCK:
+        if not jieba.dt.initialized:
+            if jieba.dt.tmp_dir is not None:
+                Path(jieba.dt.tmp_dir).mkdir(parents=True, exist_ok=True)
+            jieba.setLogLevel(logging.WARNING)
+            jieba.initialize()
 
 
 def tokenize(text: str, cache_dir: Path | None = None) -> list[str]:
     """Search tokens: NFKC, lower case, line breaks inside Chinese text closed, jieba's search-mode
-    segmentation (which also emits the sub-words of long words), punctuation and stopwords dropped."""
-    _ensure_jieba(cache_dir)
+    segmentation (which also emits the sub-words of long words), punctuation and stopwords dropped.
+
+    `cache_dir` is only honoured if no directory was chosen before (see `configure_jieba`)."""
+    if cache_dir is not None:
+        configure_jieba(cache_dir)
+    _load_jieba()
     text = _CJK_GAP.sub("", unicodedata.normalize("NFKC", text).lower())
     tokens = []
     for token in jieba.lcut_for_search(text):

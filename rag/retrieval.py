@@ -120,7 +120,7 @@ class HybridRetriever:
         n = max(self.settings.retrieval_candidates, k)
         dense = [cid for cid, _ in self.store.query(self.embeddings.embed_query(query), n, source) if cid in chunks]
         allowed = served.by_source[source] if source else None
-        query_tokens = tokenize(query, self.settings.cache_dir / "jieba")
+        query_tokens = tokenize(query)
         keyword = [cid for cid, _ in served.keywords.search(query_tokens, n, allowed)]
         # BM25 counts in proportion to how much of the question the corpus vocabulary covers.
         fused: dict[str, float] = {}

@@ -7,6 +7,7 @@ every field.
 
 from __future__ import annotations
 
+from importlib import resources
 from pathlib import Path
 from typing import Literal
 
@@ -73,8 +74,8 @@ class Settings(BaseSettings):
                                     "others use it, before a 503 'busy'.")
     context_tokens: int = Field(450, ge=50, le=100_000, description="Budget of the sources shown to the generator "
                                 "(tiktoken tokens); raise it for a fast remote model.")
-    prompts_dir: Path = Field(Path(__file__).resolve().parent.parent / "prompts",
-                              description="Folder of the prompt templates.")
+    prompts_dir: Path = Field(default_factory=lambda: Path(str(resources.files("prompts"))),
+                              description="Folder of the prompt templates; default: the shipped `prompts` package.")
 
     # --- serving -------------------------------------------------------------------------------------
     host: str = Field("127.0.0.1", description="Address `rag serve` listens on.")

