@@ -35,6 +35,7 @@ QUANTITY_KINDS: dict[str, tuple[str, ...]] = {
     "visits": ("人次", "客流", "游客", "trips", "visitors"),
     "volume": ("销量", "销售量", "出货量", "产量", "units sold", "shipments"),
     "users": ("用户数", "用户规模", "月活", "日活", "活跃用户", "users"),
+    "population": ("常住人口", "户籍人口", "人口", "population"),
 }
 # What happened on a date: a rule published in July and in force from August has two dates.
 EVENT_KINDS: dict[str, tuple[str, ...]] = {
