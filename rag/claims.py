@@ -9,6 +9,7 @@ passage. Comparison is after NFKC, whitespace and thousands-separator removal; �
 
 from __future__ import annotations
 
+import itertools
 import re
 import threading
 import unicodedata
@@ -259,3 +260,14 @@ def claim_of(sentence: str, language: str | None = None) -> Claim:
         names += chinese_names(re.sub(r"\[\d+\]", "", sentence))
         names += _LETTER_WITH_CHARACTER.findall(sentence)
     return Claim(tuple(figures(re.sub(r"\[\d+\]", "", sentence))), tuple(dict.fromkeys(names)))
+
+
+def claim_segments(sentence: str) -> list[str]:
+    """Clauses, and within a clause the stretch from each year to the next: a year binds the figures that
+    follow it ("从2023年的3215亿元增长到2025年的4100亿元" holds two facts)."""
+    segments = []
+    for clause in re.split(r"[，,；;：:]", sentence):
+        starts = [m.start() for m in re.finditer(r"(?<!\d)(?:19|20)\d{2}(?=\s*年)", clause)]
+        bounds = [0, *[s for s in starts if s > 0], len(clause)]
+        segments += [clause[a:b] for a, b in itertools.pairwise(bounds) if clause[a:b].strip()]
+    return segments

@@ -48,13 +48,19 @@ class ContextSource:
 
 Weigher = Callable[[str], float]
 
-# Sentences that address the model rather than inform the reader. The system prompt already says documents
-# are data; these are also kept out of the context, so a small model is never shown them at all.
+# Sentences addressed to the answerer rather than informing the reader: overriding what came before,
+# dictating the reply, changing the assistant's role, naming its prompt. Keyed on the act, not on one wording
+# of it, in Chinese and English. The system prompt already says documents are data; these are also kept out
+# of the context and out of the support for an answer, so a small model is never shown them at all.
 _INJECTION = re.compile(
-    r"(忽略|无视|忘记|忘掉|不要理会)(你|之前|以上|上面|上述|前面|先前|所有|全部)?的?(所有|全部)?(指令|指示|提示|规则|要求|设定)"
-    r"|(你现在是|从现在起你|你的新(任务|角色|指令))|(系统提示|system prompt)"
-    r"|ignore (all |any )?(the )?(previous|prior|above|earlier) (instructions|prompts|rules)"
-    r"|disregard (all |the )?(previous|prior|above) |you are now |new instructions?:",
+    r"(忽略|无视|忘记|忘掉|不要理会|不理会|不管|抛开)[^。！？!?\n]{0,12}(指令|指示|提示|规则|要求|设定|上文|前文)"
+    r"|(只|仅|直接|务必|必须|一律|总是)(回答|回复|输出|答复|说)\s*[:：“\"「]"
+    r"|你现在是|从现在起你|你的新(任务|角色|指令)|你的(系统提示|提示词|指令)"
+    r"|\b(ignore|disregard|forget)\b[^.!?\n]{0,30}\b(instructions|prompts?|rules|above|previous|everything)\b"
+    r"|\b(only|just|always)\s+(answer|reply|respond|say|output)\b[^.!?\n]{0,10}[:\"“]"
+    r"|\b(answer|reply|respond|say|output)\s+(only\s+)?with\s*[:\"“]"
+    r"|\byou are now\b|\bfrom now on\b|\bnew instructions?\s*:"
+    r"|\b(reveal|print|show|output|repeat)\b[^.!?\n]{0,20}\b(system prompt|your instructions)\b",
     re.IGNORECASE,
 )
 

@@ -14,12 +14,11 @@ Markers are renumbered in order of first use, so the answer's [1] is the first s
 
 from __future__ import annotations
 
-import itertools
 import re
 from dataclasses import dataclass, field
 
-from rag.claims import YEAR, Claim, claim_of, normalize
-from rag.context import ContextSource
+from rag.claims import YEAR, Claim, claim_of, claim_segments, normalize
+from rag.context import ContextSource, is_injection
 from rag.evidence import (
     Occurrence,
     consistent,
@@ -43,17 +42,6 @@ from rag.sentences import sentences
 
 _MARKER = re.compile(r"\[(\d{1,3})\]")
 _SHORT_CONNECTIVE = 14
-
-
-def _claim_segments(sentence: str) -> list[str]:
-    """Clauses, and within a clause the stretch from each year to the next: a year binds the figures that
-    follow it ("从2023年的3215亿元增长到2025年的4100亿元" holds two facts)."""
-    segments = []
-    for clause in re.split(r"[，,；;：:]", sentence):
-        starts = [m.start() for m in re.finditer(r"(?<!\d)(?:19|20)\d{2}(?=\s*年)", clause)]
-        bounds = [0, *[s for s in starts if s > 0], len(clause)]
-        segments += [clause[a:b] for a, b in itertools.pairwise(bounds) if clause[a:b].strip()]
-    return segments
 
 
 def _content_overlap(sentence: str, passage: str) -> float:
@@ -181,6 +169,9 @@ class CitationVerifier:
         bare = _MARKER.sub("", sentence).strip()
         if not bare or re.fullmatch(r"[\s。，、；：.,;:!?！？]+", bare):
             return None
+        if is_injection(bare):  # an instruction or a statement about the assistant is never an answer
+            self.notes.append(f"dropped a sentence addressed to the assistant: {bare[:40]}")
+            return None
         if is_refusal(bare):
             if not self.factual:
                 self.refused = True
@@ -238,7 +229,7 @@ class CitationVerifier:
         # Several sources may support one sentence only clause by clause ("从2023年的3215亿元增长到2025年的
         # 4100亿元"); a year from one source and a figure from another in the same clause is a fabrication.
         chosen: list[int] = []
-        for clause in _claim_segments(sentence):
+        for clause in claim_segments(sentence):
             clause_claim = self._claim(clause)
             if not clause_claim.checkable:
                 continue
