@@ -31,7 +31,7 @@ from rag.extractive import ExtractiveAnswerer
 from rag.followups import condense_by_substitution, is_elliptical, previous_question
 from rag.generators import build_chat_model, model_label, resolve_generator
 from rag.prompts import LANGUAGE_RULES, load_prompt
-from rag.question import QuestionAnalysis, analyze, fit_question
+from rag.question import QuestionAnalysis, about_named, absent_names, analyze, fit_question, passage_frame
 from rag.refusals import REFUSALS, false_premise
 from rag.retrieval import HybridRetriever, validate_query
 from rag.schema import Answer, ChatTurn, Citation, SearchHit, Timings, Usage
@@ -51,30 +51,6 @@ class AnswerEvent:
 
 
 _EXTRACTIVE_LEAD = "According to the reports (quoted in Chinese): "
-
-
-def passage_frame(hit: SearchHit, head: str = "") -> str:
-    """What a passage is about, for the question's names: its text, section, and the document's title and
-    opening (where the publisher is named)."""
-    return f"{hit.title}\n{hit.section}\n{hit.text}\n{head}"
-
-
-def absent_names(question: QuestionAnalysis, frames: list[str], query: str = "") -> list[str]:
-    """The persons, places, works and products the question names that no retrieved passage mentions. A
-    question about "《星河彼岸》" or "GPT-5" cannot be answered from passages that never name them. A Latin
-    name of an English question that its Chinese search query renders in Chinese ("SenseTime" -> 商汤) is
-    looked for under that name by the search, not as written."""
-    names = [c for c in question.constraints if c.kind != "year" and not (
-        c.kind == "latin" and question.language == "en" and query and not c.found_in(query))]
-    return [c.text for c in names if not any(c.found_in(frame) for frame in frames)]
-
-
-def about_named(question: QuestionAnalysis, hits: list[SearchHit], frames: list[str]) -> list[SearchHit]:
-    """The passages that mention at least one of the question's names (all of them, if it names none)."""
-    names = [c for c in question.constraints if c.kind != "year"]
-    if not names:
-        return hits
-    return [hit for hit, frame in zip(hits, frames, strict=True) if any(c.found_in(frame) for c in names)]
 
 
 def _recorded(pieces: Iterable[str], into: list[str]) -> Iterator[str]:
@@ -237,13 +213,15 @@ class AnswerChain:
                        notes: list[str], timings: Timings, started: float,
                        model_text: str | None = None) -> Generator[AnswerEvent, None, CitationVerifier]:
         """The sources' own best sentences, cited and verified like any answer; a refusal when none answers.
-        After a model's answer that did not hold up, only when they state a figure or name the model named:
-        two readings agreeing on the fact (on the tuning set, sentences chosen by word overlap alone were
-        more often wrong than right). For an English question they are introduced as quotes."""
+        A Chinese question's focus word, kind, year, place and period guard which sentences qualify; an
+        English question has no Chinese focus word to check, so after a model's answer that did not hold up
+        they must state a figure or name the model named (two readings agreeing on the fact). For an English
+        question they are introduced as quotes."""
         verifier = CitationVerifier(sources, "zh", analysis)  # the sentences are the sources' own, in Chinese
         verifier.notes = list(notes)
         drafted = self.extractive.compose(query, sources, analysis)
-        if drafted is not None and model_text is not None and not _agree(model_text, drafted, analysis):
+        if drafted is not None and model_text is not None and analysis.language == "en" and not _agree(
+                model_text, drafted, analysis):
             verifier.notes.append("the sources' best sentences do not state what the model's answer named")
             drafted = None
         if drafted is None:

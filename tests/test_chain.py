@@ -14,10 +14,10 @@ from conftest import BIN, figures_missing_from_cited, free_port
 from langchain_core.embeddings import Embeddings
 
 from ingest.indexing import Indexer
-from rag.chain import AnswerChain, absent_names
+from rag.chain import AnswerChain
 from rag.followups import condense_by_substitution
 from rag.generators import LlamaCppChatModel
-from rag.question import analyze
+from rag.question import absent_names, analyze
 from rag.retrieval import HybridRetriever, QueryError
 from rag.schema import Answer, ChatTurn, Citation
 from rag.settings import Settings
