@@ -78,7 +78,7 @@ class AnswerChain:
         self.model = model_label(settings, self.generator)
         self.counter = TokenCounter(settings.tokenizer_encoding, settings.cache_dir)
         self.packer = ContextPacker(self.counter, settings.context_tokens, idf=self.retriever.idf)
-        self.extractive = ExtractiveAnswerer(idf=self.retriever.idf)
+        self.extractive = ExtractiveAnswerer(idf=self.retriever.idf, require_focus=self.generator != "extractive")
         self.system_prompt = load_prompt(settings.prompts_dir, "answer_system")
         self.user_prompt = load_prompt(settings.prompts_dir, "answer_user")
         self.condense_prompt = ChatPromptTemplate.from_messages(

@@ -70,3 +70,14 @@ def test_a_year_in_the_document_title_is_not_a_constraint_on_its_sentences() -> 
     question = analyze("2024年全市交通年报中新能源车销量是多少？", "zh")
     answer = answerer.compose("2024年全市交通年报中新能源车销量是多少？", sources, question)
     assert answer is not None and "8.6万辆" in answer
+
+
+def test_as_the_evidence_answer_a_sentence_must_name_what_is_asked() -> None:
+    """After a model's failed answer, a box office sentence is not offered for a rating; the stand-alone
+    extractive generator (require_focus off) is left its word-overlap judgement."""
+    sources = [_source(1, "电影《南岭往事》首周票房1.8亿元，主演为林晓和周宁。")]
+    rating = "电影《南岭往事》的豆瓣评分是多少？"
+    assert ExtractiveAnswerer(require_focus=True).compose(rating, sources, analyze(rating, "zh")) is None
+    box_office = "电影《南岭往事》首周票房是多少？"
+    answer = ExtractiveAnswerer(require_focus=True).compose(box_office, sources, analyze(box_office, "zh"))
+    assert answer is not None and "1.8亿元" in answer
