@@ -2,7 +2,8 @@
 
 The official `openai` client works against `/v1` unchanged. Citations travel twice: as markdown footnotes in
 the message content, which any client shows, and as a structured `citations` field (with `grounded` and
-`notes`) on the response or on the final stream chunk. Every error is JSON `{"error": {...}}` with the right
+`notes`) on the response or on the final stream chunk. A stream's first chunk also carries `sources`: the
+passages retrieved, before any text is generated. Every error is JSON `{"error": {...}}` with the right
 status, never a stack trace.
 """
 
@@ -186,7 +187,10 @@ def create_app(settings: Settings, service: RagService | None = None, warm_up: b
 
         def sse() -> Iterator[str]:
             model = service.chain(generator).model
-            yield chunk({"role": "assistant", "content": ""}, model)
+            # The passages found, before any text: an extra field of the first chunk, which OpenAI clients
+            # ignore (kept in `model_extra`) and a client of ours can show while the answer is written.
+            found = {"sources": [c.model_dump() for c in first.sources]} if first.kind == "sources" else {}
+            yield chunk({"role": "assistant", "content": ""}, model, **found)
             try:
                 for event in itertools.chain([first], events):
                     if event.kind == "text":

@@ -86,6 +86,25 @@ def test_streaming_ends_with_citations_and_done(api: _Server) -> None:
     assert last["grounded"] is False and last["citations"] == []
 
 
+def test_first_stream_chunk_carries_the_passages_found(api: _Server) -> None:
+    """The sources come before any text, in an extra field the official client parses past and keeps."""
+    question = [{"role": "user", "content": "中国AI大模型日均词元调用量突破了多少？"}]
+    chunks = list(client(api).chat.completions.create(model="extractive", stream=True, messages=question))
+    first = chunks[0]
+    assert first.choices[0].delta.role == "assistant" and not first.choices[0].delta.content
+    found = (first.model_extra or {})["sources"]
+    assert any("140万亿" in s["quote"] and s["title"] == "中国AI大模型产业黄金时代" for s in found)
+    assert "140万亿" in "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
+    assert (chunks[-1].model_extra or {})["citations"][0]["title"] == "中国AI大模型产业黄金时代"
+    raw = httpx.post(f"{api.url}/v1/chat/completions", timeout=60,
+                     json={"model": "extractive", "stream": True, "messages": question})
+    bodies = [json.loads(line[6:]) for line in raw.text.splitlines() if line.startswith("data: {")]
+    first_text = next(i for i, b in enumerate(bodies) if b["choices"][0]["delta"].get("content"))
+    assert "sources" in bodies[0] and first_text > 0
+    assert {"n", "chunk_id", "source", "title", "section", "quote", "text"} <= set(bodies[0]["sources"][0])
+    assert all("sources" not in b for b in bodies[1:])
+
+
 def test_models_search_and_health(api: _Server) -> None:
     assert [m.id for m in client(api).models.list().data] == ["extractive"]
     hits = httpx.post(f"{api.url}/v1/search", json={"query": "日均词元调用量", "k": 2}).json()["data"]

@@ -15,7 +15,7 @@ import gradio as gr
 from fastapi import FastAPI
 
 from rag.retrieval import QueryError
-from rag.schema import Answer, ChatTurn
+from rag.schema import Answer, ChatTurn, Citation
 from rag.service import RagService, UploadRejected
 
 EXAMPLES_FILE = Path(__file__).with_name("examples.txt")
@@ -39,17 +39,20 @@ def highlight(passage: str, quote: str) -> str:
             + html.escape(passage[end:]))
 
 
+def card(c: Citation, details: bool) -> str:
+    """One numbered source: its report, section, and the quoted sentence marked inside its passage."""
+    section = f" · <span class='source-section'>{html.escape(c.section)}</span>" if c.section else ""
+    meta = f"<div class='source-meta'>score {c.score:.4f} · {html.escape(c.chunk_id)}</div>" if details else ""
+    return (f"<div class='source-card' data-n='{c.n}'><div class='source-head'><span class='source-n'>"
+            f"[{c.n}]</span><span class='source-name'>{html.escape(c.source)}</span>{section}</div>"
+            f"<div class='source-passage'>{highlight(c.text, c.quote)}</div>{meta}</div>")
+
+
 def render_sources(answer: Answer, details: bool) -> str:
     if not answer.grounded and not answer.citations:
         notes = "".join(f"<div class='answer-notes'>{html.escape(n)}</div>" for n in answer.notes) if details else ""
         return f"<div class='refusal-card'>报告中没有找到可以支持回答的内容，因此不提供来源。</div>{notes}"
-    cards = []
-    for c in answer.citations:
-        section = f" · <span class='source-section'>{html.escape(c.section)}</span>" if c.section else ""
-        meta = (f"<div class='source-meta'>score {c.score:.4f} · {html.escape(c.chunk_id)}</div>" if details else "")
-        cards.append(f"<div class='source-card' data-n='{c.n}'><div class='source-head'><span class='source-n'>"
-                     f"[{c.n}]</span><span class='source-name'>{html.escape(c.source)}</span>{section}</div>"
-                     f"<div class='source-passage'>{highlight(c.text, c.quote)}</div>{meta}</div>")
+    cards = [card(c, details) for c in answer.citations]
     extra = ""
     if details:
         t = answer.timings
@@ -60,6 +63,15 @@ def render_sources(answer: Answer, details: bool) -> str:
     lead = ("" if answer.grounded else  # a false premise: the nearest fact the reports do give, cited
             "<div class='refusal-card'>报告没有给出所问的数据；下面是报告给出的最接近的事实。</div>")
     return "<div class='sources'>" + lead + "".join(cards) + extra + "</div>"
+
+
+def render_found(found: list[Citation]) -> str:
+    """The passages retrieved for a question, shown while its answer is still being written and verified."""
+    if not found:
+        return "<div class='found pending'><div class='found-status'>没有找到相关段落，正在确认……</div></div>"
+    cards = "".join(card(c, details=False) for c in found)
+    return (f"<div class='found pending'><div class='found-status'><span class='spinner'></span>已找到 {len(found)} "
+            f"个来源 — 正在撰写回答…</div>{cards}</div>")
 
 
 def render_answer(answer: Answer) -> str:
@@ -91,7 +103,9 @@ def build_ui(service: RagService) -> gr.Blocks:
         text = ""
         try:
             for event in service.stream(message, turns, generator, int(k)):
-                if event.kind == "text":
+                if event.kind == "sources":
+                    yield history, "", render_found(event.sources), answers
+                elif event.kind == "text":
                     text += event.text
                     history[-1]["content"] = text
                     yield history, "", gr.skip(), answers
