@@ -42,11 +42,26 @@ def test_ask_a_question_and_see_a_numbered_source_card(tmp_path: Path, small_cor
         expect(question).to_be_visible(timeout=30_000)
         question.fill("中国AI大模型日均词元调用量突破了多少？")
         page.locator("#send").click()
-        card = page.locator("#sources .source-card").first
+        answers = page.locator("#chat .bot")
+        first = page.locator("#chat details.sources.cited").nth(0)
+        card = first.locator(".source-card").first
         expect(card).to_be_visible(timeout=60_000)
-        expect(card.locator(".source-name")).to_have_text("bigmodel.txt")
+        expect(card.locator(".source-title")).to_have_text("中国AI大模型产业黄金时代")  # the report, not its file
+        expect(card.locator(".source-file")).to_have_text("bigmodel.txt")
         expect(card.locator("mark")).to_contain_text("140万亿")
-        expect(page.locator("#chat")).to_contain_text("140万亿")
+        expect(answers.nth(0)).to_contain_text("140万亿")
+
+        question.fill("截至2025年9月，我国人工智能企业数量超过多少家？")
+        page.locator("#send").click()
+        second = page.locator("#chat details.sources.cited").nth(1)
+        expect(second.locator(".source-card").first).to_be_visible(timeout=60_000)
+        expect(second.locator(".source-title").first).to_have_text("人工智能将迎来进一步升级跃迁")
+        expect(second.locator("mark").first).to_contain_text("5300")
+        expect(page.locator("#chat details.sources.pending")).to_have_count(0)  # no answer left "being written"
+        # the first answer still shows its own sources, beside it
+        expect(first.locator(".source-title").first).to_have_text("中国AI大模型产业黄金时代")
+        expect(first.locator("mark").first).to_contain_text("140万亿")
+        expect(first).to_be_visible()
         page.screenshot(path=str(ARTIFACTS / "chat-answer.png"), full_page=True)
 
         page.locator("#chat button[aria-label='Like']").first.click()
@@ -57,7 +72,7 @@ def test_ask_a_question_and_see_a_numbered_source_card(tmp_path: Path, small_cor
 
         question.fill("Falcon-9模型是在哪一天发布的？")
         page.locator("#send").click()
-        expect(page.locator("#sources .refusal-card")).to_be_visible(timeout=60_000)
+        expect(page.locator("#chat details.sources.refused .refusal-card")).to_be_visible(timeout=60_000)
         page.screenshot(path=str(ARTIFACTS / "chat-refusal.png"), full_page=True)
         browser.close()
     assert external == [], f"the page reached outside the machine: {external[:5]}"

@@ -6,7 +6,6 @@ scripts or analytics, so it works on a machine without internet.
 
 from __future__ import annotations
 
-import html
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,8 +14,9 @@ import gradio as gr
 from fastapi import FastAPI
 
 from rag.retrieval import QueryError
-from rag.schema import Answer, ChatTurn, Citation
+from rag.schema import ChatTurn
 from rag.service import RagService, UploadRejected
+from ui.cards import answer_message, render_answer, render_found, searching, spoken
 
 EXAMPLES_FILE = Path(__file__).with_name("examples.txt")
 THEME = gr.themes.Soft(font=["system-ui", "PingFang SC", "Noto Sans CJK SC", "Microsoft YaHei", "sans-serif"],
@@ -29,94 +29,38 @@ def load_examples() -> list[str]:
     return [line.strip() for line in lines if line.strip() and not line.startswith("#")]
 
 
-def highlight(passage: str, quote: str) -> str:
-    """The passage, escaped, with the quoted sentence marked where it stands."""
-    start = passage.find(quote) if quote else -1
-    if start < 0:
-        return html.escape(passage)
-    end = start + len(quote)
-    return (html.escape(passage[:start]) + "<mark>" + html.escape(passage[start:end]) + "</mark>"
-            + html.escape(passage[end:]))
-
-
-def card(c: Citation, details: bool) -> str:
-    """One numbered source: its report, section, and the quoted sentence marked inside its passage."""
-    section = f" · <span class='source-section'>{html.escape(c.section)}</span>" if c.section else ""
-    meta = f"<div class='source-meta'>score {c.score:.4f} · {html.escape(c.chunk_id)}</div>" if details else ""
-    return (f"<div class='source-card' data-n='{c.n}'><div class='source-head'><span class='source-n'>"
-            f"[{c.n}]</span><span class='source-name'>{html.escape(c.source)}</span>{section}</div>"
-            f"<div class='source-passage'>{highlight(c.text, c.quote)}</div>{meta}</div>")
-
-
-def render_sources(answer: Answer, details: bool) -> str:
-    if not answer.grounded and not answer.citations:
-        notes = "".join(f"<div class='answer-notes'>{html.escape(n)}</div>" for n in answer.notes) if details else ""
-        return f"<div class='refusal-card'>报告中没有找到可以支持回答的内容，因此不提供来源。</div>{notes}"
-    cards = [card(c, details) for c in answer.citations]
-    extra = ""
-    if details:
-        t = answer.timings
-        extra = (f"<div class='answer-notes'>{html.escape(answer.model)} · 检索 {t.retrieve:.2f}s · 首字 "
-                 f"{(t.first_token or 0):.2f}s · 总计 {t.total:.2f}s · tokens {answer.usage.prompt_tokens}+"
-                 f"{answer.usage.completion_tokens}</div>")
-        extra += "".join(f"<div class='answer-notes'>{html.escape(n)}</div>" for n in answer.notes)
-    lead = ("" if answer.grounded else  # a false premise: the nearest fact the reports do give, cited
-            "<div class='refusal-card'>报告没有给出所问的数据；下面是报告给出的最接近的事实。</div>")
-    return "<div class='sources'>" + lead + "".join(cards) + extra + "</div>"
-
-
-def render_found(found: list[Citation]) -> str:
-    """The passages retrieved for a question, shown while its answer is still being written and verified."""
-    if not found:
-        return "<div class='found pending'><div class='found-status'>没有找到相关段落，正在确认……</div></div>"
-    cards = "".join(card(c, details=False) for c in found)
-    return (f"<div class='found pending'><div class='found-status'><span class='spinner'></span>已找到 {len(found)} "
-            f"个来源 — 正在撰写回答…</div>{cards}</div>")
-
-
-def render_answer(answer: Answer) -> str:
-    return answer.answer if answer.grounded else f"⚠️ {answer.answer}"
-
-
-def _plain(content: Any) -> str:
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list):
-        return "".join(_plain(part) for part in content)
-    if isinstance(content, dict):
-        return str(content.get("text") or content.get("content") or "")
-    return ""
-
-
 def build_ui(service: RagService) -> gr.Blocks:
     settings = service.settings
 
     def respond(message: str, history: list[dict[str, Any]], generator: str, k: float, details: bool,
                 answers: list[dict[str, Any]]) -> Iterator[tuple[Any, ...]]:
+        """Each answer carries its own sources under it: first the passages found (at once, while the answer
+        is written), then the ones it cites. Earlier answers keep theirs."""
         if not (message or "").strip():
-            yield history, "", gr.skip(), answers
+            yield history, "", answers
             return
-        turns = [ChatTurn(role=m["role"], content=_plain(m["content"]).removeprefix("⚠️ "))
+        turns = [ChatTurn(role=m["role"], content=spoken(m["content"]))
                  for m in history if m.get("role") in ("user", "assistant")]
-        history = [*history, {"role": "user", "content": message}, {"role": "assistant", "content": ""}]
-        yield history, "", "<div class='answer-notes'>检索中……</div>", answers
-        text = ""
+        history = [*history, {"role": "user", "content": message},
+                   {"role": "assistant", "content": searching()}]
+        yield history, "", answers
+        text, found = "", ""
         try:
             for event in service.stream(message, turns, generator, int(k)):
                 if event.kind == "sources":
-                    yield history, "", render_found(event.sources), answers
+                    found = render_found(event.sources)
+                    history[-1]["content"] = found
                 elif event.kind == "text":
                     text += event.text
-                    history[-1]["content"] = text
-                    yield history, "", gr.skip(), answers
+                    history[-1]["content"] = answer_message(text, found)
                 elif event.answer is not None:
-                    history[-1]["content"] = render_answer(event.answer)
+                    history[-1]["content"] = render_answer(event.answer, details)
                     answers = [*answers, event.answer.model_dump(mode="json")]
-                    yield history, "", render_sources(event.answer, details), answers
+                yield history, "", answers
         except QueryError as exc:
             history = history[:-2]
             gr.Warning(f"无法回答：{exc}")
-            yield history, message, "", answers
+            yield history, message, answers
 
     def feedback(data: gr.LikeData, answers: list[dict[str, Any]]) -> None:
         index = data.index[0] if isinstance(data.index, (list, tuple)) else data.index
@@ -172,14 +116,13 @@ def build_ui(service: RagService) -> gr.Blocks:
         gr.Markdown("## 报告问答\n回答只依据已索引的报告，每句话都标注出处；报告中没有的内容会直接说明。")
         answers = gr.State([])
         with gr.Tab("问答"):
-            chatbot = gr.Chatbot(label="对话", height=460, elem_id="chat", buttons=["copy"],
+            chatbot = gr.Chatbot(label="对话", show_label=False, height=560, elem_id="chat", buttons=["copy"],
                                  placeholder="<b>向报告提问</b><br>例如下方的示例问题。")
             with gr.Row():
                 box = gr.Textbox(placeholder="输入问题，回车发送（支持追问，如“那2025年呢？”）", show_label=False,
                                  scale=8, elem_id="question", autofocus=True)
                 send = gr.Button("发送", variant="primary", scale=1, elem_id="send")
             gr.Examples(examples=[[q] for q in load_examples()], inputs=[box], label="示例问题")
-            sources = gr.HTML(elem_id="sources")
             with gr.Accordion("设置", open=False):
                 generator = gr.Dropdown(service.available_generators(), value=service.default_generator,
                                         label="生成方式", elem_id="generator")
@@ -190,7 +133,7 @@ def build_ui(service: RagService) -> gr.Blocks:
                                   elem_id="feedback-comment")
                 note_send = gr.Button("提交意见", scale=1, elem_id="feedback-send")
             ask_inputs = [box, chatbot, generator, k, details, answers]
-            ask_outputs = [chatbot, box, sources, answers]
+            ask_outputs = [chatbot, box, answers]
             box.submit(respond, ask_inputs, ask_outputs)
             send.click(respond, ask_inputs, ask_outputs)
             chatbot.like(feedback, [answers], None)

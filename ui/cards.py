@@ -1,0 +1,98 @@
+"""Source cards under each answer of the chat: the passages found while the answer is written, then the
+sources the answer cites, numbered as its markers.
+
+Each block is one line of HTML appended to its message (no blank line inside, so the chat's markdown leaves
+it whole), starting with `SOURCES_MARK`, so the conversation handed back to the chain drops it again.
+"""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+from rag.schema import Answer, Citation
+
+SOURCES_MARK = "\n\n<details class='sources"
+
+
+def highlight(passage: str, quote: str) -> str:
+    """The passage, escaped, with the quoted sentence marked where it stands; line ends become <br>."""
+    start = passage.find(quote) if quote else -1
+    if start < 0:
+        marked = html.escape(passage)
+    else:
+        end = start + len(quote)
+        marked = (html.escape(passage[:start]) + "<mark>" + html.escape(passage[start:end]) + "</mark>"
+                  + html.escape(passage[end:]))
+    return marked.strip().replace("\n", "<br>")
+
+
+def card(c: Citation, details: bool) -> str:
+    """One numbered source: the report's own title (its file name when it has none, or shown beside it),
+    section path, and the quoted sentence marked inside its passage."""
+    title = c.title or c.source
+    file = f"<span class='source-file'>{html.escape(c.source)}</span>" if title != c.source else ""
+    section = f"<div class='source-section'>{html.escape(c.section)}</div>" if c.section else ""
+    meta = f"<div class='source-meta'>score {c.score:.4f} · {html.escape(c.chunk_id)}</div>" if details else ""
+    return (f"<div class='source-card' data-n='{c.n}'><div class='source-head'><span class='source-n'>[{c.n}]</span>"
+            f"<span class='source-title'>{html.escape(title)}</span>{file}</div>{section}"
+            f"<div class='source-passage'>{highlight(c.text, c.quote)}</div>{meta}</div>")
+
+
+def _block(kind: str, summary: str, body: str) -> str:
+    return f"{SOURCES_MARK[2:]} {kind}' open><summary>{summary}</summary>{body}</details>"
+
+
+def render_sources(answer: Answer, details: bool) -> str:
+    """The answer's own numbered sources; a refusal's notice (and, for a false premise, the nearest fact)."""
+    extra = ""
+    if details:
+        t = answer.timings
+        extra = (f"<div class='answer-notes'>{html.escape(answer.model)} · 检索 {t.retrieve:.2f}s · 首字 "
+                 f"{(t.first_token or 0):.2f}s · 总计 {t.total:.2f}s · tokens {answer.usage.prompt_tokens}+"
+                 f"{answer.usage.completion_tokens}</div>")
+        extra += "".join(f"<div class='answer-notes'>{html.escape(n)}</div>" for n in answer.notes)
+    if not answer.grounded and not answer.citations:
+        notice = "<div class='refusal-card'>报告中没有找到可以支持回答的内容，因此不提供来源。</div>"
+        return _block("refused", "没有来源", notice + extra)
+    lead = ("" if answer.grounded else  # a false premise: the nearest fact the reports do give, cited
+            "<div class='refusal-card'>报告没有给出所问的数据；下面是报告给出的最接近的事实。</div>")
+    cards = "".join(card(c, details) for c in answer.citations)
+    return _block("cited", f"来源（{len(answer.citations)}）", lead + cards + extra)
+
+
+def render_found(found: list[Citation]) -> str:
+    """The passages retrieved for a question, shown while its answer is still being written and verified."""
+    status = (f"<span class='spinner'></span>已找到 {len(found)} 个来源 — 正在撰写回答…" if found
+              else "<span class='spinner'></span>没有找到相关段落，正在确认……")
+    return _block("found pending", status, "".join(card(c, details=False) for c in found))
+
+
+def searching() -> str:
+    """What an answer shows before its passages are found."""
+    return _block("found pending", "<span class='spinner'></span>检索中……", "")
+
+
+def answer_message(text: str, block: str) -> str:
+    """An answer with its sources under it."""
+    return f"{text}\n\n{block}" if block else text
+
+
+def render_answer(answer: Answer, details: bool) -> str:
+    text = answer.answer if answer.grounded else f"⚠️ {answer.answer}"
+    return answer_message(text, render_sources(answer, details))
+
+
+def plain(content: Any) -> str:
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return "".join(plain(part) for part in content)
+    if isinstance(content, dict):
+        return str(content.get("text") or content.get("content") or "")
+    return ""
+
+
+def spoken(content: Any) -> str:
+    """What a message said, without the sources under it: the conversation follow-ups are read against."""
+    return plain(content).split(SOURCES_MARK, 1)[0].removeprefix("⚠️ ")
