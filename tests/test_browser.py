@@ -81,3 +81,62 @@ def test_ask_a_question_and_see_a_numbered_source_card(tmp_path: Path, small_cor
     rating = next(e for e in entries if e["kind"] == "rating")
     assert rating["liked"] is True and "140万亿" in rating["answer"]
     assert next(e for e in entries if e["kind"] == "comment")["comment"] == "来源卡片很清楚"
+
+
+def test_conversations_survive_a_reload_and_a_restart(tmp_path: Path, small_corpus: Path, serve) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    env = {"RAG_DATA_DIR": str(tmp_path / "data"), "RAG_GENERATOR": "extractive"}
+    subprocess.run([str(BIN / "rag"), "ingest", str(small_corpus)], env={**os.environ, **env}, check=True,
+                   capture_output=True)
+
+    def start() -> tuple[subprocess.Popen, str]:
+        port = free_port()
+        process = serve(["env", *[f"{k}={v}" for k, v in env.items()], str(BIN / "rag"), "serve", "--port",
+                         str(port)], f"http://127.0.0.1:{port}/readyz", timeout=120)
+        return process, f"http://127.0.0.1:{port}/"
+
+    process, url = start()
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
+            "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu", "--no-first-run"])
+        page = browser.new_page(viewport={"width": 1280, "height": 1000})
+        listed = page.locator("#conversations label")
+
+        def ask(question: str, expected: str) -> None:
+            page.locator("#question textarea").fill(question)
+            page.locator("#send").click()
+            expect(page.locator("#chat details.sources.cited").last).to_contain_text(expected, timeout=60_000)
+
+        page.goto(url)
+        ask("中国AI大模型日均词元调用量突破了多少？", "140万亿")
+        expect(listed).to_have_count(1)
+        expect(listed.first).to_contain_text("中国AI大模型日均词元调用量")
+
+        page.reload()  # the page comes back to the conversation, sources and all
+        expect(page.locator("#chat details.sources.cited .source-title").first).to_have_text(
+            "中国AI大模型产业黄金时代", timeout=30_000)
+        expect(page.locator("#chat .bot").first).to_contain_text("140万亿")
+
+        process.terminate()
+        process.wait(timeout=30)
+        _, url = start()
+        page.goto(url)  # another server process, same data directory
+        expect(listed).to_have_count(1, timeout=30_000)
+        expect(page.locator("#chat .bot").first).to_contain_text("140万亿")
+
+        page.locator("#new-chat").click()
+        expect(page.locator("#chat .bot")).to_have_count(0)
+        ask("截至2025年9月，我国人工智能企业数量超过多少家？", "5300")
+        expect(listed).to_have_count(2)
+        page.screenshot(path=str(ARTIFACTS / "chat-conversations.png"), full_page=True)
+
+        listed.filter(has_text="中国AI大模型日均词元调用量").click()  # reopen the first one
+        expect(page.locator("#chat .bot").first).to_contain_text("140万亿", timeout=30_000)
+        expect(page.locator("#chat")).not_to_contain_text("5300家")
+        page.locator("#delete-chat").click()
+        expect(listed).to_have_count(1, timeout=30_000)
+        expect(listed.first).to_contain_text("我国人工智能企业数量")
+        expect(page.locator("#chat .bot")).to_have_count(0)
+        browser.close()

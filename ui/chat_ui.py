@@ -13,6 +13,7 @@ from typing import Any
 import gradio as gr
 from fastapi import FastAPI
 
+from rag.conversations import new_id
 from rag.retrieval import QueryError
 from rag.schema import ChatTurn
 from rag.service import RagService, UploadRejected
@@ -32,21 +33,27 @@ def load_examples() -> list[str]:
 def build_ui(service: RagService) -> gr.Blocks:
     settings = service.settings
 
+    def conversation_list(selected: str | None = None) -> Any:
+        return gr.update(choices=[(c.title, c.id) for c in service.conversations.list()], value=selected or None)
+
     def respond(message: str, history: list[dict[str, Any]], generator: str, k: float, details: bool,
-                answers: list[dict[str, Any]]) -> Iterator[tuple[Any, ...]]:
+                answers: list[dict[str, Any]], conversation: str) -> Iterator[tuple[Any, ...]]:
         """Each answer carries its own sources under it: first the passages found (at once, while the answer
-        is written), then the ones it cites. Earlier answers keep theirs."""
+        is written), then the ones it cites. Earlier answers keep theirs. The conversation is saved after
+        each answer, so a reload or a restart loses nothing."""
         if not (message or "").strip():
-            yield history, "", answers
+            yield history, "", answers, conversation, gr.skip()
             return
+        conversation = conversation or new_id()
         turns = [ChatTurn(role=m["role"], content=spoken(m["content"]))
                  for m in history if m.get("role") in ("user", "assistant")]
         history = [*history, {"role": "user", "content": message},
                    {"role": "assistant", "content": searching()}]
-        yield history, "", answers
+        yield history, "", answers, conversation, gr.skip()
         text, found = "", ""
         try:
             for event in service.stream(message, turns, generator, int(k)):
+                listed: Any = gr.skip()
                 if event.kind == "sources":
                     found = render_found(event.sources)
                     history[-1]["content"] = found
@@ -56,11 +63,35 @@ def build_ui(service: RagService) -> gr.Blocks:
                 elif event.answer is not None:
                     history[-1]["content"] = render_answer(event.answer, details)
                     answers = [*answers, event.answer.model_dump(mode="json")]
-                yield history, "", answers
+                    service.conversations.save(conversation, history, answers)
+                    listed = conversation_list(conversation)
+                yield history, "", answers, conversation, listed
         except QueryError as exc:
             history = history[:-2]
             gr.Warning(f"无法回答：{exc}")
-            yield history, message, answers
+            yield history, message, answers, conversation, gr.skip()
+
+    def reopen(conversation: str | None) -> tuple[Any, ...]:
+        stored = service.conversations.load(conversation) if conversation else None
+        if stored is None:
+            return [], [], "", conversation_list()
+        return stored.messages, stored.answers, stored.id, gr.skip()
+
+    def latest() -> tuple[Any, ...]:
+        """A reloaded page comes back to the conversation last worked on."""
+        stored = service.conversations.list()
+        if not stored:
+            return [], [], "", conversation_list()
+        messages, answers, current, _ = reopen(stored[0].id)
+        return messages, answers, current, conversation_list(current)
+
+    def start_new() -> tuple[Any, ...]:
+        return [], [], "", conversation_list()
+
+    def forget(conversation: str) -> tuple[Any, ...]:
+        if conversation:
+            service.conversations.delete(conversation)
+        return [], [], "", conversation_list()
 
     def feedback(data: gr.LikeData, answers: list[dict[str, Any]]) -> None:
         index = data.index[0] if isinstance(data.index, (list, tuple)) else data.index
@@ -112,32 +143,48 @@ def build_ui(service: RagService) -> gr.Blocks:
                    f"{report.documents_unchanged}，移除 {report.documents_removed}，用时 {report.seconds}s。")
         return document_rows(), message, document_choices()
 
+    def chat_column() -> tuple[Any, ...]:
+        """The conversation, the question box, examples, settings and feedback."""
+        chatbot = gr.Chatbot(label="对话", show_label=False, height=560, elem_id="chat", buttons=["copy"],
+                             placeholder="<b>向报告提问</b><br>例如下方的示例问题。")
+        with gr.Row():
+            box = gr.Textbox(placeholder="输入问题，回车发送（支持追问，如“那2025年呢？”）", show_label=False,
+                             scale=8, elem_id="question", autofocus=True)
+            send = gr.Button("发送", variant="primary", scale=1, elem_id="send")
+        gr.Examples(examples=[[q] for q in load_examples()], inputs=[box], label="示例问题")
+        with gr.Accordion("设置", open=False):
+            generator = gr.Dropdown(service.available_generators(), value=service.default_generator,
+                                    label="生成方式", elem_id="generator")
+            k = gr.Slider(1, 10, value=settings.retrieval_k, step=1, label="参考段落数")
+            details = gr.Checkbox(False, label="显示检索细节（分数、耗时、校验说明）")
+        with gr.Row():
+            note = gr.Textbox(placeholder="对上一条回答的意见（可选）", show_label=False, scale=8,
+                              elem_id="feedback-comment")
+            note_send = gr.Button("提交意见", scale=1, elem_id="feedback-send")
+        return chatbot, box, send, generator, k, details, note, note_send
+
     with gr.Blocks(title="报告问答", analytics_enabled=False) as demo:
         gr.Markdown("## 报告问答\n回答只依据已索引的报告，每句话都标注出处；报告中没有的内容会直接说明。")
         answers = gr.State([])
-        with gr.Tab("问答"):
-            chatbot = gr.Chatbot(label="对话", show_label=False, height=560, elem_id="chat", buttons=["copy"],
-                                 placeholder="<b>向报告提问</b><br>例如下方的示例问题。")
-            with gr.Row():
-                box = gr.Textbox(placeholder="输入问题，回车发送（支持追问，如“那2025年呢？”）", show_label=False,
-                                 scale=8, elem_id="question", autofocus=True)
-                send = gr.Button("发送", variant="primary", scale=1, elem_id="send")
-            gr.Examples(examples=[[q] for q in load_examples()], inputs=[box], label="示例问题")
-            with gr.Accordion("设置", open=False):
-                generator = gr.Dropdown(service.available_generators(), value=service.default_generator,
-                                        label="生成方式", elem_id="generator")
-                k = gr.Slider(1, 10, value=settings.retrieval_k, step=1, label="参考段落数")
-                details = gr.Checkbox(False, label="显示检索细节（分数、耗时、校验说明）")
-            with gr.Row():
-                note = gr.Textbox(placeholder="对上一条回答的意见（可选）", show_label=False, scale=8,
-                                  elem_id="feedback-comment")
-                note_send = gr.Button("提交意见", scale=1, elem_id="feedback-send")
-            ask_inputs = [box, chatbot, generator, k, details, answers]
-            ask_outputs = [chatbot, box, answers]
+        with gr.Tab("问答"), gr.Row():
+            with gr.Column(scale=1, min_width=200, elem_id="history-panel"):
+                new_chat = gr.Button("＋ 新对话", elem_id="new-chat", size="sm")
+                conversations = gr.Radio([], label="对话记录", elem_id="conversations")
+                forget_chat = gr.Button("删除当前对话", elem_id="delete-chat", size="sm", variant="stop")
+            with gr.Column(scale=4):
+                chatbot, box, send, generator, k, details, note, note_send = chat_column()
+            conversation = gr.State("")
+            ask_inputs = [box, chatbot, generator, k, details, answers, conversation]
+            ask_outputs = [chatbot, box, answers, conversation, conversations]
             box.submit(respond, ask_inputs, ask_outputs)
             send.click(respond, ask_inputs, ask_outputs)
             chatbot.like(feedback, [answers], None)
             note_send.click(comment, [note, answers], [note])
+            opened = [chatbot, answers, conversation, conversations]
+            conversations.input(reopen, [conversations], opened)
+            new_chat.click(start_new, None, opened)
+            forget_chat.click(forget, [conversation], opened)
+            demo.load(latest, None, opened)
         with gr.Tab("文档"):
             table = gr.Dataframe(headers=["文件", "标题", "段落数", "字符数"], value=document_rows, interactive=False)
             files = gr.File(file_count="multiple", label="上传文档（txt、md、pdf、docx、html）")
