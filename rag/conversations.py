@@ -9,6 +9,7 @@ records (for feedback), and replaced on every save: one user's conversations are
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 import threading
 import time
@@ -103,3 +104,26 @@ class ConversationStore:
     def delete(self, conversation_id: str) -> bool:
         with self._connect() as db:
             return db.execute("DELETE FROM conversations WHERE id = ?", (conversation_id,)).rowcount > 0
+
+
+_MARKER = re.compile(r"\[(\d+)\]")
+
+
+def _footnoted(text: str, number: int, cited: set[int]) -> str:
+    return _MARKER.sub(lambda m: f"[^{number}-{m.group(1)}]" if int(m.group(1)) in cited else m.group(0), text)
+
+
+def to_markdown(conversation: Conversation) -> str:
+    """The conversation as Markdown, each answer's sources as footnotes (numbered per answer, "[^2-1]" being
+    the second answer's first source, so markers of different answers never collide)."""
+    lines = [f"# {conversation.title or '对话'}", ""]
+    for number, answer in enumerate(conversation.answers, 1):
+        citations = {c["n"]: c for c in answer.get("citations", [])}
+        text = _footnoted(answer.get("answer", ""), number, set(citations))
+        lines += [f"**问：** {answer.get('question', '')}", "", f"**答：** {text}", ""]
+        for n, c in sorted(citations.items()):
+            where = " · ".join(part for part in (c.get("title") or c["source"], c.get("section", "")) if part)
+            file = f" ({c['source']})" if c.get("title") and c["title"] != c["source"] else ""
+            lines.append(f"[^{number}-{n}]: {where}{file}: “{' '.join(c['quote'].split())}”")
+        lines.append("")
+    return "\n".join(lines).rstrip() + "\n"

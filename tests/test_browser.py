@@ -135,6 +135,11 @@ def test_conversations_survive_a_reload_and_a_restart(tmp_path: Path, small_corp
         listed.filter(has_text="中国AI大模型日均词元调用量").click()  # reopen the first one
         expect(page.locator("#chat .bot").first).to_contain_text("140万亿", timeout=30_000)
         expect(page.locator("#chat")).not_to_contain_text("5300家")
+        page.locator("#export-chat").click()
+        with page.expect_download() as download:
+            page.locator("#exported a").first.click(timeout=30_000)
+        exported = Path(download.value.path()).read_text(encoding="utf-8")
+        assert "140万亿" in exported and "[^1-1]" in exported and "[^1-1]: 中国AI大模型产业黄金时代" in exported
         page.locator("#delete-chat").click()
         expect(listed).to_have_count(1, timeout=30_000)
         expect(listed.first).to_contain_text("我国人工智能企业数量")

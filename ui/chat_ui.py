@@ -6,6 +6,7 @@ scripts or analytics, so it works on a machine without internet.
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,7 +14,7 @@ from typing import Any
 import gradio as gr
 from fastapi import FastAPI
 
-from rag.conversations import new_id
+from rag.conversations import new_id, to_markdown
 from rag.retrieval import QueryError
 from rag.schema import ChatTurn
 from rag.service import RagService, UploadRejected
@@ -84,6 +85,16 @@ def build_ui(service: RagService) -> gr.Blocks:
             return [], [], "", conversation_list()
         messages, answers, current, _ = reopen(stored[0].id)
         return messages, answers, current, conversation_list(current)
+
+    def export(conversation: str) -> Any:
+        """The open conversation as a Markdown file, its sources as footnotes."""
+        stored = service.conversations.load(conversation) if conversation else None
+        if stored is None:
+            gr.Warning("还没有可导出的对话。")
+            return gr.update(value=None, visible=False)
+        path = Path(tempfile.mkdtemp(prefix="conversation-")) / f"conversation-{stored.id}.md"
+        path.write_text(to_markdown(stored), encoding="utf-8")
+        return gr.update(value=str(path), visible=True)
 
     def start_new() -> tuple[Any, ...]:
         return [], [], "", conversation_list()
@@ -171,6 +182,8 @@ def build_ui(service: RagService) -> gr.Blocks:
                 new_chat = gr.Button("＋ 新对话", elem_id="new-chat", size="sm")
                 conversations = gr.Radio([], label="对话记录", elem_id="conversations")
                 forget_chat = gr.Button("删除当前对话", elem_id="delete-chat", size="sm", variant="stop")
+                export_chat = gr.Button("导出 Markdown", elem_id="export-chat", size="sm")
+                exported = gr.File(label="导出的对话", visible=False, interactive=False, elem_id="exported")
             with gr.Column(scale=4):
                 chatbot, box, send, generator, k, details, note, note_send = chat_column()
             conversation = gr.State("")
@@ -184,6 +197,7 @@ def build_ui(service: RagService) -> gr.Blocks:
             conversations.input(reopen, [conversations], opened)
             new_chat.click(start_new, None, opened)
             forget_chat.click(forget, [conversation], opened)
+            export_chat.click(export, [conversation], [exported])
             demo.load(latest, None, opened)
         with gr.Tab("文档"):
             table = gr.Dataframe(headers=["文件", "标题", "段落数", "字符数"], value=document_rows, interactive=False)
