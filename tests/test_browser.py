@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -50,6 +51,11 @@ def test_ask_a_question_and_see_a_numbered_source_card(tmp_path: Path, small_cor
         expect(card.locator(".source-file")).to_have_text("bigmodel.txt")
         expect(card.locator("mark")).to_contain_text("140万亿")
         expect(answers.nth(0)).to_contain_text("140万亿")
+        first.locator("summary").click()  # collapsed; clicking the marker [1] opens it on its card
+        expect(first).not_to_have_attribute("open", "")
+        answers.nth(0).locator(".cite").first.click()
+        expect(first).to_have_attribute("open", "")
+        expect(first.locator(".source-card.focused")).to_have_class(re.compile(r"\bcard-1\b"))
 
         question.fill("截至2025年9月，我国人工智能企业数量超过多少家？")
         page.locator("#send").click()

@@ -8,11 +8,32 @@ it whole), starting with `SOURCES_MARK`, so the conversation handed back to the 
 from __future__ import annotations
 
 import html
+import re
 from typing import Any
 
 from rag.schema import Answer, Citation
 
 SOURCES_MARK = "\n\n<details class='sources"
+_MARKER = re.compile(r"\[(\d+)\]")
+_LINKED = re.compile(r"<sup class='cite cite-\d+'>(\[\d+\])</sup>")
+
+# A marker [n] of an answer, clicked, opens that answer's source block and highlights its card n.
+CITE_JS = r"""() => {
+  document.addEventListener('click', (event) => {
+    const cite = event.target.closest && event.target.closest('.cite');
+    if (!cite) return;
+    let box = cite.parentElement;
+    while (box && !box.querySelector('details.sources')) box = box.parentElement;
+    const block = box && box.querySelector('details.sources');
+    const n = [...cite.classList].find((name) => /^cite-\d+$/.test(name));
+    const card = n && block && block.querySelector(`.source-card.card-${n.slice(5)}`);
+    if (!card) return;
+    block.open = true;
+    document.querySelectorAll('.source-card.focused').forEach((other) => other.classList.remove('focused'));
+    card.classList.add('focused');
+    card.scrollIntoView({block: 'nearest', behavior: 'smooth'});
+  });
+}"""
 
 
 def highlight(passage: str, quote: str) -> str:
@@ -34,7 +55,7 @@ def card(c: Citation, details: bool) -> str:
     file = f"<span class='source-file'>{html.escape(c.source)}</span>" if title != c.source else ""
     section = f"<div class='source-section'>{html.escape(c.section)}</div>" if c.section else ""
     meta = f"<div class='source-meta'>score {c.score:.4f} · {html.escape(c.chunk_id)}</div>" if details else ""
-    return (f"<div class='source-card' data-n='{c.n}'><div class='source-head'><span class='source-n'>[{c.n}]</span>"
+    return (f"<div class='source-card card-{c.n}'><div class='source-head'><span class='source-n'>[{c.n}]</span>"
             f"<span class='source-title'>{html.escape(title)}</span>{file}</div>{section}"
             f"<div class='source-passage'>{highlight(c.text, c.quote)}</div>{meta}</div>")
 
@@ -78,8 +99,16 @@ def answer_message(text: str, block: str) -> str:
     return f"{text}\n\n{block}" if block else text
 
 
+def linked(text: str, cited: set[int]) -> str:
+    """Markers that name a source become clickable (see CITE_JS); numbers ride in class names, since the
+    chat's HTML sanitizer drops data-* attributes."""
+    return _MARKER.sub(lambda m: f"<sup class='cite cite-{m.group(1)}'>{m.group(0)}</sup>"
+                       if int(m.group(1)) in cited else m.group(0), text)
+
+
 def render_answer(answer: Answer, details: bool) -> str:
-    text = answer.answer if answer.grounded else f"⚠️ {answer.answer}"
+    text = linked(answer.answer, {c.n for c in answer.citations})
+    text = text if answer.grounded else f"⚠️ {text}"
     return answer_message(text, render_sources(answer, details))
 
 
@@ -95,4 +124,4 @@ def plain(content: Any) -> str:
 
 def spoken(content: Any) -> str:
     """What a message said, without the sources under it: the conversation follow-ups are read against."""
-    return plain(content).split(SOURCES_MARK, 1)[0].removeprefix("⚠️ ")
+    return _LINKED.sub(r"\1", plain(content).split(SOURCES_MARK, 1)[0]).removeprefix("⚠️ ")

@@ -18,7 +18,7 @@ from rag.conversations import new_id, to_markdown
 from rag.retrieval import QueryError
 from rag.schema import ChatTurn
 from rag.service import RagService, UploadRejected
-from ui.cards import answer_message, render_answer, render_found, searching, spoken
+from ui.cards import CITE_JS, answer_message, render_answer, render_found, searching, spoken
 
 EXAMPLES_FILE = Path(__file__).with_name("examples.txt")
 THEME = gr.themes.Soft(font=["system-ui", "PingFang SC", "Noto Sans CJK SC", "Microsoft YaHei", "sans-serif"],
@@ -222,7 +222,7 @@ def mount_ui(app: FastAPI, service: RagService) -> FastAPI:
     received, in its upload folder. Its upload route also stops reading at the file size limit.
     """
     demo = build_ui(service)
-    mounted = gr.mount_gradio_app(app, demo, path="/", theme=THEME, css=CSS, footer_links=[],
+    mounted = gr.mount_gradio_app(app, demo, path="/", theme=THEME, css=CSS, js=CITE_JS, footer_links=[],
                                   max_file_size=service.settings.max_file_bytes)
     demo.has_launched = True
     return mounted
