@@ -78,7 +78,9 @@ def test_ask_a_question_and_see_a_numbered_source_card(tmp_path: Path, small_cor
 
         question.fill("Falcon-9模型是在哪一天发布的？")
         page.locator("#send").click()
-        expect(page.locator("#chat details.sources.refused .refusal-card")).to_be_visible(timeout=60_000)
+        refusal = page.locator("#chat details.sources.refused .refusal-card")
+        expect(refusal).to_be_visible(timeout=60_000)
+        expect(refusal).to_contain_text("已检索：「Falcon-9模型是在哪一天发布的？」")
         page.screenshot(path=str(ARTIFACTS / "chat-refusal.png"), full_page=True)
         browser.close()
     assert external == [], f"the page reached outside the machine: {external[:5]}"

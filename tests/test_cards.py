@@ -32,3 +32,14 @@ def test_an_answer_keeps_its_titled_sources_and_reads_back_as_said() -> None:
     assert "已找到 1 个来源 — 正在撰写回答" in untitled and "<span class='source-title'>001_c1e035a4746c7516.txt" \
         in untitled and "source-file" not in untitled
     assert spoken("部分回答[1]。" + "\n\n" + untitled.strip()) == "部分回答[1]。"
+
+
+def test_a_refusal_says_what_was_searched_and_what_was_found() -> None:
+    refusal = Answer(question="那2030年呢？", standalone_question="2030年中国AI大模型日均词元调用量是多少？",
+                     answer="报告中没有相关信息。", grounded=False, model="extractive", language="zh")
+    shown = render_answer(refusal, details=False, searched=[citation(1, "中国AI大模型产业黄金时代")])
+    assert shown.startswith("⚠️ 报告中没有相关信息。")
+    assert "已检索：「2030年中国AI大模型日均词元调用量是多少？」；找到的 1 段内容都不能支持回答" in shown
+    assert "searched-cards" in shown and "中国AI大模型产业黄金时代" in shown
+    nothing = render_answer(refusal, details=False, searched=[])
+    assert "没有找到提到所问对象的段落" in nothing and "source-card" not in nothing

@@ -64,8 +64,9 @@ def _block(kind: str, summary: str, body: str) -> str:
     return f"{SOURCES_MARK[2:]} {kind}' open><summary>{summary}</summary>{body}</details>"
 
 
-def render_sources(answer: Answer, details: bool) -> str:
-    """The answer's own numbered sources; a refusal's notice (and, for a false premise, the nearest fact)."""
+def render_sources(answer: Answer, details: bool, searched: list[Citation] | None = None) -> str:
+    """The answer's own numbered sources; for a refusal, what was searched and the passages found that do
+    not answer it (so the reader can judge the refusal), and for a false premise the nearest fact."""
     extra = ""
     if details:
         t = answer.timings
@@ -74,7 +75,12 @@ def render_sources(answer: Answer, details: bool) -> str:
                  f"{answer.usage.completion_tokens}</div>")
         extra += "".join(f"<div class='answer-notes'>{html.escape(n)}</div>" for n in answer.notes)
     if not answer.grounded and not answer.citations:
-        notice = "<div class='refusal-card'>报告中没有找到可以支持回答的内容，因此不提供来源。</div>"
+        asked = html.escape(answer.standalone_question)
+        found = (f"找到的 {len(searched)} 段内容都不能支持回答：" if searched else "没有找到提到所问对象的段落。")
+        notice = (f"<div class='refusal-card'>报告中没有找到可以支持回答的内容，因此不提供来源。<div class='searched'>"
+                  f"已检索：「{asked}」；{found}</div></div>")
+        if searched:
+            notice += "<div class='searched-cards'>" + "".join(card(c, details) for c in searched) + "</div>"
         return _block("refused", "没有来源", notice + extra)
     lead = ("" if answer.grounded else  # a false premise: the nearest fact the reports do give, cited
             "<div class='refusal-card'>报告没有给出所问的数据；下面是报告给出的最接近的事实。</div>")
@@ -106,10 +112,10 @@ def linked(text: str, cited: set[int]) -> str:
                        if int(m.group(1)) in cited else m.group(0), text)
 
 
-def render_answer(answer: Answer, details: bool) -> str:
+def render_answer(answer: Answer, details: bool, searched: list[Citation] | None = None) -> str:
     text = linked(answer.answer, {c.n for c in answer.citations})
     text = text if answer.grounded else f"⚠️ {text}"
-    return answer_message(text, render_sources(answer, details))
+    return answer_message(text, render_sources(answer, details, searched))
 
 
 def plain(content: Any) -> str:

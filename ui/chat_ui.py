@@ -51,18 +51,18 @@ def build_ui(service: RagService) -> gr.Blocks:
         history = [*history, {"role": "user", "content": message},
                    {"role": "assistant", "content": searching()}]
         yield history, "", answers, conversation, gr.skip()
-        text, found = "", ""
+        text, found, searched = "", "", []
         try:
             for event in service.stream(message, turns, generator, int(k)):
                 listed: Any = gr.skip()
                 if event.kind == "sources":
-                    found = render_found(event.sources)
+                    found, searched = render_found(event.sources), event.sources
                     history[-1]["content"] = found
                 elif event.kind == "text":
                     text += event.text
                     history[-1]["content"] = answer_message(text, found)
                 elif event.answer is not None:
-                    history[-1]["content"] = render_answer(event.answer, details)
+                    history[-1]["content"] = render_answer(event.answer, details, searched)
                     answers = [*answers, event.answer.model_dump(mode="json")]
                     service.conversations.save(conversation, history, answers)
                     listed = conversation_list(conversation)
