@@ -49,9 +49,18 @@ def new_id() -> str:
     return uuid.uuid4().hex[:16]
 
 
+def text_of(content: Any) -> str:
+    """A message's text, whether a string or the page's list of parts ([{"type": "text", "text": ...}])."""
+    if isinstance(content, list):
+        return "".join(text_of(part) for part in content)
+    if isinstance(content, dict):
+        return str(content.get("text") or "")
+    return str(content or "")
+
+
 def title_of(messages: list[dict[str, Any]]) -> str:
-    first = next((m.get("content") for m in messages if m.get("role") == "user"), "") or ""
-    first = " ".join(str(first).split())
+    first = next((m.get("content") for m in messages if m.get("role") == "user"), "")
+    first = " ".join(text_of(first).split())
     return first if len(first) <= TITLE_CHARS else first[:TITLE_CHARS - 1] + "…"
 
 

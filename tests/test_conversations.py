@@ -27,6 +27,9 @@ def test_conversations_are_saved_listed_reopened_and_deleted(tmp_path: Path) -> 
     assert loaded is not None and len(loaded.messages) == 3 and loaded.answers == [{"answer": "5784亿元[1]。"}]
     assert reopened.delete(first) and not reopened.delete(first)
     assert reopened.load(first) is None and [c.id for c in reopened.list()] == [second]
+    # the page hands earlier messages back as lists of parts: the title is still the question's text
+    store.save(second, [{"role": "user", "content": [{"type": "text", "text": "那2025年呢？"}]}], [])
+    assert next(c for c in store.list() if c.id == second).title == "那2025年呢？"
     long = ConversationStore(path)
     long.save(first, [{"role": "user", "content": "问" * 100}], [])
     assert len(next(c for c in long.list() if c.id == first).title) == 40

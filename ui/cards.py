@@ -11,6 +11,7 @@ import html
 import re
 from typing import Any
 
+from rag.conversations import text_of
 from rag.schema import Answer, Citation
 
 SOURCES_MARK = "\n\n<details class='sources"
@@ -118,16 +119,6 @@ def render_answer(answer: Answer, details: bool, searched: list[Citation] | None
     return answer_message(text, render_sources(answer, details, searched))
 
 
-def plain(content: Any) -> str:
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list):
-        return "".join(plain(part) for part in content)
-    if isinstance(content, dict):
-        return str(content.get("text") or content.get("content") or "")
-    return ""
-
-
 def spoken(content: Any) -> str:
     """What a message said, without the sources under it: the conversation follow-ups are read against."""
-    return _LINKED.sub(r"\1", plain(content).split(SOURCES_MARK, 1)[0]).removeprefix("⚠️ ")
+    return _LINKED.sub(r"\1", text_of(content).split(SOURCES_MARK, 1)[0]).removeprefix("⚠️ ")
