@@ -177,6 +177,7 @@ class AnswerChain:
         sources = self.packer.pack(query, about_named(analysis, hits, frames)) if hits and not absent else []
         for source in sources:
             source.head = self.retriever.document_head(source.hit.source)
+        timings.sources = round(time.perf_counter() - started, 3)
         yield AnswerEvent("sources", sources=found_sources(sources))
         verifier = CitationVerifier(sources, language, analysis)
         if absent or not sources:

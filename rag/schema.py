@@ -59,6 +59,8 @@ class Timings(BaseModel):
     retrieve: float = 0.0
     generate: float = 0.0
     total: float = 0.0
+    sources: float | None = Field(None, description="Seconds from the question to the passages found, the first "
+                                  "thing a reader sees.")
     first_token: float | None = Field(None, description="Seconds from the question to the first streamed text.")
 
 

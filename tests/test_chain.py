@@ -215,5 +215,7 @@ def test_the_passages_found_come_before_any_text(indexed: HybridRetriever, setti
     assert [c.n for c in found] == list(range(1, len(found) + 1))
     answer = events[-1].answer
     assert answer is not None and answer.citations[0].title == "中国AI大模型产业黄金时代"
+    assert answer.timings.sources is not None and answer.timings.first_token is not None
+    assert answer.timings.retrieve <= answer.timings.sources <= answer.timings.first_token
     refused = list(chain.stream("Falcon-9模型是在哪一天发布的？"))
     assert refused[0].kind == "sources" and refused[0].sources == [] and refused[-1].kind == "answer"

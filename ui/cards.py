@@ -71,7 +71,8 @@ def render_sources(answer: Answer, details: bool, searched: list[Citation] | Non
     extra = ""
     if details:
         t = answer.timings
-        extra = (f"<div class='answer-notes'>{html.escape(answer.model)} · 检索 {t.retrieve:.2f}s · 首字 "
+        extra = (f"<div class='answer-notes'>{html.escape(answer.model)} · 检索 {t.retrieve:.2f}s · 来源 "
+                 f"{(t.sources or 0):.2f}s · 首字 "
                  f"{(t.first_token or 0):.2f}s · 总计 {t.total:.2f}s · tokens {answer.usage.prompt_tokens}+"
                  f"{answer.usage.completion_tokens}</div>")
         extra += "".join(f"<div class='answer-notes'>{html.escape(n)}</div>" for n in answer.notes)
