@@ -41,6 +41,8 @@ def test_ask_a_question_and_see_a_numbered_source_card(tmp_path: Path, small_cor
         page.goto(f"http://127.0.0.1:{port}/")
         question = page.locator("#question textarea")
         expect(question).to_be_visible(timeout=30_000)
+        page.wait_for_function("() => !document.querySelector('.eta-bar, .progress-text')", timeout=10_000)
+        page.screenshot(path=str(ARTIFACTS / "chat-empty.png"))  # for the README, once the page has loaded
         question.fill("中国AI大模型日均词元调用量突破了多少？")
         page.locator("#send").click()
         answers = page.locator("#chat .bot")
