@@ -87,10 +87,11 @@ class ConversationStore:
                 connection.close()
 
     def save(self, conversation_id: str, messages: list[dict[str, Any]], answers: list[dict[str, Any]]) -> None:
+        """Titled by its first question when first saved; later saves keep the title (or the user's name)."""
         now = time.time()
         with self._connect() as db:
             db.execute("INSERT INTO conversations (id, title, created, updated, messages, answers) "
-                       "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET title = excluded.title, "
+                       "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET "
                        "updated = excluded.updated, messages = excluded.messages, answers = excluded.answers",
                        (conversation_id, title_of(messages), now, now, json.dumps(messages, ensure_ascii=False),
                         json.dumps(answers, ensure_ascii=False)))
@@ -109,6 +110,13 @@ class ConversationStore:
             return None
         return Conversation(id=row[0], title=row[1], updated=row[2], messages=json.loads(row[3]),
                             answers=json.loads(row[4]))
+
+    def rename(self, conversation_id: str, title: str) -> bool:
+        title = " ".join(title.split())[:200]
+        if not title:
+            return False
+        with self._connect() as db:
+            return db.execute("UPDATE conversations SET title = ? WHERE id = ?", (title, conversation_id)).rowcount > 0
 
     def delete(self, conversation_id: str) -> bool:
         with self._connect() as db:

@@ -140,6 +140,9 @@ def test_conversations_survive_a_reload_and_a_restart(tmp_path: Path, small_corp
         expect(page.locator("#chat .bot")).to_have_count(0)
         ask("截至2025年9月，我国人工智能企业数量超过多少家？", "5300")
         expect(listed).to_have_count(2)
+        page.locator("#rename-chat textarea").fill("企业数量")
+        page.locator("#rename-send").click()
+        expect(listed.first).to_have_text("企业数量", timeout=30_000)
         page.screenshot(path=str(ARTIFACTS / "chat-conversations.png"), full_page=True)
 
         listed.filter(has_text="中国AI大模型日均词元调用量").click()  # reopen the first one
@@ -152,6 +155,6 @@ def test_conversations_survive_a_reload_and_a_restart(tmp_path: Path, small_corp
         assert "140万亿" in exported and "[^1-1]" in exported and "[^1-1]: 中国AI大模型产业黄金时代" in exported
         page.locator("#delete-chat").click()
         expect(listed).to_have_count(1, timeout=30_000)
-        expect(listed.first).to_contain_text("我国人工智能企业数量")
+        expect(listed.first).to_have_text("企业数量")
         expect(page.locator("#chat .bot")).to_have_count(0)
         browser.close()

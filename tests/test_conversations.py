@@ -11,7 +11,7 @@ def test_conversations_are_saved_listed_reopened_and_deleted(tmp_path: Path) -> 
     path = tmp_path / "data" / "conversations.sqlite3"
     store = ConversationStore(path)
     first, second = new_id(), new_id()
-    store.save(first, [{"role": "user", "content": "2023年我国人工智能核心产业规模达到多少？" * 3},
+    store.save(first, [{"role": "user", "content": "2023年我国人工智能核心产业规模达到多少？"},
                        {"role": "assistant", "content": "5784亿元[1]。"}], [{"answer": "5784亿元[1]。"}])
     store.save(second, [{"role": "user", "content": "那2025年呢？"}], [])
     assert [c.id for c in store.list()] == [second, first]  # latest first
@@ -28,8 +28,12 @@ def test_conversations_are_saved_listed_reopened_and_deleted(tmp_path: Path) -> 
     assert reopened.delete(first) and not reopened.delete(first)
     assert reopened.load(first) is None and [c.id for c in reopened.list()] == [second]
     # the page hands earlier messages back as lists of parts: the title is still the question's text
-    store.save(second, [{"role": "user", "content": [{"type": "text", "text": "那2025年呢？"}]}], [])
-    assert next(c for c in store.list() if c.id == second).title == "那2025年呢？"
+    third = new_id()
+    store.save(third, [{"role": "user", "content": [{"type": "text", "text": "那2025年呢？"}]}], [])
+    assert next(c for c in store.list() if c.id == third).title == "那2025年呢？"
+    assert store.rename(third, "  规模  对比 ") and not store.rename(third, "   ") and not store.rename("nope", "x")
+    store.save(third, [{"role": "user", "content": "那2025年呢？"}, {"role": "assistant", "content": "…"}], [])
+    assert next(c for c in store.list() if c.id == third).title == "规模 对比"  # a later save keeps the name
     long = ConversationStore(path)
     long.save(first, [{"role": "user", "content": "问" * 100}], [])
     assert len(next(c for c in long.list() if c.id == first).title) == 40

@@ -96,6 +96,11 @@ def build_ui(service: RagService) -> gr.Blocks:
         path.write_text(to_markdown(stored), encoding="utf-8")
         return gr.update(value=str(path), visible=True)
 
+    def rename(conversation: str, title: str) -> tuple[Any, ...]:
+        if not conversation or not service.conversations.rename(conversation, title):
+            return gr.skip(), title
+        return conversation_list(conversation), ""
+
     def start_new() -> tuple[Any, ...]:
         return [], [], "", conversation_list()
 
@@ -181,6 +186,10 @@ def build_ui(service: RagService) -> gr.Blocks:
             with gr.Column(scale=1, min_width=200, elem_id="history-panel"):
                 new_chat = gr.Button("＋ 新对话", elem_id="new-chat", size="sm")
                 conversations = gr.Radio([], label="对话记录", elem_id="conversations")
+                with gr.Row():
+                    new_name = gr.Textbox(placeholder="重命名当前对话", show_label=False, scale=3, min_width=100,
+                                          elem_id="rename-chat")
+                    rename_chat = gr.Button("改名", scale=1, min_width=50, size="sm", elem_id="rename-send")
                 forget_chat = gr.Button("删除当前对话", elem_id="delete-chat", size="sm", variant="stop")
                 export_chat = gr.Button("导出 Markdown", elem_id="export-chat", size="sm")
                 exported = gr.File(label="导出的对话", visible=False, interactive=False, elem_id="exported")
@@ -198,6 +207,8 @@ def build_ui(service: RagService) -> gr.Blocks:
             new_chat.click(start_new, None, opened)
             forget_chat.click(forget, [conversation], opened)
             export_chat.click(export, [conversation], [exported])
+            rename_chat.click(rename, [conversation, new_name], [conversations, new_name])
+            new_name.submit(rename, [conversation, new_name], [conversations, new_name])
             demo.load(latest, None, opened)
         with gr.Tab("文档"):
             table = gr.Dataframe(headers=["文件", "标题", "段落数", "字符数"], value=document_rows, interactive=False)
