@@ -2,7 +2,8 @@
 
 The official `openai` client works against `/v1` unchanged. Citations travel twice: as markdown footnotes in
 the message content, which any client shows, and as a structured `citations` field (with `grounded` and
-`notes`) on the response or on the final stream chunk. Every error is JSON `{"error": {...}}` with the right
+`notes`) on the response or on the final stream chunk. A stream's first chunk also carries `sources`: the
+passages retrieved, before any text is generated. Every error is JSON `{"error": {...}}` with the right
 status, never a stack trace.
 """
 
@@ -165,14 +166,14 @@ def create_app(settings: Settings, service: RagService | None = None, warm_up: b
     def chat_completions(request: ChatRequest) -> Any:
         question, history = _split_messages(request.messages)
         generator = run(lambda: service.generator_for(request.model))
+        run(lambda: service.chain(generator).chat_model)  # a generator that cannot be built is a 503, up front
         events = run(lambda: service.stream(question, history, generator, request.k))
         first = run(lambda: next(events))  # validation errors surface here, before any byte is sent
         completion_id = f"chatcmpl-{uuid.uuid4().hex[:24]}"
         created = int(time.time())
         if not request.stream:
-            answer = first.answer
-            for event in events:
-                answer = event.answer or answer
+            # The first event is the passages found, before generation: a busy model shows up only now.
+            answer = run(lambda: [first.answer, *(event.answer for event in events)][-1])
             assert answer is not None
             return {"id": completion_id, "object": "chat.completion", "created": created, "model": answer.model,
                     "choices": [{"index": 0, "finish_reason": "stop", "message": {
@@ -186,7 +187,10 @@ def create_app(settings: Settings, service: RagService | None = None, warm_up: b
 
         def sse() -> Iterator[str]:
             model = service.chain(generator).model
-            yield chunk({"role": "assistant", "content": ""}, model)
+            # The passages found, before any text: an extra field of the first chunk, which OpenAI clients
+            # ignore (kept in `model_extra`) and a client of ours can show while the answer is written.
+            found = {"sources": [c.model_dump() for c in first.sources]} if first.kind == "sources" else {}
+            yield chunk({"role": "assistant", "content": ""}, model, **found)
             try:
                 for event in itertools.chain([first], events):
                     if event.kind == "text":
@@ -196,8 +200,9 @@ def create_app(settings: Settings, service: RagService | None = None, warm_up: b
                         if footnotes(answer):
                             yield chunk({"content": footnotes(answer)}, model)
                         yield chunk({}, answer.model, "stop", usage=_usage(answer), **_structured(answer))
-            except Exception as exc:  # mid-stream: the status line is gone, so report it in-band
-                yield f"data: {json.dumps({'error': {'message': str(exc), 'type': 'server_error'}})}\n\n"
+            except Exception as exc:  # mid-stream (a busy local model too): the status line is gone, so in-band
+                code = 503 if isinstance(exc, LocalModelUnavailable) else 500
+                yield f"data: {json.dumps({'error': {'message': str(exc), 'type': 'server_error', 'code': code}})}\n\n"
             finally:
                 events.close()
             yield "data: [DONE]\n\n"

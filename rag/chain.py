@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Generator, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 from langchain_core.language_models import BaseChatModel
@@ -30,6 +30,7 @@ from rag.context import ContextPacker, ContextSource, render_sources
 from rag.extractive import ExtractiveAnswerer
 from rag.followups import condense_by_substitution, is_elliptical, previous_question
 from rag.generators import build_chat_model, model_label, resolve_generator
+from rag.passages import about_named, absent_names, found_sources, passage_frame, with_titles
 from rag.prompts import LANGUAGE_RULES, load_prompt
 from rag.question import QuestionAnalysis, about_named, absent_names, analyze, fit_question, passage_frame
 from rag.refusals import REFUSALS, false_premise
@@ -43,11 +44,13 @@ from rag.verification import CitationVerifier, VerifiedAnswer
 
 @dataclass
 class AnswerEvent:
-    """A piece of verified text as it becomes showable, then the final answer."""
+    """First the passages found ("sources", before any generation, so the reader sees the evidence at once),
+    then pieces of verified text as they become showable, then the final answer."""
 
-    kind: Literal["text", "answer"]
+    kind: Literal["sources", "text", "answer"]
     text: str = ""
     answer: Answer | None = None
+    sources: list[Citation] = field(default_factory=list)
 
 
 _EXTRACTIVE_LEAD = "According to the reports (quoted in Chinese): "
@@ -174,6 +177,8 @@ class AnswerChain:
         sources = self.packer.pack(query, about_named(analysis, hits, frames)) if hits and not absent else []
         for source in sources:
             source.head = self.retriever.document_head(source.hit.source)
+        timings.sources = round(time.perf_counter() - started, 3)
+        yield AnswerEvent("sources", sources=found_sources(sources))
         verifier = CitationVerifier(sources, language, analysis)
         if absent or not sources:
             verifier.notes.append(f"the retrieved passages never mention {'、'.join(absent)}" if absent
@@ -205,8 +210,8 @@ class AnswerChain:
             timings.first_token = timings.first_token or timings.total
             yield AnswerEvent("text", verified.text)
         answer = Answer(question=question, standalone_question=standalone, answer=verified.text,
-                        citations=verified.citations, grounded=verified.grounded, model=self.model,
-                        language=language, timings=timings, usage=usage, notes=verified.notes)
+                        citations=with_titles(verified.citations, sources), grounded=verified.grounded,
+                        model=self.model, language=language, timings=timings, usage=usage, notes=verified.notes)
         yield AnswerEvent("answer", answer=answer)
 
     def _from_evidence(self, query: str, sources: list[ContextSource], analysis: QuestionAnalysis,

@@ -48,6 +48,7 @@ class Citation(BaseModel):
     n: int = Field(ge=1, description="The marker number used in the answer, [n].")
     chunk_id: str
     source: str
+    title: str = Field("", description="The report's own title (its title or first heading); empty if unknown.")
     section: str
     quote: str = Field(description="The sentence(s) of the chunk that support what cites it.")
     score: float
@@ -58,6 +59,8 @@ class Timings(BaseModel):
     retrieve: float = 0.0
     generate: float = 0.0
     total: float = 0.0
+    sources: float | None = Field(None, description="Seconds from the question to the passages found, the first "
+                                  "thing a reader sees.")
     first_token: float | None = Field(None, description="Seconds from the question to the first streamed text.")
 
 

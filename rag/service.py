@@ -19,6 +19,7 @@ from ingest.indexing import Indexer, IngestReport
 from ingest.loaders import SUPPORTED_SUFFIXES
 from rag.catalog import Catalog, DocumentRecord
 from rag.chain import AnswerChain, AnswerEvent
+from rag.conversations import ConversationStore
 from rag.generators import model_label, resolve_generator
 from rag.retrieval import HybridRetriever
 from rag.schema import ChatTurn, SearchHit
@@ -69,6 +70,7 @@ class RagService:
         self._feedback_lock = threading.Lock()
         self.ready = threading.Event()
         self.startup_error: str | None = None
+        self.conversations = ConversationStore(settings.data_dir / "conversations.sqlite3")
 
     # --- generators ----------------------------------------------------------------------------------
     def available_generators(self) -> list[str]:

@@ -16,9 +16,14 @@ import pytest
 import uvicorn
 from conftest import figures_missing_from_cited, free_port
 from langchain_core.embeddings import Embeddings
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import BaseMessage
+from langchain_core.outputs import ChatResult
 
 from ingest.indexing import Indexer
 from rag.api import create_app
+from rag.chain import AnswerChain
+from rag.local_model import LocalModelBusy
 from rag.service import RagService
 from rag.settings import Settings
 
@@ -27,6 +32,7 @@ class _Server:
     def __init__(self, settings: Settings, embeddings: Embeddings) -> None:
         service = RagService(settings)
         service.retriever._embeddings = embeddings  # the session's loaded model; loading is slow
+        self.service = service
         self.port = free_port()
         self.server = uvicorn.Server(uvicorn.Config(create_app(settings, service, warm_up=False), host="127.0.0.1",
                                                     port=self.port, log_level="warning"))
@@ -84,6 +90,25 @@ def test_streaming_ends_with_citations_and_done(api: _Server) -> None:
     assert raw.text.rstrip().endswith("data: [DONE]")
     last = json.loads([line for line in raw.text.splitlines() if line.startswith("data: {")][-1][6:])
     assert last["grounded"] is False and last["citations"] == []
+
+
+def test_first_stream_chunk_carries_the_passages_found(api: _Server) -> None:
+    """The sources come before any text, in an extra field the official client parses past and keeps."""
+    question = [{"role": "user", "content": "中国AI大模型日均词元调用量突破了多少？"}]
+    chunks = list(client(api).chat.completions.create(model="extractive", stream=True, messages=question))
+    first = chunks[0]
+    assert first.choices[0].delta.role == "assistant" and not first.choices[0].delta.content
+    found = (first.model_extra or {})["sources"]
+    assert any("140万亿" in s["quote"] and s["title"] == "中国AI大模型产业黄金时代" for s in found)
+    assert "140万亿" in "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
+    assert (chunks[-1].model_extra or {})["citations"][0]["title"] == "中国AI大模型产业黄金时代"
+    raw = httpx.post(f"{api.url}/v1/chat/completions", timeout=60,
+                     json={"model": "extractive", "stream": True, "messages": question})
+    bodies = [json.loads(line[6:]) for line in raw.text.splitlines() if line.startswith("data: {")]
+    first_text = next(i for i, b in enumerate(bodies) if b["choices"][0]["delta"].get("content"))
+    assert "sources" in bodies[0] and first_text > 0
+    assert {"n", "chunk_id", "source", "title", "section", "quote", "text"} <= set(bodies[0]["sources"][0])
+    assert all("sources" not in b for b in bodies[1:])
 
 
 def test_models_search_and_health(api: _Server) -> None:
@@ -176,3 +201,33 @@ def test_configured_default_generator_answers_through_the_api(settings: Settings
                     citations=extra["citations"], grounded=extra["grounded"], model=response.model, language="zh")
     assert answer.grounded and "140万亿" in answer.answer, answer.answer  # answerable: a refusal fails
     assert answer.citations and figures_missing_from_cited(answer) == []
+
+
+class _BusyModel(BaseChatModel):
+    """Stands in for the local LLM while other requests hold it past the wait limit (loading the real
+    one twice to make it busy would take minutes)."""
+
+    @property
+    def _llm_type(self) -> str:
+        return "busy"
+
+    def _generate(self, messages: list[BaseMessage], stop: list[str] | None = None, run_manager: object = None,
+                  **kwargs: object) -> ChatResult:
+        raise LocalModelBusy("the local model stayed busy for 1 s; try again")
+
+
+def test_a_busy_model_is_a_503_though_the_sources_came_first(settings: Settings, small_corpus: Path,
+                                                          embeddings: Embeddings) -> None:
+    local = settings.model_copy(update={"generator": "local"})
+    Indexer(local, embeddings).ingest([small_corpus])
+    with _Server(local, embeddings) as server:
+        server.service._chains["local"] = AnswerChain(local, retriever=server.service.retriever, generator="local",
+                                                      chat_model=_BusyModel())
+        question = {"model": "local",
+                    "messages": [{"role": "user", "content": "中国AI大模型日均词元调用量突破了多少？"}]}
+        plain = httpx.post(f"{server.url}/v1/chat/completions", json=question, timeout=60)
+        assert plain.status_code == 503 and "busy" in plain.json()["error"]["message"]
+        streamed = httpx.post(f"{server.url}/v1/chat/completions", json={**question, "stream": True}, timeout=60)
+        bodies = [json.loads(line[6:]) for line in streamed.text.splitlines() if line.startswith("data: {")]
+        assert bodies[0]["sources"] and bodies[-1]["error"]["code"] == 503  # in-band: the status line was sent
+        assert streamed.text.rstrip().endswith("data: [DONE]")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -40,13 +41,35 @@ def test_ask_a_question_and_see_a_numbered_source_card(tmp_path: Path, small_cor
         page.goto(f"http://127.0.0.1:{port}/")
         question = page.locator("#question textarea")
         expect(question).to_be_visible(timeout=30_000)
+        page.wait_for_function("() => !document.querySelector('.eta-bar, .progress-text')", timeout=10_000)
+        page.screenshot(path=str(ARTIFACTS / "chat-empty.png"))  # for the README, once the page has loaded
         question.fill("中国AI大模型日均词元调用量突破了多少？")
         page.locator("#send").click()
-        card = page.locator("#sources .source-card").first
+        answers = page.locator("#chat .bot")
+        first = page.locator("#chat details.sources.cited").nth(0)
+        card = first.locator(".source-card").first
         expect(card).to_be_visible(timeout=60_000)
-        expect(card.locator(".source-name")).to_have_text("bigmodel.txt")
+        expect(card.locator(".source-title")).to_have_text("中国AI大模型产业黄金时代")  # the report, not its file
+        expect(card.locator(".source-file")).to_have_text("bigmodel.txt")
         expect(card.locator("mark")).to_contain_text("140万亿")
-        expect(page.locator("#chat")).to_contain_text("140万亿")
+        expect(answers.nth(0)).to_contain_text("140万亿")
+        first.locator("summary").click()  # collapsed; clicking the marker [1] opens it on its card
+        expect(first).not_to_have_attribute("open", "")
+        answers.nth(0).locator(".cite").first.click()
+        expect(first).to_have_attribute("open", "")
+        expect(first.locator(".source-card.focused")).to_have_class(re.compile(r"\bcard-1\b"))
+
+        question.fill("截至2025年9月，我国人工智能企业数量超过多少家？")
+        page.locator("#send").click()
+        second = page.locator("#chat details.sources.cited").nth(1)
+        expect(second.locator(".source-card").first).to_be_visible(timeout=60_000)
+        expect(second.locator(".source-title").first).to_have_text("人工智能将迎来进一步升级跃迁")
+        expect(second.locator("mark").first).to_contain_text("5300")
+        expect(page.locator("#chat details.sources.pending")).to_have_count(0)  # no answer left "being written"
+        # the first answer still shows its own sources, beside it
+        expect(first.locator(".source-title").first).to_have_text("中国AI大模型产业黄金时代")
+        expect(first.locator("mark").first).to_contain_text("140万亿")
+        expect(first).to_be_visible()
         page.screenshot(path=str(ARTIFACTS / "chat-answer.png"), full_page=True)
 
         page.locator("#chat button[aria-label='Like']").first.click()
@@ -57,7 +80,9 @@ def test_ask_a_question_and_see_a_numbered_source_card(tmp_path: Path, small_cor
 
         question.fill("Falcon-9模型是在哪一天发布的？")
         page.locator("#send").click()
-        expect(page.locator("#sources .refusal-card")).to_be_visible(timeout=60_000)
+        refusal = page.locator("#chat details.sources.refused .refusal-card")
+        expect(refusal).to_be_visible(timeout=60_000)
+        expect(refusal).to_contain_text("已检索：「Falcon-9模型是在哪一天发布的？」")
         page.screenshot(path=str(ARTIFACTS / "chat-refusal.png"), full_page=True)
         browser.close()
     assert external == [], f"the page reached outside the machine: {external[:5]}"
@@ -66,3 +91,70 @@ def test_ask_a_question_and_see_a_numbered_source_card(tmp_path: Path, small_cor
     rating = next(e for e in entries if e["kind"] == "rating")
     assert rating["liked"] is True and "140万亿" in rating["answer"]
     assert next(e for e in entries if e["kind"] == "comment")["comment"] == "来源卡片很清楚"
+
+
+def test_conversations_survive_a_reload_and_a_restart(tmp_path: Path, small_corpus: Path, serve) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    env = {"RAG_DATA_DIR": str(tmp_path / "data"), "RAG_GENERATOR": "extractive"}
+    subprocess.run([str(BIN / "rag"), "ingest", str(small_corpus)], env={**os.environ, **env}, check=True,
+                   capture_output=True)
+
+    def start() -> tuple[subprocess.Popen, str]:
+        port = free_port()
+        process = serve(["env", *[f"{k}={v}" for k, v in env.items()], str(BIN / "rag"), "serve", "--port",
+                         str(port)], f"http://127.0.0.1:{port}/readyz", timeout=120)
+        return process, f"http://127.0.0.1:{port}/"
+
+    process, url = start()
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
+            "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu", "--no-first-run"])
+        page = browser.new_page(viewport={"width": 1280, "height": 1000})
+        listed = page.locator("#conversations label")
+
+        def ask(question: str, expected: str) -> None:
+            page.locator("#question textarea").fill(question)
+            page.locator("#send").click()
+            expect(page.locator("#chat details.sources.cited").last).to_contain_text(expected, timeout=60_000)
+
+        page.goto(url)
+        ask("中国AI大模型日均词元调用量突破了多少？", "140万亿")
+        expect(listed).to_have_count(1)
+        expect(listed.first).to_contain_text("中国AI大模型日均词元调用量")
+
+        page.reload()  # the page comes back to the conversation, sources and all
+        expect(page.locator("#chat details.sources.cited .source-title").first).to_have_text(
+            "中国AI大模型产业黄金时代", timeout=30_000)
+        expect(page.locator("#chat .bot").first).to_contain_text("140万亿")
+
+        process.terminate()
+        process.wait(timeout=30)
+        _, url = start()
+        page.goto(url)  # another server process, same data directory
+        expect(listed).to_have_count(1, timeout=30_000)
+        expect(page.locator("#chat .bot").first).to_contain_text("140万亿")
+
+        page.locator("#new-chat").click()
+        expect(page.locator("#chat .bot")).to_have_count(0)
+        ask("截至2025年9月，我国人工智能企业数量超过多少家？", "5300")
+        expect(listed).to_have_count(2)
+        page.locator("#rename-chat textarea").fill("企业数量")
+        page.locator("#rename-send").click()
+        expect(listed.first).to_have_text("企业数量", timeout=30_000)
+        page.screenshot(path=str(ARTIFACTS / "chat-conversations.png"), full_page=True)
+
+        listed.filter(has_text="中国AI大模型日均词元调用量").click()  # reopen the first one
+        expect(page.locator("#chat .bot").first).to_contain_text("140万亿", timeout=30_000)
+        expect(page.locator("#chat")).not_to_contain_text("5300家")
+        page.locator("#export-chat").click()
+        with page.expect_download() as download:
+            page.locator("#exported a").first.click(timeout=30_000)
+        exported = Path(download.value.path()).read_text(encoding="utf-8")
+        assert "140万亿" in exported and "[^1-1]" in exported and "[^1-1]: 中国AI大模型产业黄金时代" in exported
+        page.locator("#delete-chat").click()
+        expect(listed).to_have_count(1, timeout=30_000)
+        expect(listed.first).to_have_text("企业数量")
+        expect(page.locator("#chat .bot")).to_have_count(0)
+        browser.close()

@@ -200,3 +200,22 @@ def test_a_follow_up_of_a_follow_up_leans_on_the_last_full_question() -> None:
                ChatTurn(role="user", content="那2024年呢？"),
                ChatTurn(role="assistant", content="报告中没有找到相关信息。")]
     assert condense_by_substitution("2027年会有多少？", history) == "2027年东港市新能源汽车销量是多少？"
+
+
+def test_the_passages_found_come_before_any_text(indexed: HybridRetriever, settings: Settings) -> None:
+    """The reader sees what was found before the answer is written: a `sources` event, then text."""
+    chain = AnswerChain(settings, retriever=indexed, generator="extractive")
+    events = list(chain.stream("中国AI大模型日均词元调用量突破了多少？"))
+    kinds = [e.kind for e in events]
+    assert kinds[0] == "sources" and kinds.count("sources") == 1 and "text" in kinds
+    found = events[0].sources
+    card = next(c for c in found if "140万亿" in c.quote)
+    assert card.source == "bigmodel.txt" and card.title == "中国AI大模型产业黄金时代"
+    assert card.quote in card.text and card.chunk_id in {h.chunk_id for h in indexed.search("日均词元调用量", k=10)}
+    assert [c.n for c in found] == list(range(1, len(found) + 1))
+    answer = events[-1].answer
+    assert answer is not None and answer.citations[0].title == "中国AI大模型产业黄金时代"
+    assert answer.timings.sources is not None and answer.timings.first_token is not None
+    assert answer.timings.retrieve <= answer.timings.sources <= answer.timings.first_token
+    refused = list(chain.stream("Falcon-9模型是在哪一天发布的？"))
+    assert refused[0].kind == "sources" and refused[0].sources == [] and refused[-1].kind == "answer"

@@ -256,7 +256,7 @@ def test_the_chat_page_works_in_a_browser_after_the_login(keyed: Server) -> None
         expect(question).to_be_visible(timeout=30_000)
         question.fill("某园区引进了多少家机器人企业？")
         page.locator("#send").click()
-        expect(page.locator("#sources .source-card").first).to_be_visible(timeout=60_000)
+        expect(page.locator("#chat details.sources.cited .source-card").first).to_be_visible(timeout=60_000)
         expect(page.locator("#chat")).to_contain_text("42家")
         browser.close()
 

@@ -6,7 +6,7 @@ scripts or analytics, so it works on a machine without internet.
 
 from __future__ import annotations
 
-import html
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -14,9 +14,11 @@ from typing import Any
 import gradio as gr
 from fastapi import FastAPI
 
+from rag.conversations import new_id, to_markdown
 from rag.retrieval import QueryError
-from rag.schema import Answer, ChatTurn
+from rag.schema import ChatTurn
 from rag.service import RagService, UploadRejected
+from ui.cards import CITE_JS, answer_message, render_answer, render_found, searching, spoken
 
 EXAMPLES_FILE = Path(__file__).with_name("examples.txt")
 THEME = gr.themes.Soft(font=["system-ui", "PingFang SC", "Noto Sans CJK SC", "Microsoft YaHei", "sans-serif"],
@@ -29,80 +31,83 @@ def load_examples() -> list[str]:
     return [line.strip() for line in lines if line.strip() and not line.startswith("#")]
 
 
-def highlight(passage: str, quote: str) -> str:
-    """The passage, escaped, with the quoted sentence marked where it stands."""
-    start = passage.find(quote) if quote else -1
-    if start < 0:
-        return html.escape(passage)
-    end = start + len(quote)
-    return (html.escape(passage[:start]) + "<mark>" + html.escape(passage[start:end]) + "</mark>"
-            + html.escape(passage[end:]))
-
-
-def render_sources(answer: Answer, details: bool) -> str:
-    if not answer.grounded and not answer.citations:
-        notes = "".join(f"<div class='answer-notes'>{html.escape(n)}</div>" for n in answer.notes) if details else ""
-        return f"<div class='refusal-card'>报告中没有找到可以支持回答的内容，因此不提供来源。</div>{notes}"
-    cards = []
-    for c in answer.citations:
-        section = f" · <span class='source-section'>{html.escape(c.section)}</span>" if c.section else ""
-        meta = (f"<div class='source-meta'>score {c.score:.4f} · {html.escape(c.chunk_id)}</div>" if details else "")
-        cards.append(f"<div class='source-card' data-n='{c.n}'><div class='source-head'><span class='source-n'>"
-                     f"[{c.n}]</span><span class='source-name'>{html.escape(c.source)}</span>{section}</div>"
-                     f"<div class='source-passage'>{highlight(c.text, c.quote)}</div>{meta}</div>")
-    extra = ""
-    if details:
-        t = answer.timings
-        extra = (f"<div class='answer-notes'>{html.escape(answer.model)} · 检索 {t.retrieve:.2f}s · 首字 "
-                 f"{(t.first_token or 0):.2f}s · 总计 {t.total:.2f}s · tokens {answer.usage.prompt_tokens}+"
-                 f"{answer.usage.completion_tokens}</div>")
-        extra += "".join(f"<div class='answer-notes'>{html.escape(n)}</div>" for n in answer.notes)
-    lead = ("" if answer.grounded else  # a false premise: the nearest fact the reports do give, cited
-            "<div class='refusal-card'>报告没有给出所问的数据；下面是报告给出的最接近的事实。</div>")
-    return "<div class='sources'>" + lead + "".join(cards) + extra + "</div>"
-
-
-def render_answer(answer: Answer) -> str:
-    return answer.answer if answer.grounded else f"⚠️ {answer.answer}"
-
-
-def _plain(content: Any) -> str:
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list):
-        return "".join(_plain(part) for part in content)
-    if isinstance(content, dict):
-        return str(content.get("text") or content.get("content") or "")
-    return ""
-
-
 def build_ui(service: RagService) -> gr.Blocks:
     settings = service.settings
 
+    def conversation_list(selected: str | None = None) -> Any:
+        return gr.update(choices=[(c.title, c.id) for c in service.conversations.list()], value=selected or None)
+
     def respond(message: str, history: list[dict[str, Any]], generator: str, k: float, details: bool,
-                answers: list[dict[str, Any]]) -> Iterator[tuple[Any, ...]]:
+                answers: list[dict[str, Any]], conversation: str) -> Iterator[tuple[Any, ...]]:
+        """Each answer carries its own sources under it: first the passages found (at once, while the answer
+        is written), then the ones it cites. Earlier answers keep theirs. The conversation is saved after
+        each answer, so a reload or a restart loses nothing."""
         if not (message or "").strip():
-            yield history, "", gr.skip(), answers
+            yield history, "", answers, conversation, gr.skip()
             return
-        turns = [ChatTurn(role=m["role"], content=_plain(m["content"]).removeprefix("⚠️ "))
+        conversation = conversation or new_id()
+        turns = [ChatTurn(role=m["role"], content=spoken(m["content"]))
                  for m in history if m.get("role") in ("user", "assistant")]
-        history = [*history, {"role": "user", "content": message}, {"role": "assistant", "content": ""}]
-        yield history, "", "<div class='answer-notes'>检索中……</div>", answers
-        text = ""
+        history = [*history, {"role": "user", "content": message},
+                   {"role": "assistant", "content": searching()}]
+        yield history, "", answers, conversation, gr.skip()
+        text, found, searched = "", "", []
         try:
             for event in service.stream(message, turns, generator, int(k)):
-                if event.kind == "text":
+                listed: Any = gr.skip()
+                if event.kind == "sources":
+                    found, searched = render_found(event.sources), event.sources
+                    history[-1]["content"] = found
+                elif event.kind == "text":
                     text += event.text
-                    history[-1]["content"] = text
-                    yield history, "", gr.skip(), answers
+                    history[-1]["content"] = answer_message(text, found)
                 elif event.answer is not None:
-                    history[-1]["content"] = render_answer(event.answer)
+                    history[-1]["content"] = render_answer(event.answer, details, searched)
                     answers = [*answers, event.answer.model_dump(mode="json")]
-                    yield history, "", render_sources(event.answer, details), answers
+                    service.conversations.save(conversation, history, answers)
+                    listed = conversation_list(conversation)
+                yield history, "", answers, conversation, listed
         except QueryError as exc:
             history = history[:-2]
             gr.Warning(f"无法回答：{exc}")
-            yield history, message, "", answers
+            yield history, message, answers, conversation, gr.skip()
+
+    def reopen(conversation: str | None) -> tuple[Any, ...]:
+        stored = service.conversations.load(conversation) if conversation else None
+        if stored is None:
+            return [], [], "", conversation_list()
+        return stored.messages, stored.answers, stored.id, gr.skip()
+
+    def latest() -> tuple[Any, ...]:
+        """A reloaded page comes back to the conversation last worked on."""
+        stored = service.conversations.list()
+        if not stored:
+            return [], [], "", conversation_list()
+        messages, answers, current, _ = reopen(stored[0].id)
+        return messages, answers, current, conversation_list(current)
+
+    def export(conversation: str) -> Any:
+        """The open conversation as a Markdown file, its sources as footnotes."""
+        stored = service.conversations.load(conversation) if conversation else None
+        if stored is None:
+            gr.Warning("还没有可导出的对话。")
+            return gr.update(value=None, visible=False)
+        path = Path(tempfile.mkdtemp(prefix="conversation-")) / f"conversation-{stored.id}.md"
+        path.write_text(to_markdown(stored), encoding="utf-8")
+        return gr.update(value=str(path), visible=True)
+
+    def rename(conversation: str, title: str) -> tuple[Any, ...]:
+        if not conversation or not service.conversations.rename(conversation, title):
+            return gr.skip(), title
+        return conversation_list(conversation), ""
+
+    def start_new() -> tuple[Any, ...]:
+        return [], [], "", conversation_list()
+
+    def forget(conversation: str) -> tuple[Any, ...]:
+        if conversation:
+            service.conversations.delete(conversation)
+        return [], [], "", conversation_list()
 
     def feedback(data: gr.LikeData, answers: list[dict[str, Any]]) -> None:
         index = data.index[0] if isinstance(data.index, (list, tuple)) else data.index
@@ -154,33 +159,57 @@ def build_ui(service: RagService) -> gr.Blocks:
                    f"{report.documents_unchanged}，移除 {report.documents_removed}，用时 {report.seconds}s。")
         return document_rows(), message, document_choices()
 
+    def chat_column() -> tuple[Any, ...]:
+        """The conversation, the question box, examples, settings and feedback."""
+        chatbot = gr.Chatbot(label="对话", show_label=False, height=560, elem_id="chat", buttons=["copy"],
+                             placeholder="<b>向报告提问</b><br>例如下方的示例问题。")
+        with gr.Row():
+            box = gr.Textbox(placeholder="输入问题，回车发送（支持追问，如“那2025年呢？”）", show_label=False,
+                             scale=8, elem_id="question", autofocus=True)
+            send = gr.Button("发送", variant="primary", scale=1, elem_id="send")
+        gr.Examples(examples=[[q] for q in load_examples()], inputs=[box], label="示例问题")
+        with gr.Accordion("设置", open=False):
+            generator = gr.Dropdown(service.available_generators(), value=service.default_generator,
+                                    label="生成方式", elem_id="generator")
+            k = gr.Slider(1, 10, value=settings.retrieval_k, step=1, label="参考段落数")
+            details = gr.Checkbox(False, label="显示检索细节（分数、耗时、校验说明）")
+        with gr.Row():
+            note = gr.Textbox(placeholder="对上一条回答的意见（可选）", show_label=False, scale=8,
+                              elem_id="feedback-comment")
+            note_send = gr.Button("提交意见", scale=1, elem_id="feedback-send")
+        return chatbot, box, send, generator, k, details, note, note_send
+
     with gr.Blocks(title="报告问答", analytics_enabled=False) as demo:
         gr.Markdown("## 报告问答\n回答只依据已索引的报告，每句话都标注出处；报告中没有的内容会直接说明。")
         answers = gr.State([])
-        with gr.Tab("问答"):
-            chatbot = gr.Chatbot(label="对话", height=460, elem_id="chat", buttons=["copy"],
-                                 placeholder="<b>向报告提问</b><br>例如下方的示例问题。")
-            with gr.Row():
-                box = gr.Textbox(placeholder="输入问题，回车发送（支持追问，如“那2025年呢？”）", show_label=False,
-                                 scale=8, elem_id="question", autofocus=True)
-                send = gr.Button("发送", variant="primary", scale=1, elem_id="send")
-            gr.Examples(examples=[[q] for q in load_examples()], inputs=[box], label="示例问题")
-            sources = gr.HTML(elem_id="sources")
-            with gr.Accordion("设置", open=False):
-                generator = gr.Dropdown(service.available_generators(), value=service.default_generator,
-                                        label="生成方式", elem_id="generator")
-                k = gr.Slider(1, 10, value=settings.retrieval_k, step=1, label="参考段落数")
-                details = gr.Checkbox(False, label="显示检索细节（分数、耗时、校验说明）")
-            with gr.Row():
-                note = gr.Textbox(placeholder="对上一条回答的意见（可选）", show_label=False, scale=8,
-                                  elem_id="feedback-comment")
-                note_send = gr.Button("提交意见", scale=1, elem_id="feedback-send")
-            ask_inputs = [box, chatbot, generator, k, details, answers]
-            ask_outputs = [chatbot, box, sources, answers]
+        with gr.Tab("问答"), gr.Row():
+            with gr.Column(scale=1, min_width=200, elem_id="history-panel"):
+                new_chat = gr.Button("＋ 新对话", elem_id="new-chat", size="sm")
+                conversations = gr.Radio([], label="对话记录", elem_id="conversations")
+                with gr.Row():
+                    new_name = gr.Textbox(placeholder="重命名当前对话", show_label=False, scale=3, min_width=100,
+                                          elem_id="rename-chat")
+                    rename_chat = gr.Button("改名", scale=1, min_width=50, size="sm", elem_id="rename-send")
+                forget_chat = gr.Button("删除当前对话", elem_id="delete-chat", size="sm", variant="stop")
+                export_chat = gr.Button("导出 Markdown", elem_id="export-chat", size="sm")
+                exported = gr.File(label="导出的对话", visible=False, interactive=False, elem_id="exported")
+            with gr.Column(scale=4):
+                chatbot, box, send, generator, k, details, note, note_send = chat_column()
+            conversation = gr.State("")
+            ask_inputs = [box, chatbot, generator, k, details, answers, conversation]
+            ask_outputs = [chatbot, box, answers, conversation, conversations]
             box.submit(respond, ask_inputs, ask_outputs)
             send.click(respond, ask_inputs, ask_outputs)
             chatbot.like(feedback, [answers], None)
             note_send.click(comment, [note, answers], [note])
+            opened = [chatbot, answers, conversation, conversations]
+            conversations.input(reopen, [conversations], opened)
+            new_chat.click(start_new, None, opened)
+            forget_chat.click(forget, [conversation], opened)
+            export_chat.click(export, [conversation], [exported])
+            rename_chat.click(rename, [conversation, new_name], [conversations, new_name])
+            new_name.submit(rename, [conversation, new_name], [conversations, new_name])
+            demo.load(latest, None, opened)
         with gr.Tab("文档"):
             table = gr.Dataframe(headers=["文件", "标题", "段落数", "字符数"], value=document_rows, interactive=False)
             files = gr.File(file_count="multiple", label="上传文档（txt、md、pdf、docx、html）")
@@ -204,7 +233,7 @@ def mount_ui(app: FastAPI, service: RagService) -> FastAPI:
     received, in its upload folder. Its upload route also stops reading at the file size limit.
     """
     demo = build_ui(service)
-    mounted = gr.mount_gradio_app(app, demo, path="/", theme=THEME, css=CSS, footer_links=[],
+    mounted = gr.mount_gradio_app(app, demo, path="/", theme=THEME, css=CSS, js=CITE_JS, footer_links=[],
                                   max_file_size=service.settings.max_file_bytes)
     demo.has_launched = True
     return mounted

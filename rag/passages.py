@@ -1,0 +1,52 @@
+"""The retrieved passages as the reader and the question's names see them: what each passage is about, which
+of the question's names no passage mentions, and the packed sources as early, titled evidence cards."""
+
+from __future__ import annotations
+
+from rag.context import ContextSource
+from rag.question import QuestionAnalysis
+from rag.schema import Citation, SearchHit
+
+
+def passage_frame(hit: SearchHit, head: str = "") -> str:
+    """What a passage is about, for the question's names: its text, section, and the document's title and
+    opening (where the publisher is named)."""
+    return f"{hit.title}\n{hit.section}\n{hit.text}\n{head}"
+
+
+def absent_names(question: QuestionAnalysis, frames: list[str], query: str = "") -> list[str]:
+    """The persons, places, works and products the question names that no retrieved passage mentions. A
+    question about "《星河彼岸》" or "GPT-5" cannot be answered from passages that never name them. A Latin
+    name of an English question that its Chinese search query renders in Chinese ("SenseTime" -> 商汤) is
+    looked for under that name by the search, not as written."""
+    names = [c for c in question.constraints if c.kind != "year" and not (
+        c.kind == "latin" and question.language == "en" and query and not c.found_in(query))]
+    return [c.text for c in names if not any(c.found_in(frame) for frame in frames)]
+
+
+def about_named(question: QuestionAnalysis, hits: list[SearchHit], frames: list[str]) -> list[SearchHit]:
+    """The passages that mention at least one of the question's names (all of them, if it names none)."""
+    names = [c for c in question.constraints if c.kind != "year"]
+    if not names:
+        return hits
+    return [hit for hit, frame in zip(hits, frames, strict=True) if any(c.found_in(frame) for c in names)]
+
+
+def found_sources(sources: list[ContextSource]) -> list[Citation]:
+    """The packed sources as cards the reader can look at while the answer is being written: numbered as the
+    generator sees them, each quoting its best-matching sentence (the packer takes the best one first)."""
+    cards = []
+    for source in sources:
+        start, end = source.sentences[0] if source.sentences else (0, 0)
+        hit = source.hit
+        cards.append(Citation(n=source.n, chunk_id=hit.chunk_id, source=hit.source, title=hit.title,
+                              section=hit.section, quote=hit.text[start:end].strip(), score=hit.score, text=hit.text))
+    return cards
+
+
+def with_titles(citations: list[Citation], sources: list[ContextSource]) -> list[Citation]:
+    """Citations carry their report's title: the verifier builds them from chunks and knows only file names."""
+    titles = {source.hit.chunk_id: source.hit.title for source in sources}
+    for citation in citations:
+        citation.title = citation.title or titles.get(citation.chunk_id, "")
+    return citations
