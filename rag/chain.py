@@ -32,7 +32,7 @@ from rag.followups import condense_by_substitution, is_elliptical, previous_ques
 from rag.generators import build_chat_model, model_label, resolve_generator
 from rag.passages import about_named, absent_names, found_sources, passage_frame, with_titles
 from rag.prompts import LANGUAGE_RULES, load_prompt
-from rag.question import QuestionAnalysis, about_named, absent_names, analyze, fit_question, passage_frame
+from rag.question import QuestionAnalysis, analyze, fit_question
 from rag.refusals import REFUSALS, false_premise
 from rag.retrieval import HybridRetriever, validate_query
 from rag.schema import Answer, ChatTurn, Citation, SearchHit, Timings, Usage
@@ -192,7 +192,7 @@ class AnswerChain:
                 yield from self._verified(pieces, verifier, timings, started)
             # The model's own refusal is respected (lexical evidence could not tell its right refusals from
             # its wrong ones on the tuning set); what it wrote but could not be verified is replaced by the
-            # sources' own sentences, when one answers and states what the model pointed at.
+            # sources' own sentences, when one answers what is asked (focus, kind, year, place, period).
             if not verifier.answered and (self.generator == "extractive" or not verifier.refused):
                 model_text = None if written is None else "".join(written)
                 fallback = self._from_evidence(query, sources, analysis, verifier.notes, timings, started,

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from typing import Literal
 
 from rag.claims import YEAR, asks_for_quantity, latin_names, normalize, person_names, tagged_words
-from rag.schema import SearchHit
 
 ConstraintKind = Literal["year", "person", "place", "work", "latin"]
 Ask = Literal["quantity", "list", "time", "entity", "other"]
@@ -159,27 +158,3 @@ def fit_question(standalone: str, question: str, limit: int) -> str:
         borrowed = standalone[:-len(question)].rstrip()
         return f"{borrowed[:max(0, limit - len(question) - 1)]} {question}".strip()
     return standalone[:limit]
-
-
-def passage_frame(hit: SearchHit, head: str = "") -> str:
-    """What a passage is about, for the question's names: its text, section, and the document's title and
-    opening (where the publisher is named)."""
-    return f"{hit.title}\n{hit.section}\n{hit.text}\n{head}"
-
-
-def absent_names(question: QuestionAnalysis, frames: list[str], query: str = "") -> list[str]:
-    """The persons, places, works and products the question names that no retrieved passage mentions. A
-    question about "《星河彼岸》" or "GPT-5" cannot be answered from passages that never name them. A Latin
-    name of an English question that its Chinese search query renders in Chinese ("SenseTime" -> 商汤) is
-    looked for under that name by the search, not as written."""
-    names = [c for c in question.constraints if c.kind != "year" and not (
-        c.kind == "latin" and question.language == "en" and query and not c.found_in(query))]
-    return [c.text for c in names if not any(c.found_in(frame) for frame in frames)]
-
-
-def about_named(question: QuestionAnalysis, hits: list[SearchHit], frames: list[str]) -> list[SearchHit]:
-    """The passages that mention at least one of the question's names (all of them, if it names none)."""
-    names = [c for c in question.constraints if c.kind != "year"]
-    if not names:
-        return hits
-    return [hit for hit, frame in zip(hits, frames, strict=True) if any(c.found_in(frame) for c in names)]

@@ -17,7 +17,8 @@ from ingest.indexing import Indexer
 from rag.chain import AnswerChain
 from rag.followups import condense_by_substitution
 from rag.generators import LlamaCppChatModel
-from rag.question import absent_names, analyze
+from rag.passages import absent_names
+from rag.question import analyze
 from rag.retrieval import HybridRetriever, QueryError
 from rag.schema import Answer, ChatTurn, Citation
 from rag.settings import Settings
