@@ -50,12 +50,14 @@ def mentions(word: str, text: str) -> bool:
 
 def role_stated(role: str, answer: str, question: str, passage: str) -> bool:
     """Some sentence of the passage names the role asked about ("导演") together with what the answer adds
-    to the question: "林某主演" does not make 林某 the director. A longer role may be worded in part
-    ("领投方" / "领投")."""
+    to the question — its names, or where none is recognised its other words: "林某主演" does not make 林某
+    the director. A longer role may be worded in part ("领投方" / "领投")."""
+    names = [normalize(name) for name in claim_of(answer).names if name not in question]
     added = _bigrams(normalize(answer)) - _bigrams(normalize(question))
     for start, end in split_sentences(passage):
         sentence = normalize(passage[start:end])
-        if mentions(role, sentence) and any(pair in sentence for pair in added):
+        if mentions(role, sentence) and (any(name in sentence for name in names) if names
+                                         else any(pair in sentence for pair in added)):
             return True
     return False
 
