@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Literal
 
 from rag.claims import YEAR, asks_for_quantity, latin_names, normalize, person_names, tagged_words
@@ -78,14 +79,14 @@ class QuestionAnalysis:
                   if m.group(0) in question}
         return tuple(y for y in self.years if y not in quoted)
 
-    @property
+    @cached_property
     def role(self) -> str | None:
         """The relation a "who / which one" question asks about ("电影的导演是谁" -> 导演): a name that the
         passage gives in another role (a cast member) does not answer it."""
         match = _ROLE.search(self.text) if self.ask == "entity" else None
         return match.group(1) if match else None
 
-    @property
+    @cached_property
     def focus(self) -> str | None:
         """The word naming what is asked for: what follows "多少" ("多少充电桩" -> 充电桩), else the last word
         before the question word ("…的豆瓣评分是多少" -> 评分). A word-matching answerer, which cannot tell a
