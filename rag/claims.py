@@ -1,10 +1,10 @@
 """The checkable parts of a sentence: figures and names, and whether a passage supports them.
 
 Small models invent figures and names; everything else in an answer is wording. So a claim is taken as
-supported by a passage when every figure (a number with its magnitude: 5784亿, 13.9%, 2023年) and every
+supported by a passage when every figure (a number with its magnitude: 6218亿, 17.4%, 2031年) and every
 name (Latin-script names such as Falcon or GPT-5, and Chinese proper nouns) of the claim occurs in the
 passage. Comparison is after NFKC, whitespace and thousands-separator removal; 亿/万 stay as written, so
-"5784万" is not supported by "5784亿".
+"6218万" is not supported by "6218亿".
 """
 
 from __future__ import annotations
@@ -172,6 +172,15 @@ def tagged_words(text: str, keep: Callable[[str], bool]) -> list[str]:
     return list(dict.fromkeys(p.word for p in pairs if keep(p.flag) and len(p.word) >= 2 and _CJK.search(p.word)))
 
 
+# Ordinary words jieba tags as places: "哪两样东西" (things), "南北差距" (a gap between regions).
+_NOT_PLACES = frozenset({"东西", "南北"})
+
+
+def places_in(text: str) -> list[str]:
+    """The places a text names (jieba's ns tag)."""
+    return [w for w in tagged_words(text, lambda flag: flag == "ns") if w not in _NOT_PLACES]
+
+
 _NOT_A_GIVEN_NAME = {"uj", "ul", "uz", "ug", "v", "vn", "p", "c", "x", "m", "d", "r", "f", "q"}
 
 
@@ -264,7 +273,7 @@ def claim_of(sentence: str, language: str | None = None) -> Claim:
 
 def claim_segments(sentence: str) -> list[str]:
     """Clauses, and within a clause the stretch from each year to the next: a year binds the figures that
-    follow it ("从2023年的3215亿元增长到2025年的4100亿元" holds two facts)."""
+    follow it ("从2031年的2716亿元增长到2033年的3890亿元" holds two facts)."""
     segments = []
     for clause in re.split(r"[，,；;：:]", sentence):
         starts = [m.start() for m in re.finditer(r"(?<!\d)(?:19|20)\d{2}(?=\s*年)", clause)]

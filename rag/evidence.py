@@ -1,7 +1,7 @@
 """Where a figure stands in a passage, and what it is a figure of.
 
-Presence is not support: "A公司完成10亿元融资，估值50亿元" contains 10亿元, but not as a valuation; "2023年规模
-147亿元，预计2025年达到300亿元" contains 300亿元, but not for 2023. So a figure is read with its frame: the
+Presence is not support: "A公司完成12亿元融资，估值70亿元" contains 12亿元, but not as a valuation; "2031年规模
+186亿元，预计2033年达到420亿元" contains 420亿元, but not for 2031. So a figure is read with its frame: the
 year that governs it (the nearest year before it in its sentence, else the years of the line or passage
 before), and the kind of quantity it is (the nearest quantity word in its clause: 规模, 增速, 估值, 占比 ...).
 A figure in an answer is supported by a passage only at an occurrence whose frame does not contradict the
@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from rag.claims import YEAR, Figure, normalize, tagged_words
+from rag.claims import YEAR, Figure, normalize, places_in
 from rag.question import Constraint
 from rag.sentences import split_sentences
 
@@ -57,12 +57,12 @@ def _years_before(text: str, position: int) -> list[str]:
     return [years[-1].group(0)] if years else []
 
 
-_NAMED_AFTER = re.compile(r"^[^，,；;。\s]{0,4}?(融资|募资|投资)")  # "完成10亿元B轮融资"
+_NAMED_AFTER = re.compile(r"^[^，,；;。\s]{0,4}?(融资|募资|投资)")  # "完成12亿元B轮融资"
 
 
 def kind_near(text: str, start: int, end: int) -> str | None:
     """The kind of quantity of the figure at text[start:end]: the nearest quantity word before it within its
-    clause; a financing round is also named right after its amount ("完成10亿元B轮融资")."""
+    clause; a financing round is also named right after its amount ("完成12亿元B轮融资")."""
     clause_start = max((m.end() for m in _CLAUSE.finditer(text, 0, start)), default=0)
     before = list(KIND_WORD.finditer(text, clause_start, start))
     if before:
@@ -83,7 +83,7 @@ class Occurrence:
 
     years: tuple[str, ...]
     kind: str | None
-    context: str = ""  # its sentence, with the title line above it (a slide's "北京：创新策源地")
+    context: str = ""  # its sentence, with the title line above it (a slide's "杭州：数据要素高地")
 
 
 _EVENT_WORD = re.compile("|".join(re.escape(w) for ws in EVENT_KINDS.values() for w in ws), re.IGNORECASE)
@@ -173,10 +173,6 @@ def kinds_named(text: str) -> frozenset[str]:
     return frozenset(KIND_OF_WORD[m.group(0).lower()] for m in KIND_WORD.finditer(text))
 
 
-def places_in(text: str) -> list[str]:
-    return tagged_words(text, lambda flag: flag == "ns")
-
-
 def names_other_place(text: str, places: list[str]) -> bool:
     """The text names a place, and none of `places` (in their common spellings): a passage about 北京 says
     nothing about 上海."""
@@ -203,7 +199,7 @@ def names_other_period(text: str, periods: set[str]) -> bool:
 
 def rows(passage: str) -> list[list[str]]:
     """The cells of each line that reads as a flattened table row: short, no sentence punctuation, two or
-    more cells ("知乎 知海图AI", "数字人, 20%"). The first row of a run of such lines is its header and is left
+    more cells ("甲公司 星图助手", "虚拟主播, 27%"). The first row of a run of such lines is its header and is left
     out: a header cell ("公司", "芯片") belongs to every row."""
     found: list[list[str]] = []
     in_table = False
@@ -225,8 +221,8 @@ _ENUMERATION = re.compile(r"[、和与及或]|以及")
 
 
 def row_conflict(sentence: str, passage: str) -> bool:
-    """A clause that joins cells of two rows ("知乎的大模型是序列猴子" from rows "知乎 知海图AI" and "出门问问
-    序列猴子"; "知乎的大模型叫智谱AI" from two rows' first cells). An enumeration ("甲、乙和丙") of cells of one
+    """A clause that joins cells of two rows ("甲公司的大模型是云雀" from rows "甲公司 星图助手" and "乙公司
+    云雀"; "甲公司的大模型叫丙公司" from two rows' first cells). An enumeration ("甲、乙和丙") of cells of one
     column is fine; cells found in several rows, and short or purely numeric cells, say nothing."""
     table = rows(passage)
     if len(table) < 2:

@@ -59,7 +59,7 @@ def asked_years(question: QuestionAnalysis, source: ContextSource) -> set[str]:
 def answers_the_kind(sentence: str, kinds: set[str]) -> bool:
     """False when every figure of the sentence is plainly another kind of quantity than the one asked: a
     growth rate does not answer a question about revenue. A figure's kinds are the quantity words of its
-    clause ("实现了256%的增长")."""
+    clause ("实现了318%的增长")."""
     if not kinds:
         return True
     found = [clause_kinds(sentence, *span) for figure in figures(sentence) if not YEAR.fullmatch(figure.number)
@@ -83,7 +83,7 @@ class ExtractiveAnswerer:
     @staticmethod
     def _units(source: ContextSource) -> list[tuple[int, int, str]]:
         """The shown sentences (span, text), each preceded by the slide or table title line right above it,
-        if any: on a slide, "北京：创新策源地" is what the sentence under it is about."""
+        if any: on a slide, "杭州：数据要素高地" is what the sentence under it is about."""
         units = []
         text = source.hit.text
         for start, end in sorted(source.sentences):

@@ -1,6 +1,6 @@
 """BM25 over jieba tokens, the half of hybrid retrieval that catches exact figures and names.
 
-Dense e5 vectors blur "3215亿元" and "147亿元"; BM25 does not. Tokens are computed once at ingest and
+Dense e5 vectors blur "2716亿元" and "186亿元"; BM25 does not. Tokens are computed once at ingest and
 stored in the catalog, so building the index when the server starts costs milliseconds.
 """
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Literal
 
-from rag.claims import YEAR, asks_for_quantity, latin_names, normalize, person_names, tagged_words
+from rag.claims import YEAR, asks_for_quantity, latin_names, normalize, person_names, places_in, tagged_words
 
 ConstraintKind = Literal["year", "person", "place", "work", "latin"]
 Ask = Literal["quantity", "list", "time", "entity", "other"]
@@ -28,7 +28,7 @@ _ASKS_FOR_TIME = re.compile(r"何时|什么时候|哪一?年|哪一?天|哪个�
 _ASKS_FOR_ENTITY = re.compile(r"谁|哪家|哪个|哪一|什么公司|什么机构|叫什么|名称|who|which", re.IGNORECASE)
 # "…的导演是谁": the relation asked about, named right before the question word.
 _ROLE = re.compile(r"的([\u4e00-\u9fff]{2,6}?)(?:是|为)?(?:谁|哪位|哪家|哪个|哪一[家个位])")
-# What a question asks for is named right before its question word: "…的豆瓣评分是多少" asks for a rating.
+# What a question asks for is named right before its question word: "…的观众评分是多少" asks for a rating.
 _ASK_PHRASE = re.compile(r"(?:是|为|有|达到?|能到|会是|会达到|大约是|约|大概|分别是|分别)*(?:多少|多大|多高|几|谁|哪)")
 _NOT_A_FOCUS = frozenset({"大约", "一共", "总共", "具体", "目前", "现在", "预计", "当时", "最终", "累计", "全年",
                           "今年", "去年", "实际", "大概", "主要", "整个", "相关", "分别", "能够", "可以", "应该",
@@ -89,7 +89,7 @@ class QuestionAnalysis:
     @cached_property
     def focus(self) -> str | None:
         """The word naming what is asked for: what follows "多少" ("多少充电桩" -> 充电桩), else the last word
-        before the question word ("…的豆瓣评分是多少" -> 评分). A word-matching answerer, which cannot tell a
+        before the question word ("…的观众评分是多少" -> 评分). A word-matching answerer, which cannot tell a
         rating from a box office, needs it stated."""
         match = _ASK_PHRASE.search(self.text)
         if not match:
@@ -116,7 +116,7 @@ def constraints_of(question: str, language: str) -> tuple[Constraint, ...]:
               if not YEAR.fullmatch(n)]
     if language == "zh":
         found += [Constraint("person", w) for w in person_names(bare)]
-        found += [Constraint("place", w) for w in tagged_words(bare, lambda f: f == "ns")]
+        found += [Constraint("place", w) for w in places_in(bare)]
     return tuple(dict.fromkeys(found))
 
 

@@ -24,6 +24,6 @@ def is_refusal(text: str) -> bool:
 
 
 def false_premise(language: str, years: list[str], fact: str) -> str:
-    """"报告未给出2025年的相关数据；报告给出的是：2026年…35%[1]" — never the neighbouring figure as the answer."""
+    """"报告未给出2032年的相关数据；报告给出的是：2033年…41%[1]" — never the neighbouring figure as the answer."""
     joined = "、".join(years) if language == "zh" else " and ".join(years)
     return _FALSE_PREMISE[language].format(years=joined, fact=fact)

@@ -19,7 +19,7 @@ _CONJUNCT = re.compile(r"[和与及、，,；;？?]|以及|分别")
 
 def kinds_asked(text: str) -> frozenset[str]:
     """The kinds of quantity a question asks for: in each conjunct, the last quantity word, which heads its
-    noun phrase ("过夜游客占比" asks for a share, not a number of visitors; "销量和增速" for both)."""
+    noun phrase ("外地车辆占比" asks for a share, not a number of vehicles; "销量和增速" for both)."""
     heads = set()
     for conjunct in _CONJUNCT.split(text):
         named = list(KIND_WORD.finditer(conjunct))

@@ -15,7 +15,7 @@ _SENTENCE = re.compile(r".*?(?:[。！？!?；;…]+[”’」』）)\]】]*(?:\
 
 def split_sentences(text: str) -> list[tuple[int, int]]:
     """(start, end) spans of the sentences of `text`, surrounding spaces excluded. Citation markers that
-    follow a sentence's final punctuation ("……增长13.9%。[1]") stay with that sentence."""
+    follow a sentence's final punctuation ("……增长17.4%。[1]") stay with that sentence."""
     spans = []
     for match in _SENTENCE.finditer(text):
         start, end = match.span()

@@ -126,7 +126,7 @@ class CitationVerifier:
 
     def _other_place(self, sentence: str, occurrence: Occurrence) -> bool:
         """The figure stands in the source with another place or calendar period than the sentence's (or the
-        question's): the 100亿元 fund of 北京 is not 上海's, a 国庆 holiday's revenue not 春节's."""
+        question's): the 80亿元 fund of one city is not another's, a 国庆 holiday's revenue not 春节's."""
         claimed = places_in(sentence) or (list(self.question.places) if self.question else [])
         periods = periods_in(sentence) or (periods_in(self.question.text) if self.question else set())
         return names_other_place(occurrence.context, claimed) or names_other_period(occurrence.context, periods)
@@ -226,8 +226,8 @@ class CitationVerifier:
         complete = [n for n in candidates if self._supports(claim, sentence, n)]
         if complete:
             return [max(complete, key=lambda n: _content_overlap(sentence, self.sources[n].support_text))]
-        # Several sources may support one sentence only clause by clause ("从2023年的3215亿元增长到2025年的
-        # 4100亿元"); a year from one source and a figure from another in the same clause is a fabrication.
+        # Several sources may support one sentence only clause by clause ("从2031年的2716亿元增长到2033年的
+        # 3890亿元"); a year from one source and a figure from another in the same clause is a fabrication.
         chosen: list[int] = []
         for clause in claim_segments(sentence):
             clause_claim = self._claim(clause)

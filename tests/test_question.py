@@ -26,6 +26,12 @@ def test_names_are_exact_but_places_have_their_common_spellings() -> None:
     assert Constraint("year", "2023").found_in("2023 年") and not Constraint("year", "2023").found_in("20234")
 
 
+def test_ordinary_words_jieba_tags_as_places_are_not_places() -> None:
+    assert analyze("仓库里最贵的两样东西是什么？", "zh").places == ()
+    assert analyze("南北两地的客流差距有多大？", "zh").places == ()
+    assert analyze("杭州的客流有多大？", "zh").places == ("杭州",)
+
+
 def test_what_a_question_asks_for() -> None:
     assert analyze("报告提到了哪些风险？", "zh").ask == "list"
     assert analyze("该政策何时开始实施？", "zh").ask == "time"
