@@ -184,6 +184,12 @@ def places_in(text: str) -> list[str]:
 _NOT_A_GIVEN_NAME = {"uj", "ul", "uz", "ug", "v", "vn", "p", "c", "x", "m", "d", "r", "f", "q"}
 
 
+def _without_conjunction(name: str) -> str:
+    """jieba sometimes glues the conjunction before an unfamiliar name to it and tags the whole a person's
+    name ("…基金和云帆资本" -> "和云帆")."""
+    return name[1:] if len(name) >= 3 and name[0] in "和与及或跟同" else name
+
+
 def person_names(text: str) -> list[str]:
     """Chinese person names. jieba often tags an unfamiliar name's surname alone ("陈/明达"): a lone surname
     followed by a one- or two-character word that is not a particle, verb or number is taken as one name."""
@@ -196,7 +202,7 @@ def person_names(text: str) -> list[str]:
         if pair.flag not in ("nr", "nrfg") or not _CJK.search(pair.word):
             continue
         if len(pair.word) >= 2:
-            names.append(pair.word)
+            names.append(_without_conjunction(pair.word))
         elif i + 1 < len(pairs) and 1 <= len(pairs[i + 1].word) <= 2 and _CJK.search(pairs[i + 1].word) and \
                 pairs[i + 1].flag not in _NOT_A_GIVEN_NAME:
             names.append(pair.word + pairs[i + 1].word)
@@ -205,7 +211,8 @@ def person_names(text: str) -> list[str]:
 
 def chinese_names(text: str) -> list[str]:
     """Chinese proper nouns (people, places, organisations, other names) by jieba's part-of-speech tags."""
-    return tagged_words(text, lambda flag: flag in _PROPER_NOUN_TAGS)
+    persons = [_without_conjunction(w) for w in tagged_words(text, lambda flag: flag in ("nr", "nrfg"))]
+    return list(dict.fromkeys(persons + tagged_words(text, lambda flag: flag in _PROPER_NOUN_TAGS - {"nr", "nrfg"})))
 
 
 @dataclass(frozen=True)

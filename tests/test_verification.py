@@ -178,6 +178,12 @@ def test_chinese_names_match_inside_text_and_latin_names_across_spaces() -> None
     assert claim_of("根据 Precedence Research 数据").missing_in("根据市场研究机构 Precedence Research 数据") == []
 
 
+def test_a_conjunction_glued_to_a_name_is_not_part_of_it() -> None:
+    investors = source(1, "本轮融资由海川创投领投，远山基金、云帆资本跟投。")
+    answer = verify_answer("跟投机构是远山基金和云帆资本[1]。", [investors], "zh")
+    assert answer.grounded and "云帆资本" in answer.text
+
+
 def test_line_breaks_survive_between_streamed_sentences() -> None:
     verifier = CitationVerifier(SOURCES, "zh")
     verifier.add("规模变化如下：\n")
