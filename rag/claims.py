@@ -159,7 +159,7 @@ def latin_names(text: str, english_context: bool) -> list[str]:
             continue
         if english_context and not (re.search(r"\d", word) or re.search(r"[a-z][A-Z]|^[A-Z]{2,}[a-z]", word)):
             continue
-        names.append(word)
+        names.append(word[:-1] if re.fullmatch(r"[A-Z]{2,6}s", word) else word)  # "GPUs" is GPU's plural
     return list(dict.fromkeys(names))
 
 

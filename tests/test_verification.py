@@ -184,6 +184,12 @@ def test_a_conjunction_glued_to_a_name_is_not_part_of_it() -> None:
     assert answer.grounded and "云帆资本" in answer.text
 
 
+def test_an_english_plural_of_an_acronym_is_the_acronym_the_passage_writes() -> None:
+    chips = source(1, "该平台采用专用加速芯片，如神经处理器（NPU）、现场可编程门阵列（FPGA）等。")
+    answer = verify_answer("The platform uses accelerators such as NPUs and FPGAs [1].", [chips], "en")
+    assert answer.grounded and "NPUs" in answer.text
+
+
 def test_line_breaks_survive_between_streamed_sentences() -> None:
     verifier = CitationVerifier(SOURCES, "zh")
     verifier.add("规模变化如下：\n")
