@@ -261,9 +261,15 @@ def asks_for_quantity(question: str) -> bool:
     return bool(_ASKS_FOR_QUANTITY.search(question))
 
 
+# An amount in a Latin unit ("52.5EFlops", "300GW", "1.2TB", "7B", "2.1万亿tokens"), read as a name by the
+# checks (copied exactly) but still an amount; "5G" and "A100" are not.
+_LATIN_UNIT_AMOUNT = re.compile(r"(?<![0-9A-Za-z.])\d+(?:\.\d+)?\s*(?:万亿|亿|万)?\s*"
+                                r"(?:[kKMGTPEZ]?(?:FLOPS|Flops|flops|TOPS|B|W|Wh|Hz)|[Tt]okens?|km|kg)(?![A-Za-z])")
+
+
 def has_quantity(text: str) -> bool:
-    """A figure that is a quantity, not just a year; "一亿" and "三倍" count too."""
-    return bool(_CHINESE_QUANTITY_WORD.search(text)) or any(
+    """A figure that is a quantity, not just a year; "一亿", "三倍" and amounts in Latin units count too."""
+    return bool(_CHINESE_QUANTITY_WORD.search(text) or _LATIN_UNIT_AMOUNT.search(text)) or any(
         f.magnitude or not YEAR.fullmatch(f.number) for f in figures(text))
 
 

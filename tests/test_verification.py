@@ -223,6 +223,14 @@ def test_an_amount_question_waits_for_an_amount() -> None:
     assert not refused.grounded and "amount" in refused.notes[-1]
 
 
+def test_an_amount_in_a_latin_unit_answers_how_much() -> None:
+    compute = source(1, "预计到2032年，该省智能算力规模将达到86.4EFlops，储能装机容量达到12GW。")
+    question = analyze("到2032年该省智能算力规模能达到多少？", "zh")
+    answer = verify_answer("到2032年该省智能算力规模将达到86.4EFlops[1]。", [compute], "zh", question)
+    assert answer.grounded and "86.4EFlops" in answer.text
+    assert not verify_answer("该省智能算力规模将大幅增长[1]。", [compute], "zh", question).grounded
+
+
 def test_a_figure_for_another_year_is_not_support() -> None:
     forecast = source(1, "2024年某市新能源车销量为8.6万辆，预计2026年将达到15万辆。")
     asked_2024 = CitationVerifier([forecast], "zh", analyze("2024年某市新能源车销量预计多少？", "zh"))
