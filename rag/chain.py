@@ -190,14 +190,6 @@ class AnswerChain:
                 written = []
                 pieces = _recorded(self._generate(standalone, query, sources, language, usage), written)
                 yield from self._verified(pieces, verifier, timings, started)
-                closest = self.extractive.closest_sources(query, sources, analysis) if verifier.refused else []
-                if closest:
-                    verifier = CitationVerifier(sources, language, analysis)
-                    verifier.notes.append("the model found no answer among all the passages; asked again with "
-                                          "the passages closest to the question")
-                    written = []
-                    pieces = _recorded(self._generate(standalone, query, closest, language, usage), written)
-                    yield from self._verified(pieces, verifier, timings, started)
             # The model's own refusal is respected (lexical evidence could not tell its right refusals from
             # its wrong ones on the tuning set); what it wrote but could not be verified is replaced by the
             # sources' own sentences, when one answers what is asked (focus, kind, year, place, period).

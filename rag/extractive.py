@@ -158,19 +158,6 @@ class ExtractiveAnswerer:
         return "".join(f"{_trim(sentence)}[{n}]" + ("" if sentence.endswith(("。", "！", "？")) else "。")
                        for _, n, sentence in chosen)
 
-    def closest_sources(self, query: str, sources: list[ContextSource],
-                        question: QuestionAnalysis) -> list[ContextSource]:
-        """For a second reading after an LLM's refusal: the (at most two) passages holding the sentences that
-        best answer the question, best first. A small model overlooks an answer among several passages that it
-        finds in one or two. Empty when no sentence qualifies (the refusal stands) or when these are the
-        passages it already read, in that order."""
-        ranked = self.rank(query, sources, question)
-        numbers = list(dict.fromkeys(n for score, n, _ in ranked if score >= self.min_score))[:2]
-        if numbers == [source.n for source in sources]:
-            return []
-        by_number = {source.n: source for source in sources}
-        return [by_number[n] for n in numbers]
-
     def nearest_other_year(self, query: str, sources: list[ContextSource],
                            question: QuestionAnalysis) -> tuple[int, str] | None:
         """For a false premise: the best-matching sentence about another year than the one asked, when no

@@ -81,17 +81,3 @@ def test_as_the_evidence_answer_a_sentence_must_name_what_is_asked() -> None:
     box_office = "电影《南岭往事》首周票房是多少？"
     answer = ExtractiveAnswerer(require_focus=True).compose(box_office, sources, analyze(box_office, "zh"))
     assert answer is not None and "1.8亿元" in answer
-
-
-def test_a_second_reading_gets_the_passages_that_answer_best_first() -> None:
-    """After an LLM's refusal the chain asks again with the passages holding the best-answering sentences;
-    when none answers, or they are what the model already read, there is no second reading."""
-    sources = [_source(1, "全市充电桩数量超过2.1万个。"), _source(2, "东港市公交线路共有86条。"), _source(3, SALES)]
-    question = "2024年东港市新能源车销量是多少？"
-    closest = ExtractiveAnswerer(require_focus=True).closest_sources(question, sources, analyze(question, "zh"))
-    assert [source.n for source in closest] == [3]
-    unanswered = "2024年东港市出租车数量是多少？"
-    assert ExtractiveAnswerer(require_focus=True).closest_sources(unanswered, sources,
-                                                                  analyze(unanswered, "zh")) == []
-    assert ExtractiveAnswerer(require_focus=True).closest_sources(question, sources[2:],
-                                                                  analyze(question, "zh")) == []
