@@ -30,6 +30,7 @@ from rag.context import ContextPacker, ContextSource, render_sources
 from rag.extractive import ExtractiveAnswerer
 from rag.followups import condense_by_substitution, is_elliptical, previous_question
 from rag.generators import build_chat_model, model_label, resolve_generator
+from rag.part_completion import missing_parts
 from rag.passages import about_named, absent_names, found_sources, passage_frame, with_titles
 from rag.prompts import LANGUAGE_RULES, load_prompt
 from rag.question import QuestionAnalysis, analyze, fit_question
@@ -190,6 +191,12 @@ class AnswerChain:
                 written = []
                 pieces = _recorded(self._generate(standalone, query, sources, language, usage), written)
                 yield from self._verified(pieces, verifier, timings, started)
+                if verifier.answered:
+                    completion = missing_parts(analysis, "".join(verifier.shown), sources, self.extractive)
+                    if completion:
+                        verifier.notes.append("added the sources' own sentences for a part the answer left out")
+                    for sentence in completion:
+                        yield from self._show(verifier, sentence, timings, started)
             # The model's own refusal is respected (lexical evidence could not tell its right refusals from
             # its wrong ones on the tuning set); what it wrote but could not be verified is replaced by the
             # sources' own sentences, when one answers what is asked (focus, kind, year, place, period).

@@ -81,3 +81,18 @@ def test_as_the_evidence_answer_a_sentence_must_name_what_is_asked() -> None:
     box_office = "电影《南岭往事》首周票房是多少？"
     answer = ExtractiveAnswerer(require_focus=True).compose(box_office, sources, analyze(box_office, "zh"))
     assert answer is not None and "1.8亿元" in answer
+
+
+def test_a_part_the_answer_left_out_gets_the_sources_sentence() -> None:
+    from rag.part_completion import missing_parts
+
+    sources = [_source(1, "《城市数据条例》于2031年5月发布，2031年9月起施行。"),
+               _source(2, "截至目前，全市已有420余家企业完成数据登记，登记数据集超过1.2万个。")]
+    question = analyze("《城市数据条例》是哪个月发布的？现在已有多少家企业完成了数据登记？", "zh")
+    answerer = ExtractiveAnswerer(require_focus=True)
+    added = missing_parts(question, "《城市数据条例》于2031年5月发布[1]。", sources, answerer)
+    assert len(added) == 1 and "420" in added[0] and added[0].endswith(("[2]", "[2]。", "。[2]"))
+    complete = "《城市数据条例》于2031年5月发布[1]。已有420余家企业完成数据登记[2]。"
+    assert missing_parts(question, complete, sources, answerer) == []
+    one_part = analyze("现在已有多少家企业完成了数据登记？", "zh")
+    assert missing_parts(one_part, "《城市数据条例》于2031年5月发布[1]。", sources, answerer) == []
