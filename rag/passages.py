@@ -4,7 +4,7 @@ of the question's names no passage mentions, and the packed sources as early, ti
 from __future__ import annotations
 
 from rag.context import ContextSource
-from rag.question import QuestionAnalysis
+from rag.question import QuestionAnalysis, constraints_of
 from rag.schema import Citation, SearchHit
 
 
@@ -25,11 +25,17 @@ def absent_names(question: QuestionAnalysis, frames: list[str], query: str = "")
 
 
 def about_named(question: QuestionAnalysis, hits: list[SearchHit], frames: list[str]) -> list[SearchHit]:
-    """The passages that mention at least one of the question's names (all of them, if it names none)."""
+    """The passages that mention at least one of the question's names (all of them, if it names none, or if
+    one of its parts names none: "《城市数据条例》何时施行？全市已有多少家企业完成登记？" asks its second part
+    of passages that need not name the work)."""
     names = [c for c in question.constraints if c.kind != "year"]
-    if not names:
+    if not names or any(not _names_something(part, question) for part in question.parts):
         return hits
     return [hit for hit, frame in zip(hits, frames, strict=True) if any(c.found_in(frame) for c in names)]
+
+
+def _names_something(part: str, question: QuestionAnalysis) -> bool:
+    return any(c.kind != "year" for c in constraints_of(part, question.language))
 
 
 def found_sources(sources: list[ContextSource]) -> list[Citation]:

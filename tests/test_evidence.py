@@ -96,3 +96,14 @@ def test_a_part_the_answer_left_out_gets_the_sources_sentence() -> None:
     assert missing_parts(question, complete, sources, answerer) == []
     one_part = analyze("现在已有多少家企业完成了数据登记？", "zh")
     assert missing_parts(one_part, "《城市数据条例》于2031年5月发布[1]。", sources, answerer) == []
+
+
+def test_a_part_that_names_nothing_keeps_passages_that_do_not_name_the_other_part_s_work() -> None:
+    from rag.passages import about_named, passage_frame
+
+    law = _source(1, "《城市数据条例》于2031年9月起施行。").hit
+    registry = _source(2, "全市已有420余家企业完成登记。").hit
+    frames = [passage_frame(law), passage_frame(registry)]
+    both = analyze("《城市数据条例》何时施行？全市已有多少家企业完成登记？", "zh")
+    assert about_named(both, [law, registry], frames) == [law, registry]
+    assert about_named(analyze("《城市数据条例》何时施行？", "zh"), [law, registry], frames) == [law]
