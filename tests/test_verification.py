@@ -82,6 +82,13 @@ def test_figures_from_two_sources_in_one_clause_are_a_fabrication() -> None:
     assert across.grounded and {c.chunk_id for c in across.citations} == {"chunk-1", "chunk-2"}
 
 
+def test_whose_figure_it_is_stays_with_the_figure() -> None:
+    revenue = source(1, "据介绍，青禾智能2031年营业收入为5.2亿元，服务客户超过200家。")
+    profit = source(2, "另一家上市公司2031年实现净利润23.6亿元，同比增长8.1%。")
+    joined = verify_answer("青禾智能2031年的净利润是23.6亿元[1][2]。", [revenue, profit], "zh")
+    assert not joined.grounded
+
+
 def test_refusals_are_recognised_in_both_languages() -> None:
     for text in ("资料中没有相关信息。", "报告未提及该数据。", "The reports do not contain this information."):
         assert is_refusal(text)
