@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from rag.citing import attach_markers, best_quote, content_overlap
 from rag.claims import YEAR, Claim, claim_of, claim_segments, normalize
 from rag.context import ContextSource, is_injection
 from rag.evidence import (
@@ -33,7 +34,6 @@ from rag.evidence import (
     places_in,
     row_conflict,
 )
-from rag.keyword_index import tokenize
 from rag.question import QuestionAnalysis
 from rag.refusals import REFUSALS, is_refusal
 from rag.responsive import answers_question
@@ -42,13 +42,6 @@ from rag.sentences import sentences
 
 _MARKER = re.compile(r"\[(\d{1,3})\]")
 _SHORT_CONNECTIVE = 14
-
-
-def _content_overlap(sentence: str, passage: str) -> float:
-    words = set(tokenize(sentence))
-    if not words:
-        return 0.0
-    return len(words & set(tokenize(passage))) / len(words)
 
 
 @dataclass
@@ -111,7 +104,7 @@ class CitationVerifier:
         out = ""
         for part, starts_line, numbers in parts:
             self.factual += bool(numbers)
-            rendered = self._attach(part, [self._number(n, part) for n in numbers])
+            rendered = attach_markers(part, [self._number(n, part) for n in numbers])
             separator = ("\n" if starts_line else " " if self.language == "en" else "") if self.shown else ""
             self.shown.append(separator + rendered)
             out += separator + rendered
@@ -185,6 +178,9 @@ class CitationVerifier:
         claim = self._claim(bare)
         if claim.checkable:
             supporting = self._covering(claim, bare, cited) or self._covering(claim, bare, list(self.sources))
+            if not supporting and (kept := self._supported_head(bare, cited)):
+                self.notes.append(f"cut what no source supports: {bare[len(kept[0]):][:60]}")
+                bare, claim, supporting = kept
             if not supporting:
                 missing = claim.missing_in(" ".join(s.support_text for s in self.sources.values()))
                 what = (f"{'、'.join(missing)} is in no source" if missing
@@ -196,7 +192,7 @@ class CitationVerifier:
             return self._as_written(bare, claim, supporting), supporting
         if self.language == "en":
             return bare, cited  # Chinese passages cannot be checked word by word against English wording
-        overlaps = {n: 0.0 if row_conflict(bare, s.support_text) else _content_overlap(bare, s.support_text)
+        overlaps = {n: 0.0 if row_conflict(bare, s.support_text) else content_overlap(bare, s.support_text)
                     for n, s in self.sources.items()}
         supported = [n for n in cited if overlaps[n] >= 0.3]
         if supported:
@@ -207,6 +203,23 @@ class CitationVerifier:
         if len(bare) <= _SHORT_CONNECTIVE:
             return bare, []
         self.notes.append(f"dropped a sentence no source supports: {bare[:80]}")
+        return None
+
+    def _supported_head(self, sentence: str, cited: list[int]) -> tuple[str, Claim, list[int]] | None:
+        """The longest run of leading clauses that the sources support and that states an amount, when the
+        rest does not hold: "2026年规模将达9000亿元，同比增长18.7%" keeps its first clause when 18.7% is the
+        other year's growth. Chinese only (an English clause split off its sentence may lose its subject)."""
+        if self.language != "zh":
+            return None
+        cuts = [m.start() for m in re.finditer(r"[，,；;]", sentence)]
+        for cut in reversed(cuts):
+            head = sentence[:cut].strip()
+            claim = self._claim(head)
+            if not any(not YEAR.fullmatch(f.number) and "年" not in f.number for f in claim.figures):
+                continue
+            supporting = self._covering(claim, head, cited) or self._covering(claim, head, list(self.sources))
+            if supporting:
+                return head + "。", claim, supporting
         return None
 
     def _as_written(self, sentence: str, claim: Claim, supporting: list[int]) -> str:
@@ -225,30 +238,25 @@ class CitationVerifier:
         empty when they cannot."""
         complete = [n for n in candidates if self._supports(claim, sentence, n)]
         if complete:
-            return [max(complete, key=lambda n: _content_overlap(sentence, self.sources[n].support_text))]
+            return [max(complete, key=lambda n: content_overlap(sentence, self.sources[n].support_text))]
         # Several sources may support one sentence only clause by clause ("从2031年的2716亿元增长到2033年的
         # 3890亿元"); a year from one source and a figure from another in the same clause is a fabrication.
         chosen: list[int] = []
+        start = 0
         for clause in claim_segments(sentence):
+            start = sentence.find(clause, start)
             clause_claim = self._claim(clause)
             if not clause_claim.checkable:
                 continue
-            whole = [n for n in candidates if self._supports(clause_claim, clause, n)]
+            # a clause without a year is about the last one named before it: "…9000亿元，同比增长18.7%"
+            earlier = YEAR.findall(sentence[:start])
+            framed = f"{earlier[-1]}年{clause}" if earlier and not YEAR.search(clause) else clause
+            whole = [n for n in candidates if self._supports(clause_claim, framed, n)]
             if not whole:
                 return []
             if not set(whole) & set(chosen):
-                chosen.append(max(whole, key=lambda n: _content_overlap(clause, self.sources[n].support_text)))
+                chosen.append(max(whole, key=lambda n: content_overlap(clause, self.sources[n].support_text)))
         return chosen
-
-    @staticmethod
-    def _attach(sentence: str, numbers: list[int]) -> str:
-        if not numbers:
-            return sentence
-        markers = "".join(f"[{n}]" for n in numbers)
-        match = re.search(r"[。！？!?；;.…]+[”’」』）)]*$", sentence)
-        if match:
-            return sentence[:match.start()] + markers + sentence[match.start():]
-        return sentence + markers
 
     def finish(self) -> VerifiedAnswer:
         if self.refused or not self.cited_sentences:
@@ -262,25 +270,9 @@ class CitationVerifier:
         for n, number in sorted(self.renumber.items(), key=lambda item: item[1]):
             source = self.sources[n]
             citations.append(Citation(n=number, chunk_id=source.hit.chunk_id, source=source.hit.source,
-                                      section=source.hit.section, quote=self._quote(source, self.cited_sentences[n]),
+                                      section=source.hit.section, quote=best_quote(source, self.cited_sentences[n]),
                                       score=source.hit.score, text=source.hit.text))
         return VerifiedAnswer("".join(self.shown), citations, grounded=True, notes=self.notes)
-
-    @staticmethod
-    def _quote(source: ContextSource, citing: list[str]) -> str:
-        """The chunk sentence that best supports what cites it: all its figures present, most shared words."""
-        candidates = sentences(source.hit.text)
-        if not candidates:
-            return source.hit.text
-
-        cited_figures = [f for s in citing for f in claim_of(s).figures]
-
-        def support(candidate: str) -> tuple[int, float]:
-            norm = normalize(candidate)
-            found = sum(1 for f in cited_figures if f.found_in(norm))
-            return found, max(_content_overlap(s, candidate) for s in citing)
-
-        return max(candidates, key=support)
 
 
 def verify_answer(text: str, sources: list[ContextSource], language: str,

@@ -89,6 +89,16 @@ def test_whose_figure_it_is_stays_with_the_figure() -> None:
     assert not joined.grounded
 
 
+def test_a_clause_no_source_supports_is_cut_and_the_rest_shown() -> None:
+    """18.7% is the 2031 growth: written after the 2033 figure it would be that year's; the clause goes, the
+    supported figure before it stays."""
+    now = source(1, "2031年全省智能终端市场规模为820亿元，同比增长18.7%。")
+    later = source(2, "预计2033年全省智能终端市场规模将达到1100亿元。")
+    answer = verify_answer("2033年全省智能终端市场规模将达到1100亿元，同比增长18.7%[2]。", [now, later], "zh")
+    assert answer.grounded and "1100亿元" in answer.text and "18.7%" not in answer.text
+    assert any("cut" in note for note in answer.notes)
+
+
 def test_refusals_are_recognised_in_both_languages() -> None:
     for text in ("资料中没有相关信息。", "报告未提及该数据。", "The reports do not contain this information."):
         assert is_refusal(text)
