@@ -243,9 +243,9 @@ def serve(
 @app.command()
 def documents(json_output: Annotated[bool, typer.Option("--json")] = False) -> None:
     """List the indexed documents."""
-    from rag.catalog import Catalog
+    from rag.storage import Storage
 
-    records = Catalog.for_settings(load_settings()).documents()
+    records = Storage.documents_of(load_settings())
     if json_output:
         print(json.dumps([r.model_dump() for r in records], ensure_ascii=False, indent=2))
         return

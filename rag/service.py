@@ -17,13 +17,14 @@ from pydantic import BaseModel, Field
 
 from ingest.indexing import Indexer, IngestReport
 from ingest.loaders import SUPPORTED_SUFFIXES
-from rag.catalog import Catalog, DocumentRecord
+from rag.catalog import DocumentRecord
 from rag.chain import AnswerChain, AnswerEvent
 from rag.conversations import ConversationStore
 from rag.generators import model_label, resolve_generator
 from rag.retrieval import HybridRetriever
 from rag.schema import ChatTurn, SearchHit
 from rag.settings import Settings
+from rag.storage import Storage
 
 MAX_NAME_BYTES = 255  # the limit of common file systems
 
@@ -64,7 +65,8 @@ class RagService:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.default_generator = resolve_generator(settings)
-        self.retriever = HybridRetriever(settings)
+        self.storage = Storage(settings)
+        self.retriever = HybridRetriever(settings, storage=self.storage)
         self._chains: dict[str, AnswerChain] = {}
         self._lock = threading.Lock()
         self._feedback_lock = threading.Lock()
@@ -122,8 +124,12 @@ class RagService:
         return self.retriever.search(query, k=k, source=source)
 
     # --- documents -----------------------------------------------------------------------------------
+    def _indexer(self) -> Indexer:
+        """Writes through the server's own storage, which its retriever reads."""
+        return Indexer(self.settings, storage=self.storage)
+
     def documents(self) -> list[DocumentRecord]:
-        return Catalog.for_settings(self.settings).documents()
+        return self.storage.catalog.documents()
 
     def upload_dir(self) -> Path:
         path = self.settings.data_dir / "uploads"
@@ -161,7 +167,7 @@ class RagService:
                 staged = {number: staging / name for number, name in accepted.items()}
                 for number, path in staged.items():
                     path.write_bytes(files[number][1])
-                report = Indexer(self.settings).ingest(
+                report = self._indexer().ingest(
                     list(staged.values()), place={path: self.upload_dir() / path.name for path in staged.values()})
             finally:
                 shutil.rmtree(staging, ignore_errors=True)  # what is left there was refused
@@ -177,14 +183,14 @@ class RagService:
 
     def reindex(self) -> IngestReport:
         """Re-ingest the corpus folder and the uploads (only what changed), dropping vanished files."""
-        return Indexer(self.settings).ingest([self.settings.reports_dir, self.upload_dir()], prune=True)
+        return self._indexer().ingest([self.settings.reports_dir, self.upload_dir()], prune=True)
 
     def delete(self, source: str) -> bool:
         """Remove a document by name; a name that is no file name ("..", ".", a NUL) is a client error."""
         name = safe_file_name(source)
         if name != unicodedata.normalize("NFC", source.strip()):
             raise UploadRejected(f"{source!r} is not a document name", 400)
-        removed = Indexer(self.settings).delete(name)
+        removed = self._indexer().delete(name)
         uploaded = self.upload_dir() / name
         if removed and uploaded.exists():
             uploaded.unlink()
