@@ -41,11 +41,11 @@ def _build_vanilla(generator: str | None) -> VanillaRAG:
     """The LangChain-tutorial baseline with our embeddings and the chosen LLM generator."""
     from evals.vanilla import VanillaRAG
     from rag.embeddings import build_embeddings
-    from rag.generators import build_chat_model, model_label, resolve_generator
+    from rag.generators import build_chat_model, generator_class, model_label, resolve_generator
 
     settings = load_settings(generator=generator)
     name = resolve_generator(settings)
-    if name == "extractive":
+    if not generator_class(name).needs_llm:
         err.print("[red]The vanilla pipeline needs an LLM generator (local or openai).[/red]")
         raise typer.Exit(2)
     return VanillaRAG(settings.reports_dir, build_embeddings(settings), build_chat_model(settings, name),

@@ -12,6 +12,7 @@ from rich.table import Table
 
 from evals.commands import eval_app
 from rag.cli_common import Generator, build_chain, console, err, load_settings, progress_bar
+from rag.generators import GENERATORS
 
 if TYPE_CHECKING:
     from ingest.indexing import IngestReport
@@ -169,8 +170,9 @@ def ask(
     from evals.benchmark import load_questions
     from rag.retrieval import QueryError
 
-    if generator and generator not in ("openai", "local", "extractive", "auto"):
-        err.print(f"[red]Unknown generator {generator!r}: use openai, local or extractive.[/red]")
+    if generator and generator not in ("auto", *GENERATORS):
+        *others, last = GENERATORS
+        err.print(f"[red]Unknown generator {generator!r}: use {', '.join(others)} or {last}.[/red]")
         raise typer.Exit(2)
     chain = build_chain(generator)
     if batch is not None:

@@ -12,6 +12,7 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from rag.generators import GENERATORS
 from rag.settings import Settings
 
 if TYPE_CHECKING:
@@ -19,7 +20,7 @@ if TYPE_CHECKING:
 
 console = Console()
 err = Console(stderr=True)
-Generator = typer.Option("--generator", help="openai | local | extractive (default: RAG_GENERATOR, auto).")
+Generator = typer.Option("--generator", help=f"{' | '.join(GENERATORS)} (default: RAG_GENERATOR, auto).")
 ProgressCallback = Callable[[str, int, int], None]
 
 

@@ -20,7 +20,7 @@ from ingest.loaders import SUPPORTED_SUFFIXES
 from rag.catalog import DocumentRecord
 from rag.chain import AnswerChain, AnswerEvent
 from rag.conversations import ConversationStore
-from rag.generators import model_label, resolve_generator
+from rag.generators import GENERATORS, generator_class, model_label, resolve_generator
 from rag.retrieval import HybridRetriever
 from rag.schema import ChatTurn, SearchHit
 from rag.settings import Settings
@@ -76,12 +76,10 @@ class RagService:
 
     # --- generators ----------------------------------------------------------------------------------
     def available_generators(self) -> list[str]:
-        names = [self.default_generator]
-        if self.settings.llm_base_url and "openai" not in names:
-            names.append("openai")
-        if "extractive" not in names:
-            names.append("extractive")
-        return names
+        """The default first, then every other generator that works here and is not loaded in-process."""
+        others = [name for name, generator in GENERATORS.items()
+                  if name != self.default_generator and not generator.in_process and generator.usable(self.settings)]
+        return [self.default_generator, *others]
 
     def generator_for(self, model: str | None) -> str:
         """Accepts a generator name, the default model's name, or nothing/"auto" for the default."""
@@ -109,7 +107,7 @@ class RagService:
             self.retriever.refresh()
             self.retriever.embeddings.embed_query("预热")
             chain = self.chain()
-            if chain.chat_model is not None and self.default_generator == "local":
+            if chain.chat_model is not None and generator_class(self.default_generator).in_process:
                 chain.chat_model.invoke("你好")  # loads the weights once, before the first user waits on it
             self.ready.set()
         except Exception as exc:  # reported by /readyz; the server keeps running
