@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, ClassVar
 
-from rag.local_model import LOCAL_MODELS, assemble, parts_installed, runtime_installed
+from rag.local_model import LOCAL_MODELS, LocalModels, assemble, parts_installed, runtime_installed
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
@@ -40,8 +40,8 @@ class Generator:
         raise NotImplementedError
 
     @staticmethod
-    def build(settings: Settings) -> BaseChatModel:
-        """The chat model; only generators that need an LLM are asked."""
+    def build(settings: Settings, models: LocalModels) -> BaseChatModel:
+        """The chat model, loading any weights into `models`; only generators that need an LLM are asked."""
         raise NotImplementedError
 
 
@@ -57,7 +57,7 @@ class OpenAIGenerator(Generator):
         return bool(settings.llm_base_url)
 
     @staticmethod
-    def build(settings: Settings) -> BaseChatModel:
+    def build(settings: Settings, models: LocalModels) -> BaseChatModel:
         if not settings.llm_base_url:
             raise ValueError("the openai generator needs RAG_LLM_BASE_URL")
         from langchain_openai import ChatOpenAI
@@ -81,13 +81,14 @@ class LocalGenerator(Generator):
         return runtime_installed() and parts_installed(LOCAL_MODELS[settings.local_model])
 
     @staticmethod
-    def build(settings: Settings) -> BaseChatModel:
+    def build(settings: Settings, models: LocalModels) -> BaseChatModel:
         from rag.llama_chat import LlamaCppChatModel
 
         spec = LOCAL_MODELS[settings.local_model]
         return LlamaCppChatModel(model_path=str(assemble(spec, settings.data_dir / "models")), model_name=spec.name,
                                  n_ctx=settings.llm_context_window, n_threads=settings.llm_threads,
-                                 max_tokens=settings.max_answer_tokens, wait_seconds=settings.llm_wait_seconds)
+                                 max_tokens=settings.max_answer_tokens, wait_seconds=settings.llm_wait_seconds,
+                                 models=models)
 
 
 class ExtractiveGenerator(Generator):
@@ -119,11 +120,12 @@ def resolve_generator(settings: Settings) -> str:
     return next(name for name, generator in GENERATORS.items() if generator.usable(settings))
 
 
-def build_chat_model(settings: Settings, generator: str) -> BaseChatModel:
+def build_chat_model(settings: Settings, generator: str, models: LocalModels | None = None) -> BaseChatModel:
+    """Without `models` the chat model gets its own, and shares its weights with no other."""
     spec = generator_class(generator)
     if not spec.needs_llm:
         raise ValueError(f"{generator!r} is not an LLM generator")
-    return spec.build(settings)
+    return spec.build(settings, models or LocalModels())
 
 
 def model_label(settings: Settings, generator: str) -> str:

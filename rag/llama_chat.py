@@ -10,9 +10,9 @@ from langchain_core.callbacks import CallbackManagerForLLMRun
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
-from pydantic import ConfigDict
+from pydantic import ConfigDict, Field
 
-from rag.local_model import holding, load_llama
+from rag.local_model import LocalModels, holding
 
 _ROLES = {"system": "system", "human": "user", "ai": "assistant"}
 
@@ -27,13 +27,15 @@ class LlamaCppChatModel(BaseChatModel):
     n_threads: int = 2
     max_tokens: int = 256
     wait_seconds: float = 120
+    models: LocalModels = Field(default_factory=LocalModels, exclude=True, description="Where the weights are "
+                                "loaded; pass the one of the other chat models that should share them.")
 
     @property
     def _llm_type(self) -> str:
         return "llama-cpp"
 
     def _request(self, messages: list[BaseMessage], stop: list[str] | None) -> tuple[Any, Any, dict[str, Any]]:
-        llama, lock = load_llama(self.model_path, self.n_ctx, self.n_threads)
+        llama, lock = self.models.load(self.model_path, self.n_ctx, self.n_threads)
         payload = {
             "messages": [{"role": _ROLES.get(m.type, "user"), "content": str(m.content)} for m in messages],
             # repeat_penalty 1.0: the default 1.1 makes small models drop the figures they should copy

@@ -20,7 +20,9 @@ from ingest.loaders import SUPPORTED_SUFFIXES
 from rag.catalog import DocumentRecord
 from rag.chain import AnswerChain, AnswerEvent
 from rag.conversations import ConversationStore
+from rag.factory import build_answer_chain
 from rag.generators import GENERATORS, generator_class, model_label, resolve_generator
+from rag.local_model import LocalModels
 from rag.retrieval import HybridRetriever
 from rag.schema import ChatTurn, SearchHit
 from rag.settings import Settings
@@ -67,6 +69,7 @@ class RagService:
         self.default_generator = resolve_generator(settings)
         self.storage = Storage(settings)
         self.retriever = HybridRetriever(settings, storage=self.storage)
+        self.models = LocalModels()  # the weights every chain of this server shares
         self._chains: dict[str, AnswerChain] = {}
         self._lock = threading.Lock()
         self._feedback_lock = threading.Lock()
@@ -98,7 +101,7 @@ class RagService:
         name = generator or self.default_generator
         with self._lock:
             if name not in self._chains:
-                self._chains[name] = AnswerChain(self.settings, retriever=self.retriever, generator=name)
+                self._chains[name] = build_answer_chain(self.settings, self.models, self.retriever, name)
             return self._chains[name]
 
     def warm_up(self) -> None:
