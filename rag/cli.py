@@ -166,8 +166,7 @@ def ask(
     out: Annotated[Path | None, typer.Option(help="With --batch: answers JSONL (resumable).")] = None,
 ) -> None:
     """Answer a question from the reports, with verified citations."""
-    from evals.answer_eval import run_batch
-    from evals.benchmark import load_questions
+    from rag.batch import BatchQuestion, answer_batch, read_questions
     from rag.retrieval import QueryError
 
     if generator and generator not in ("auto", *GENERATORS):
@@ -180,7 +179,7 @@ def ask(
             err.print("[red]--batch needs --out FILE.jsonl[/red]")
             raise typer.Exit(2)
         with progress_bar() as progress:
-            records = run_batch(chain, load_questions(batch), out,
+            records = answer_batch(chain, read_questions(batch, BatchQuestion), out,
                                 progress=lambda done, total: progress("answering", done, total))
         console.print(f"{len(records)} answers in {out}")
         return
