@@ -1,4 +1,4 @@
-"""Scoring one answer by the rules of shared/benchmarks/README.md, and batch answering.
+"""Scoring one answer by the rules of shared/benchmarks/README.md.
 
 An answer is correct when every key fact is in it (after NFKC and whitespace removal) and it is not a
 refusal; a rejection is correct when the machine-readable `grounded` flag is false.
@@ -7,23 +7,13 @@ refusal; a rejection is correct when the machine-readable `grounded` flag is fal
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
-from pathlib import Path
 
 from pydantic import BaseModel
 
-from evals.benchmark import BenchmarkQuestion, evidence_hit, resume_jsonl, squash
-from rag.chain import AnswerChain
+from evals.benchmark import BenchmarkQuestion, evidence_hit, squash
 from rag.claims import claim_of
 from rag.schema import Answer
 from rag.sentences import sentences
-
-
-class AnswerRecord(BaseModel):
-    """One line of a batch output: the question's id and the Answer."""
-
-    id: str
-    answer: Answer
 
 
 class AnswerVerdict(BaseModel):
@@ -62,10 +52,3 @@ def judge(question: BenchmarkQuestion, answer: Answer) -> AnswerVerdict:
     return AnswerVerdict(id=question.id, type=question.type, answerable=question.answerable, correct=correct,
                          refused=refused, citation_hit=citation_hit,
                          unsupported_figures=unsupported_figures(answer) if not refused else [])
-
-
-def run_batch(chain: AnswerChain, questions: list[BenchmarkQuestion], out: Path,
-              progress: Callable[[int, int], None] | None = None) -> list[AnswerRecord]:
-    """`rag ask --batch`: one Answer per question, resumable."""
-    return resume_jsonl(out, AnswerRecord, questions,
-                        lambda q: AnswerRecord(id=q.id, answer=chain.invoke(q.question, q.history)), progress)

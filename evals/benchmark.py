@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Callable
 from difflib import SequenceMatcher
 from pathlib import Path
-from typing import TypeVar
 
 from pydantic import BaseModel, Field
 
+from rag.batch import read_questions
 from rag.schema import ChatTurn
 
 HIT_FRACTION = 0.6
@@ -33,16 +32,7 @@ class BenchmarkQuestion(BaseModel):
 
 
 def load_questions(path: Path) -> list[BenchmarkQuestion]:
-    questions = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        if line.strip():
-            try:
-                questions.append(BenchmarkQuestion.model_validate_json(line))
-            except ValueError as exc:
-                raise ValueError(f"{path}:{number}: not a benchmark question: {exc}") from exc
-    if not questions:
-        raise ValueError(f"{path} holds no questions")
-    return questions
+    return read_questions(path, BenchmarkQuestion)
 
 
 def squash(text: str) -> str:
@@ -75,29 +65,3 @@ def evidence_hit(question: BenchmarkQuestion, passages: list[str], sources: list
         if not quote_found(evidence.quote, pool):
             return False
     return True
-
-
-Record = TypeVar("Record", bound=BaseModel)
-
-
-def resume_jsonl(path: Path, record_type: type[Record], questions: list[BenchmarkQuestion],
-                 produce: Callable[[BenchmarkQuestion], Record],
-                 progress: Callable[[int, int], None] | None = None) -> list[Record]:
-    """One record per question in `path`, appended as each is produced: an interrupted run resumes where it
-    stopped, and ids already there are not asked again. Records carry the question's `id`."""
-    done: dict[str, Record] = {}
-    if path.exists():
-        for line in path.read_text(encoding="utf-8").splitlines():
-            if line.strip():
-                record = record_type.model_validate_json(line)
-                done[record.id] = record  # type: ignore[attr-defined]
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("a", encoding="utf-8") as handle:
-        for number, question in enumerate(questions, 1):
-            if question.id not in done:
-                done[question.id] = produce(question)
-                handle.write(done[question.id].model_dump_json() + "\n")
-                handle.flush()
-            if progress:
-                progress(number, len(questions))
-    return [done[q.id] for q in questions]

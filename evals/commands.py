@@ -18,6 +18,7 @@ from rag.cli_common import Generator, build_chain, console, err, load_settings, 
 
 if TYPE_CHECKING:
     from evals.vanilla import VanillaRAG
+    from rag.local_model import LocalModels
 
 eval_app = typer.Typer(no_args_is_help=True, help="Benchmarks: retrieval quality, ingest speed.")
 
@@ -37,18 +38,18 @@ def _gate(metrics: dict, fail_under: list[str]) -> None:
         raise typer.Exit(1)
 
 
-def _build_vanilla(generator: str | None) -> VanillaRAG:
+def _build_vanilla(generator: str | None, models: LocalModels) -> VanillaRAG:
     """The LangChain-tutorial baseline with our embeddings and the chosen LLM generator."""
     from evals.vanilla import VanillaRAG
     from rag.embeddings import build_embeddings
-    from rag.generators import build_chat_model, model_label, resolve_generator
+    from rag.generators import build_chat_model, generator_class, model_label, resolve_generator
 
     settings = load_settings(generator=generator)
     name = resolve_generator(settings)
-    if name == "extractive":
+    if not generator_class(name).needs_llm:
         err.print("[red]The vanilla pipeline needs an LLM generator (local or openai).[/red]")
         raise typer.Exit(2)
-    return VanillaRAG(settings.reports_dir, build_embeddings(settings), build_chat_model(settings, name),
+    return VanillaRAG(settings.reports_dir, build_embeddings(settings), build_chat_model(settings, name, models),
                       model_label(settings, name), settings.prompts_dir)
 
 
@@ -100,8 +101,10 @@ def eval_run(
     from evals.report import headline_table, write_report
     from evals.run import run_questions, save_metrics, summarize
     from rag.generators import build_chat_model
+    from rag.local_model import LocalModels
 
     settings = load_settings(generator=generator)
+    models = LocalModels()  # the pipelines and the judge share one loaded local model
     names = [p.strip() for p in pipelines.split(",") if p.strip()]
     if not names or set(names) - {"ours", "vanilla"} or (api and names != ["ours"]):
         err.print("[red]--pipelines takes ours and/or vanilla (with --api: ours only)[/red]")
@@ -112,7 +115,7 @@ def eval_run(
         raise typer.Exit(2)
     llm_judge = None
     if judge != "offline":
-        judge_model = build_chat_model(settings, "openai" if settings.llm_base_url else "local")
+        judge_model = build_chat_model(settings, "openai" if settings.llm_base_url else "local", models)
         llm_judge = lambda answer: judge_with_llm(answer, judge_model, settings.prompts_dir)  # noqa: E731
     items = load_questions(questions)[:limit]
     results, metrics = {}, {}
@@ -120,9 +123,9 @@ def eval_run(
         if api:
             answerer: object = OverHttp(api, api_key)
         elif name == "ours":
-            answerer = InProcess(build_chain(generator))
+            answerer = InProcess(build_chain(generator, models))
         else:
-            answerer = Vanilla(_build_vanilla(generator))
+            answerer = Vanilla(_build_vanilla(generator, models))
         with progress_bar() as progress:
             results[name] = run_questions(answerer, items, name, out, llm_judge,  # type: ignore[arg-type]
                                           progress=lambda d, t, n=name: progress(n, d, t))

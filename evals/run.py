@@ -17,9 +17,10 @@ from typing import Any, Protocol
 from pydantic import BaseModel, Field
 
 from evals.answer_eval import judge
-from evals.benchmark import BenchmarkQuestion, evidence_hit, resume_jsonl, squash
+from evals.benchmark import BenchmarkQuestion, evidence_hit, squash
 from evals.faithfulness import Faithfulness, judge_offline, split_claims
 from evals.retrieval_eval import percentile
+from rag.batch import resume_jsonl
 from rag.claims import claim_of, language_of
 from rag.keyword_index import tokenize
 from rag.schema import Answer, ChatTurn

@@ -29,7 +29,7 @@ from rag.claims import YEAR, claim_of, language_of
 from rag.context import ContextPacker, ContextSource, render_sources
 from rag.extractive import ExtractiveAnswerer
 from rag.followups import condense_by_substitution, is_elliptical, previous_question
-from rag.generators import build_chat_model, model_label, resolve_generator
+from rag.generators import GENERATORS, build_chat_model, model_label, resolve_generator
 from rag.part_completion import missing_parts
 from rag.passages import about_named, absent_names, found_sources, passage_frame, with_titles
 from rag.prompts import LANGUAGE_RULES, load_prompt
@@ -76,7 +76,7 @@ class AnswerChain:
         self.settings = settings
         self.retriever = retriever or HybridRetriever(settings)
         self.generator = generator or resolve_generator(settings)
-        if self.generator not in ("openai", "local", "extractive"):
+        if self.generator not in GENERATORS:
             raise ValueError(f"unknown generator {self.generator!r}")
         self._chat_model = chat_model
         self.model = model_label(settings, self.generator)

@@ -12,6 +12,7 @@ from rich.table import Table
 
 from evals.commands import eval_app
 from rag.cli_common import Generator, build_chain, console, err, load_settings, progress_bar
+from rag.generators import GENERATORS
 
 if TYPE_CHECKING:
     from ingest.indexing import IngestReport
@@ -165,12 +166,12 @@ def ask(
     out: Annotated[Path | None, typer.Option(help="With --batch: answers JSONL (resumable).")] = None,
 ) -> None:
     """Answer a question from the reports, with verified citations."""
-    from evals.answer_eval import run_batch
-    from evals.benchmark import load_questions
+    from rag.batch import BatchQuestion, answer_batch, read_questions
     from rag.retrieval import QueryError
 
-    if generator and generator not in ("openai", "local", "extractive", "auto"):
-        err.print(f"[red]Unknown generator {generator!r}: use openai, local or extractive.[/red]")
+    if generator and generator not in ("auto", *GENERATORS):
+        *others, last = GENERATORS
+        err.print(f"[red]Unknown generator {generator!r}: use {', '.join(others)} or {last}.[/red]")
         raise typer.Exit(2)
     chain = build_chain(generator)
     if batch is not None:
@@ -178,7 +179,7 @@ def ask(
             err.print("[red]--batch needs --out FILE.jsonl[/red]")
             raise typer.Exit(2)
         with progress_bar() as progress:
-            records = run_batch(chain, load_questions(batch), out,
+            records = answer_batch(chain, read_questions(batch, BatchQuestion), out,
                                 progress=lambda done, total: progress("answering", done, total))
         console.print(f"{len(records)} answers in {out}")
         return
@@ -243,9 +244,9 @@ def serve(
 @app.command()
 def documents(json_output: Annotated[bool, typer.Option("--json")] = False) -> None:
     """List the indexed documents."""
-    from rag.catalog import Catalog
+    from rag.storage import Storage
 
-    records = Catalog.for_settings(load_settings()).documents()
+    records = Storage.documents_of(load_settings())
     if json_output:
         print(json.dumps([r.model_dump() for r in records], ensure_ascii=False, indent=2))
         return

@@ -12,14 +12,16 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from rag.generators import GENERATORS
 from rag.settings import Settings
 
 if TYPE_CHECKING:
     from rag.chain import AnswerChain
+    from rag.local_model import LocalModels
 
 console = Console()
 err = Console(stderr=True)
-Generator = typer.Option("--generator", help="openai | local | extractive (default: RAG_GENERATOR, auto).")
+Generator = typer.Option("--generator", help=f"{' | '.join(GENERATORS)} (default: RAG_GENERATOR, auto).")
 ProgressCallback = Callable[[str, int, int], None]
 
 
@@ -50,12 +52,16 @@ def progress_bar(enabled: bool = True) -> Iterator[ProgressCallback]:
         yield update
 
 
-def build_chain(generator: str | None) -> AnswerChain:
-    """The answer chain over the configured index; exits with a hint when nothing is indexed yet."""
-    from rag.chain import AnswerChain
+def build_chain(generator: str | None, models: LocalModels | None = None) -> AnswerChain:
+    """The answer chain over the configured index; exits with a hint when nothing is indexed yet. Chat models
+    built with the same `models` share their weights."""
+    from rag.factory import build_answer_chain
+    from rag.local_model import LocalModels
+    from rag.retrieval import HybridRetriever
 
-    chain = AnswerChain(load_settings(generator=generator))
-    if chain.retriever.chunk_count == 0:
+    settings = load_settings(generator=generator)
+    retriever = HybridRetriever(settings)
+    if retriever.chunk_count == 0:
         err.print("[yellow]The index is empty: run `rag ingest` first.[/yellow]")
         raise typer.Exit(1)
-    return chain
+    return build_answer_chain(settings, models or LocalModels(), retriever)

@@ -1,98 +1,63 @@
-"""The three ways an answer gets written: an OpenAI-compatible endpoint, the bundled local model, or
+"""The registry of the ways an answer gets written: an OpenAI-compatible endpoint, the bundled local model, or
 extraction of the best-supported sentences (no LLM at all).
 
-The two LLM generators are LangChain chat models, so the chain treats them alike; the extractive answerer
+Settings (which names are valid), the chain, the service and the API's model list, and the CLI read this one
+table; adding a generator is one class and one line in `GENERATORS`. Heavy imports stay inside `build`, so
+that reading the table (every command does, through the settings) costs nothing.
+
+The LLM generators give LangChain chat models, so the chain treats them alike; the extractive answerer
 (rag/extractive.py) is a deterministic product feature for machines without a model, and the fallback of
 `auto`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, ClassVar
 
-from langchain_core.callbacks import CallbackManagerForLLMRun
-from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
-from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
-from pydantic import ConfigDict
+from rag.local_model import LOCAL_MODELS, LocalModels, assemble, parts_installed, runtime_installed
 
-from rag.local_model import LOCAL_MODELS, assemble, holding, load_llama, parts_installed, runtime_installed
-from rag.settings import Settings
+if TYPE_CHECKING:
+    from langchain_core.language_models import BaseChatModel
 
-_ROLES = {"system": "system", "human": "user", "ai": "assistant"}
+    from rag.settings import Settings
 
 
-class LlamaCppChatModel(BaseChatModel):
-    """llama-cpp-python in-process, as a LangChain chat model (streaming included)."""
+class Generator:
+    """One way of writing answers. `usable`: it can work on this machine as configured (`auto` picks the
+    first usable one in registry order). `in_process`: its model is loaded into this process, so the server
+    warms it up when it is the default and does not offer it beside another default (1-2 GB more)."""
 
-    model_config = ConfigDict(arbitrary_types_allowed=True)
-    model_path: str
-    model_name: str
-    n_ctx: int = 4096
-    n_threads: int = 2
-    max_tokens: int = 256
-    wait_seconds: float = 120
+    name: ClassVar[str]
+    needs_llm: ClassVar[bool] = True
+    in_process: ClassVar[bool] = False
 
-    @property
-    def _llm_type(self) -> str:
-        return "llama-cpp"
+    @staticmethod
+    def label(settings: Settings) -> str:
+        raise NotImplementedError
 
-    def _request(self, messages: list[BaseMessage], stop: list[str] | None) -> tuple[Any, Any, dict[str, Any]]:
-        llama, lock = load_llama(self.model_path, self.n_ctx, self.n_threads)
-        payload = {
-            "messages": [{"role": _ROLES.get(m.type, "user"), "content": str(m.content)} for m in messages],
-            # repeat_penalty 1.0: the default 1.1 makes small models drop the figures they should copy
-            "temperature": 0.0, "max_tokens": self.max_tokens, "repeat_penalty": 1.0, "stop": stop or [],
-            "seed": 0,
-        }
-        return llama, lock, payload
+    @staticmethod
+    def usable(settings: Settings) -> bool:
+        raise NotImplementedError
 
-    def _generate(self, messages: list[BaseMessage], stop: list[str] | None = None,
-                  run_manager: CallbackManagerForLLMRun | None = None, **kwargs: Any) -> ChatResult:
-        llama, lock, payload = self._request(messages, stop)
-        with holding(lock, self.wait_seconds):
-            result = llama.create_chat_completion(**payload)
-        usage = result.get("usage") or {}
-        message = AIMessage(content=result["choices"][0]["message"]["content"] or "", usage_metadata={
-            "input_tokens": usage.get("prompt_tokens", 0), "output_tokens": usage.get("completion_tokens", 0),
-            "total_tokens": usage.get("total_tokens", 0)})
-        return ChatResult(generations=[ChatGeneration(message=message)])
-
-    def _stream(self, messages: list[BaseMessage], stop: list[str] | None = None,
-                run_manager: CallbackManagerForLLMRun | None = None, **kwargs: Any) -> Iterator[ChatGenerationChunk]:
-        llama, lock, payload = self._request(messages, stop)
-        completion = 0
-        # Released when this generator finishes or is closed: the API closes the answer's generators when a
-        # streaming client hangs up (rag/api.py), so a vanished client never keeps the model.
-        with holding(lock, self.wait_seconds):
-            for event in llama.create_chat_completion(stream=True, **payload):
-                delta = event["choices"][0]["delta"].get("content")
-                if not delta:
-                    continue
-                completion += 1
-                chunk = ChatGenerationChunk(message=AIMessageChunk(content=delta))
-                if run_manager:
-                    run_manager.on_llm_new_token(delta, chunk=chunk)
-                yield chunk
-            prompt = sum(len(llama.tokenize(m["content"].encode(), add_bos=False)) + 4 for m in payload["messages"])
-        yield ChatGenerationChunk(message=AIMessageChunk(content="", usage_metadata={
-            "input_tokens": prompt, "output_tokens": completion, "total_tokens": prompt + completion}))
+    @staticmethod
+    def build(settings: Settings, models: LocalModels) -> BaseChatModel:
+        """The chat model, loading any weights into `models`; only generators that need an LLM are asked."""
+        raise NotImplementedError
 
 
-def resolve_generator(settings: Settings) -> str:
-    """What `auto` means on this machine."""
-    if settings.generator != "auto":
-        return settings.generator
-    if settings.llm_base_url:
-        return "openai"
-    if runtime_installed() and parts_installed(LOCAL_MODELS[settings.local_model]):
-        return "local"
-    return "extractive"
+class OpenAIGenerator(Generator):
+    name = "openai"
 
+    @staticmethod
+    def label(settings: Settings) -> str:
+        return settings.llm_model
 
-def build_chat_model(settings: Settings, generator: str) -> BaseChatModel:
-    if generator == "openai":
+    @staticmethod
+    def usable(settings: Settings) -> bool:
+        return bool(settings.llm_base_url)
+
+    @staticmethod
+    def build(settings: Settings, models: LocalModels) -> BaseChatModel:
         if not settings.llm_base_url:
             raise ValueError("the openai generator needs RAG_LLM_BASE_URL")
         from langchain_openai import ChatOpenAI
@@ -101,17 +66,67 @@ def build_chat_model(settings: Settings, generator: str) -> BaseChatModel:
                           api_key=settings.llm_api_key or "not-needed", temperature=0,
                           max_tokens=settings.max_answer_tokens, stream_usage=True, timeout=180, max_retries=1,
                           extra_body=settings.llm_extra_body or None)
-    if generator == "local":
+
+
+class LocalGenerator(Generator):
+    name = "local"
+    in_process = True
+
+    @staticmethod
+    def label(settings: Settings) -> str:
+        return LOCAL_MODELS[settings.local_model].name
+
+    @staticmethod
+    def usable(settings: Settings) -> bool:
+        return runtime_installed() and parts_installed(LOCAL_MODELS[settings.local_model])
+
+    @staticmethod
+    def build(settings: Settings, models: LocalModels) -> BaseChatModel:
+        from rag.llama_chat import LlamaCppChatModel
+
         spec = LOCAL_MODELS[settings.local_model]
         return LlamaCppChatModel(model_path=str(assemble(spec, settings.data_dir / "models")), model_name=spec.name,
                                  n_ctx=settings.llm_context_window, n_threads=settings.llm_threads,
-                                 max_tokens=settings.max_answer_tokens, wait_seconds=settings.llm_wait_seconds)
-    raise ValueError(f"{generator!r} is not an LLM generator")
+                                 max_tokens=settings.max_answer_tokens, wait_seconds=settings.llm_wait_seconds,
+                                 models=models)
+
+
+class ExtractiveGenerator(Generator):
+    name = "extractive"
+    needs_llm = False
+
+    @staticmethod
+    def label(settings: Settings) -> str:
+        return "extractive"
+
+    @staticmethod
+    def usable(settings: Settings) -> bool:
+        return True
+
+
+GENERATORS: dict[str, type[Generator]] = {g.name: g for g in (OpenAIGenerator, LocalGenerator, ExtractiveGenerator)}
+
+
+def generator_class(name: str) -> type[Generator]:
+    if name not in GENERATORS:
+        raise ValueError(f"unknown generator {name!r}")
+    return GENERATORS[name]
+
+
+def resolve_generator(settings: Settings) -> str:
+    """What `auto` means on this machine."""
+    if settings.generator != "auto":
+        return settings.generator
+    return next(name for name, generator in GENERATORS.items() if generator.usable(settings))
+
+
+def build_chat_model(settings: Settings, generator: str, models: LocalModels | None = None) -> BaseChatModel:
+    """Without `models` the chat model gets its own, and shares its weights with no other."""
+    spec = generator_class(generator)
+    if not spec.needs_llm:
+        raise ValueError(f"{generator!r} is not an LLM generator")
+    return spec.build(settings, models or LocalModels())
 
 
 def model_label(settings: Settings, generator: str) -> str:
-    if generator == "openai":
-        return settings.llm_model
-    if generator == "local":
-        return LOCAL_MODELS[settings.local_model].name
-    return "extractive"
+    return generator_class(generator).label(settings)

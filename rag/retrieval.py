@@ -12,12 +12,11 @@ from dataclasses import dataclass
 
 from langchain_core.embeddings import Embeddings
 
-from rag.catalog import Catalog
 from rag.embeddings import build_embeddings
 from rag.keyword_index import KeywordIndex, tokenize
 from rag.schema import Chunk, SearchHit
 from rag.settings import Settings
-from rag.vector_store import VectorStore
+from rag.storage import Storage
 
 
 class QueryError(ValueError):
@@ -55,11 +54,10 @@ class _ServedIndex:
 
 
 class HybridRetriever:
-    def __init__(self, settings: Settings, embeddings: Embeddings | None = None, catalog: Catalog | None = None,
-                 store: VectorStore | None = None) -> None:
+    def __init__(self, settings: Settings, embeddings: Embeddings | None = None,
+                 storage: Storage | None = None) -> None:
         self.settings = settings
-        self.catalog = catalog or Catalog.for_settings(settings)
-        self.store = store or VectorStore.for_settings(settings)
+        self.storage = storage or Storage(settings)
         self._embeddings = embeddings
         self._lock = threading.Lock()
         self._generation: str | None = None
@@ -73,13 +71,13 @@ class HybridRetriever:
 
     def refresh(self) -> None:
         """Reload the served chunk set and the BM25 index if the catalog changed since the last call."""
-        generation = self.catalog.generation()
+        generation = self.storage.catalog.generation()
         if generation == self._generation:
             return
         with self._lock:
             if generation == self._generation:
                 return
-            indexed = self.catalog.indexed_chunks()
+            indexed = self.storage.catalog.indexed_chunks()
             chunks = {item.chunk.chunk_id: item.chunk for item in indexed}
             by_source: dict[str, set[str]] = {}
             for chunk in chunks.values():
@@ -118,7 +116,8 @@ class HybridRetriever:
         if source is not None and source not in served.by_source:
             return []
         n = max(self.settings.retrieval_candidates, k)
-        dense = [cid for cid, _ in self.store.query(self.embeddings.embed_query(query), n, source) if cid in chunks]
+        nearest = self.storage.vectors.query(self.embeddings.embed_query(query), n, source)
+        dense = [cid for cid, _ in nearest if cid in chunks]
         allowed = served.by_source[source] if source else None
         query_tokens = tokenize(query)
         keyword = [cid for cid, _ in served.keywords.search(query_tokens, n, allowed)]

@@ -17,13 +17,16 @@ from pydantic import BaseModel, Field
 
 from ingest.indexing import Indexer, IngestReport
 from ingest.loaders import SUPPORTED_SUFFIXES
-from rag.catalog import Catalog, DocumentRecord
+from rag.catalog import DocumentRecord
 from rag.chain import AnswerChain, AnswerEvent
 from rag.conversations import ConversationStore
-from rag.generators import model_label, resolve_generator
+from rag.factory import build_answer_chain
+from rag.generators import GENERATORS, generator_class, model_label, resolve_generator
+from rag.local_model import LocalModels
 from rag.retrieval import HybridRetriever
 from rag.schema import ChatTurn, SearchHit
 from rag.settings import Settings
+from rag.storage import Storage
 
 MAX_NAME_BYTES = 255  # the limit of common file systems
 
@@ -64,7 +67,9 @@ class RagService:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.default_generator = resolve_generator(settings)
-        self.retriever = HybridRetriever(settings)
+        self.storage = Storage(settings)
+        self.retriever = HybridRetriever(settings, storage=self.storage)
+        self.models = LocalModels()  # the weights every chain of this server shares
         self._chains: dict[str, AnswerChain] = {}
         self._lock = threading.Lock()
         self._feedback_lock = threading.Lock()
@@ -74,12 +79,10 @@ class RagService:
 
     # --- generators ----------------------------------------------------------------------------------
     def available_generators(self) -> list[str]:
-        names = [self.default_generator]
-        if self.settings.llm_base_url and "openai" not in names:
-            names.append("openai")
-        if "extractive" not in names:
-            names.append("extractive")
-        return names
+        """The default first, then every other generator that works here and is not loaded in-process."""
+        others = [name for name, generator in GENERATORS.items()
+                  if name != self.default_generator and not generator.in_process and generator.usable(self.settings)]
+        return [self.default_generator, *others]
 
     def generator_for(self, model: str | None) -> str:
         """Accepts a generator name, the default model's name, or nothing/"auto" for the default."""
@@ -98,7 +101,7 @@ class RagService:
         name = generator or self.default_generator
         with self._lock:
             if name not in self._chains:
-                self._chains[name] = AnswerChain(self.settings, retriever=self.retriever, generator=name)
+                self._chains[name] = build_answer_chain(self.settings, self.models, self.retriever, name)
             return self._chains[name]
 
     def warm_up(self) -> None:
@@ -107,7 +110,7 @@ class RagService:
             self.retriever.refresh()
             self.retriever.embeddings.embed_query("预热")
             chain = self.chain()
-            if chain.chat_model is not None and self.default_generator == "local":
+            if chain.chat_model is not None and generator_class(self.default_generator).in_process:
                 chain.chat_model.invoke("你好")  # loads the weights once, before the first user waits on it
             self.ready.set()
         except Exception as exc:  # reported by /readyz; the server keeps running
@@ -122,8 +125,12 @@ class RagService:
         return self.retriever.search(query, k=k, source=source)
 
     # --- documents -----------------------------------------------------------------------------------
+    def _indexer(self) -> Indexer:
+        """Writes through the server's own storage, which its retriever reads."""
+        return Indexer(self.settings, storage=self.storage)
+
     def documents(self) -> list[DocumentRecord]:
-        return Catalog.for_settings(self.settings).documents()
+        return self.storage.catalog.documents()
 
     def upload_dir(self) -> Path:
         path = self.settings.data_dir / "uploads"
@@ -161,7 +168,7 @@ class RagService:
                 staged = {number: staging / name for number, name in accepted.items()}
                 for number, path in staged.items():
                     path.write_bytes(files[number][1])
-                report = Indexer(self.settings).ingest(
+                report = self._indexer().ingest(
                     list(staged.values()), place={path: self.upload_dir() / path.name for path in staged.values()})
             finally:
                 shutil.rmtree(staging, ignore_errors=True)  # what is left there was refused
@@ -177,14 +184,14 @@ class RagService:
 
     def reindex(self) -> IngestReport:
         """Re-ingest the corpus folder and the uploads (only what changed), dropping vanished files."""
-        return Indexer(self.settings).ingest([self.settings.reports_dir, self.upload_dir()], prune=True)
+        return self._indexer().ingest([self.settings.reports_dir, self.upload_dir()], prune=True)
 
     def delete(self, source: str) -> bool:
         """Remove a document by name; a name that is no file name ("..", ".", a NUL) is a client error."""
         name = safe_file_name(source)
         if name != unicodedata.normalize("NFC", source.strip()):
             raise UploadRejected(f"{source!r} is not a document name", 400)
-        removed = Indexer(self.settings).delete(name)
+        removed = self._indexer().delete(name)
         uploaded = self.upload_dir() / name
         if removed and uploaded.exists():
             uploaded.unlink()

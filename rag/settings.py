@@ -14,6 +14,11 @@ from typing import Literal
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from rag.generators import GENERATORS
+
+# Built from the generator registry, so that a new generator is a valid RAG_GENERATOR without editing this file.
+GeneratorName = Literal[("auto", *GENERATORS)]  # type: ignore[valid-type]
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="RAG_", env_file=".env", extra="ignore")
@@ -59,7 +64,7 @@ class Settings(BaseSettings):
     max_question_chars: int = Field(2000, ge=10, description="Longer questions are refused with a clear error.")
 
     # --- answering -----------------------------------------------------------------------------------
-    generator: Literal["auto", "openai", "local", "extractive"] = Field(
+    generator: GeneratorName = Field(
         "auto", description="auto: openai when RAG_LLM_BASE_URL is set, else local when installed, else extractive.")
     llm_base_url: str | None = Field(None, description="OpenAI-compatible chat endpoint, e.g. https://api.deepseek.com/v1.")
     llm_api_key: str | None = None

@@ -16,7 +16,7 @@ from langchain_core.embeddings import Embeddings
 from ingest.indexing import Indexer
 from rag.chain import AnswerChain
 from rag.followups import condense_by_substitution
-from rag.generators import LlamaCppChatModel
+from rag.llama_chat import LlamaCppChatModel
 from rag.passages import absent_names
 from rag.question import analyze
 from rag.retrieval import HybridRetriever, QueryError
