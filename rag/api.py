@@ -26,6 +26,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from rag.auth import COOKIE, KeyGate, Sessions, login_page
+from rag.body_limit import BodyLimit
 from rag.local_model import LocalModelUnavailable
 from rag.retrieval import QueryError
 from rag.schema import Answer, ChatTurn
@@ -128,6 +129,7 @@ def create_app(settings: Settings, service: RagService | None = None, warm_up: b
 
     # One gate for every route, including those Gradio mounts on this app later (see rag/auth.py).
     sessions = Sessions(settings.api_key_set)
+    app.add_middleware(BodyLimit, max_bytes=settings.max_request_bytes)  # inside the gate: keys come first
     app.add_middleware(KeyGate, sessions=sessions)
 
     @app.get("/login", include_in_schema=False)

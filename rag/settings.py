@@ -24,6 +24,8 @@ class Settings(BaseSettings):
                               "without arguments and by the run command.")
 
     max_file_mb: float = Field(50, gt=0, description="Larger files are refused at ingest.")
+    max_upload_mb: float = Field(100, gt=0, description="A request body (an upload's files together) larger "
+                                 "than this, or than max_file_mb, is refused with 413 before it is read.")
 
     # --- vector store --------------------------------------------------------------------------------
     chroma_url: str | None = Field(None, description="Chroma server URL (e.g. http://127.0.0.1:8000); "
@@ -104,6 +106,11 @@ class Settings(BaseSettings):
     @property
     def max_file_bytes(self) -> int:
         return int(self.max_file_mb * 1024 * 1024)
+
+    @property
+    def max_request_bytes(self) -> int:
+        """The cap on any request body: one file at the file limit always fits, with its form's framing."""
+        return int(max(self.max_upload_mb, self.max_file_mb) * 1024 * 1024) + 64 * 1024
 
     @property
     def chroma_path(self) -> Path:

@@ -10,22 +10,20 @@ from __future__ import annotations
 import http.client
 import io
 import json
-import os
 import re
-import signal
-import subprocess
+import select
+import socket
 import time
 import unicodedata
 import zipfile
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import docx
 import httpx
 import pytest
-from conftest import BIN, free_port, wait_for_http
+from conftest import Server, start_server
 from langchain_core.embeddings import Embeddings
 from starlette.routing import Mount, Route, WebSocketRoute
 
@@ -39,56 +37,12 @@ PARK = "# 园区年报\n\n2026年某园区引进机器人企业42家，园区产
 SECRET = "这是服务器上的机密配置：管理口令为紫藤花开七号。"
 
 
-@dataclass
-class Server:
-    url: str
-    data_dir: Path
-    process: subprocess.Popen
-
-    def stop(self) -> int:
-        """SIGTERM, as a service manager would; the exit status, or a kill and an error after 20 s."""
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            return self.process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(timeout=10)
-            raise AssertionError("the server ignored SIGTERM for 20 s") from None
-
-
-def start_server(root: Path, embeddings: Embeddings, env: dict[str, str], documents: dict[str, str],
-                 ready_timeout: float = 120) -> Server:
-    """Index `documents` in-process (the session's loaded model), then start `rag serve` on a free port with
-    a data directory of its own, from a scratch working directory (no `.env`, no checkout files)."""
-    corpus, data_dir = root / "corpus", root / "data"
-    corpus.mkdir(parents=True)
-    for name, text in documents.items():
-        (corpus / name).write_text(text, encoding="utf-8")
-    Indexer(Settings(data_dir=data_dir, reports_dir=corpus, _env_file=None), embeddings).ingest([corpus])
-    port = free_port()
-    env = {**os.environ, "RAG_DATA_DIR": str(data_dir), "RAG_REPORTS_DIR": str(corpus), "RAG_PORT": str(port),
-           **env}
-    log = (root / "server.log").open("wb")
-    process = subprocess.Popen([str(BIN / "rag"), "serve"], env=env, cwd=root, stdout=log,
-                               stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_for_http(f"{url}/healthz", process, timeout=90)
-        deadline = time.monotonic() + ready_timeout
-        while httpx.get(f"{url}/readyz").status_code != 200:
-            assert time.monotonic() < deadline, "the server never became ready"
-            time.sleep(0.5)
-    except BaseException:
-        process.kill()
-        raise AssertionError((root / "server.log").read_text(errors="replace")[-3000:]) from None
-    return Server(url, data_dir, process)
-
-
 @pytest.fixture(scope="module")
 def keyed(tmp_path_factory: pytest.TempPathFactory, embeddings: Embeddings) -> Iterator[Server]:
     root = tmp_path_factory.mktemp("keyed")
     server = start_server(root, embeddings, {"RAG_API_KEYS": KEY, "RAG_GENERATOR": "extractive",
-                                             "RAG_MAX_FILE_MB": "1"}, {"fund.txt": FUND, "park.md": PARK})
+                                             "RAG_MAX_FILE_MB": "1", "RAG_MAX_UPLOAD_MB": "2"},
+                          {"fund.txt": FUND, "park.md": PARK})
     yield server
     if server.process.poll() is None:
         server.stop()
@@ -157,6 +111,37 @@ def zip_bomb_docx(unpacked_mb: int) -> bytes:
                 part.write(block)
             part.write(b"</w:body></w:document>")
     return out.getvalue()
+
+
+def push_upload(server: Server, total: int, chunked: bool) -> tuple[bytes, int]:
+    """Upload `total` bytes as a plain client would: the headers, then the body in 64 KB pieces without
+    waiting, reading an answer as soon as one comes. (The server's first bytes, body bytes sent.)"""
+    host, port = server.url.removeprefix("http://").split(":")
+    framing = "Transfer-Encoding: chunked" if chunked else f"Content-Length: {total}"
+    head = (f"POST /v1/documents HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {KEY}\r\n{framing}\r\n"
+            "Content-Type: multipart/form-data; boundary=b0undary\r\n\r\n").encode()
+    piece = "噪".encode() * 21_845
+    part = (b'--b0undary\r\nContent-Disposition: form-data; name="files"; filename="huge.txt"\r\n'
+            b"Content-Type: text/plain\r\n\r\n")
+    sent, answer = 0, b""
+    with socket.create_connection((host, int(port)), timeout=30) as connection:
+        connection.sendall(head)
+        try:
+            while not answer:
+                readable, writable, _ = select.select([connection], [connection] if sent < total else [], [], 30)
+                if readable:
+                    answer = connection.recv(65_536)
+                    break
+                if not writable:
+                    break  # nothing to send and no answer for 30 s
+                data = (part if sent == 0 else piece)[:total - sent]
+                connection.sendall(f"{len(data):x}\r\n".encode() + data + b"\r\n" if chunked else data)
+                sent += len(data)
+                if chunked and sent == total:
+                    connection.sendall(b"0\r\n\r\n")
+        except (ConnectionResetError, BrokenPipeError):
+            pass  # the server hung up on the body: what it answered, if anything, was read above
+    return answer, sent
 
 
 def gradio_call(server: Server, name: str, data: list[Any], headers: dict[str, str]) -> tuple[str, Any]:
@@ -349,6 +334,21 @@ def test_utf32_text_with_a_byte_order_mark_is_indexed(keyed: Server, codec: str,
     response = upload(keyed, (name, f"\ufeff{text}\n".encode(codec)))
     assert results(response)[name]["status"] == "added", response.text
     assert search(keyed, phrase)[0] == name
+
+
+@pytest.mark.parametrize("chunked", [False, True], ids=["content-length", "chunked"])
+def test_a_huge_upload_is_refused_before_its_body_is_received(keyed: Server, chunked: bool) -> None:
+    total = 300 * 1024 * 1024
+    started = time.monotonic()
+    answer, sent = push_upload(keyed, total, chunked)
+    assert time.monotonic() - started < 30
+    assert sent < 32 * 1024 * 1024, f"{sent:,} of {total:,} bytes were taken before the refusal"
+    if not chunked:  # refused on the declared size, before any of the body was read
+        assert answer.startswith(b"HTTP/1.1 413"), answer[:200]
+    assert answer == b"" or answer.startswith(b"HTTP/1.1 413"), answer[:200]
+    assert not list((keyed.data_dir / "uploads").glob("huge*"))
+    assert httpx.get(f"{keyed.url}/healthz").status_code == 200
+    assert "huge.txt" not in documents(keyed) and search(keyed, "量子计算专项基金")[0] == "fund.txt"
 
 
 @pytest.mark.parametrize("name", ["..", ".", "%00", "%2E%2E"])
