@@ -27,11 +27,11 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from rag.auth import COOKIE, KeyGate, Sessions, login_page
 from rag.body_limit import BodyLimit
-from rag.local_model import LocalModelUnavailable
 from rag.retrieval import QueryError
 from rag.schema import Answer, ChatTurn
 from rag.service import RagService, UnknownGenerator, UploadRejected
 from rag.settings import Settings
+from rag.unavailable import GeneratorUnavailable
 
 
 class ApiError(Exception):
@@ -155,7 +155,7 @@ def create_app(settings: Settings, service: RagService | None = None, warm_up: b
             raise ApiError(400, str(exc)) from exc
         except UnknownGenerator as exc:
             raise ApiError(404, str(exc), "not_found_error") from exc
-        except (LocalModelUnavailable, ValueError) as exc:
+        except GeneratorUnavailable as exc:  # nothing else: a bug or a bad input is no missing model
             raise ApiError(503, f"generator unavailable: {exc}", "server_error") from exc
 
     @v1.get("/models")
@@ -203,7 +203,7 @@ def create_app(settings: Settings, service: RagService | None = None, warm_up: b
                             yield chunk({"content": footnotes(answer)}, model)
                         yield chunk({}, answer.model, "stop", usage=_usage(answer), **_structured(answer))
             except Exception as exc:  # mid-stream (a busy local model too): the status line is gone, so in-band
-                code = 503 if isinstance(exc, LocalModelUnavailable) else 500
+                code = 503 if isinstance(exc, GeneratorUnavailable) else 500
                 yield f"data: {json.dumps({'error': {'message': str(exc), 'type': 'server_error', 'code': code}})}\n\n"
             finally:
                 events.close()

@@ -19,6 +19,7 @@ from pydantic import ConfigDict
 
 from rag.local_model import LOCAL_MODELS, assemble, holding, load_llama, parts_installed, runtime_installed
 from rag.settings import Settings
+from rag.unavailable import GeneratorUnavailable
 
 _ROLES = {"system": "system", "human": "user", "ai": "assistant"}
 
@@ -94,7 +95,7 @@ def resolve_generator(settings: Settings) -> str:
 def build_chat_model(settings: Settings, generator: str) -> BaseChatModel:
     if generator == "openai":
         if not settings.llm_base_url:
-            raise ValueError("the openai generator needs RAG_LLM_BASE_URL")
+            raise GeneratorUnavailable("the openai generator needs RAG_LLM_BASE_URL")
         from langchain_openai import ChatOpenAI
 
         return ChatOpenAI(model=settings.llm_model, base_url=settings.llm_base_url,

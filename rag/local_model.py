@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from rag.unavailable import GeneratorUnavailable
+
 
 @dataclass(frozen=True)
 class LocalModelSpec:
@@ -40,7 +42,7 @@ LOCAL_MODELS = {
 }
 
 
-class LocalModelUnavailable(RuntimeError):
+class LocalModelUnavailable(GeneratorUnavailable):
     """The runtime or the weight packages are not installed; the message says what to install."""
 
 
