@@ -72,6 +72,23 @@ def small_corpus(tmp_path: Path) -> Path:
     return corpus
 
 
+def noise(kind: str, size: int = 40_000) -> bytes:
+    """os.urandom shaped to decode cleanly: as GB18030 (random pairs in the GB2312 hanzi rows), as UTF-16
+    (random code units in the CJK block, or anywhere outside the surrogates), or as GB18030 hanzi with
+    punctuation and line breaks between them, shaped like prose."""
+    raw = os.urandom(size)
+    pairs = [(raw[i], raw[i + 1]) for i in range(0, size - 1, 2)]
+    if kind == "utf16-cjk":
+        return "".join(chr(0x4E00 + (a << 8 | b) % 0x5200) for a, b in pairs).encode("utf-16")
+    if kind == "utf16-any":
+        return "".join(chr(a << 8 | b) for a, b in pairs if not 0xD8 <= a <= 0xDF).encode("utf-16")
+    hanzi = [bytes([0xB0 + a % 39, 0xA1 + b % 94]) for a, b in pairs]
+    if kind == "gb18030-prose":
+        marks = ("，".encode("gb18030"), "。\n".encode("gb18030"))  # after about one character in seven
+        hanzi = [h + (marks[b % 2] if a % 7 == 0 else b"") for h, (a, b) in zip(hanzi, pairs, strict=True)]
+    return b"".join(hanzi)
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -23,7 +23,7 @@ from typing import Any
 import docx
 import httpx
 import pytest
-from conftest import Server, start_server
+from conftest import Server, noise, start_server
 from langchain_core.embeddings import Embeddings
 from starlette.routing import Mount, Route, WebSocketRoute
 
@@ -91,6 +91,21 @@ def word_file(text: str, document_xml: bytes | None = None) -> bytes:
                 target.writestr(item, source.read(item))
         target.writestr("word/document.xml", document_xml)
     return out.getvalue()
+
+
+def entity_xml(kind: str, secret: Path) -> bytes:
+    """A Word main part with a document type declaring entities: nested ones that expand a thousand million
+    times, one large entity used thousands of times, or one naming a file on the server."""
+    if kind == "billion-laughs":
+        levels = "".join(f'<!ENTITY l{i} "{f"&l{i - 1};" * 10}">' for i in range(1, 10))
+        declared, used = f'<!ENTITY l0 "哈哈哈哈哈哈哈哈">{levels}', "&l9;"
+    elif kind == "quadratic":
+        declared, used = f'<!ENTITY a "{"哈" * 30_000}">', "&a;" * 3000
+    else:
+        declared, used = f'<!ENTITY x SYSTEM "file://{secret}">', "前文&x;后文"
+    return (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?><!DOCTYPE w:document [{declared}]>'
+            '<w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body><w:p>'
+            f"<w:r><w:t>{used}</w:t></w:r></w:p></w:body></w:document>").encode()
 
 
 def zip_bomb_docx(unpacked_mb: int) -> bytes:
@@ -296,6 +311,17 @@ def test_a_zip_bomb_word_file_is_refused_within_seconds(keyed: Server) -> None:
     assert not (keyed.data_dir / "uploads" / "bomb.docx").exists()
 
 
+@pytest.mark.parametrize("kind", ["billion-laughs", "quadratic", "external"])
+def test_a_word_file_declaring_entities_is_refused_quickly(keyed: Server, secret_file: Path, kind: str) -> None:
+    name = f"{kind}.docx"
+    started = time.monotonic()
+    response = upload(keyed, (name, word_file("x", entity_xml(kind, secret_file))), timeout=60)
+    assert time.monotonic() - started < 10
+    assert response.status_code == 422, response.text
+    assert "DOCTYPE" in results(response)[name]["reason"]
+    assert not (keyed.data_dir / "uploads" / name).exists() and name not in documents(keyed)
+
+
 # --- 5. uploads are transactional per file ------------------------------------------------------------------
 def test_a_failed_reupload_keeps_the_previous_version(keyed: Server) -> None:
     good = "2026年某县计划新建充电桩1200个，覆盖全部乡镇。\n".encode()
@@ -349,6 +375,15 @@ def test_a_huge_upload_is_refused_before_its_body_is_received(keyed: Server, chu
     assert not list((keyed.data_dir / "uploads").glob("huge*"))
     assert httpx.get(f"{keyed.url}/healthz").status_code == 200
     assert "huge.txt" not in documents(keyed) and search(keyed, "量子计算专项基金")[0] == "fund.txt"
+
+
+@pytest.mark.parametrize("kind", ["gb18030-prose", "utf16-cjk"])
+def test_random_bytes_that_decode_as_chinese_are_refused(keyed: Server, kind: str) -> None:
+    name = f"noise-{kind}.txt"
+    response = upload(keyed, (name, noise(kind)))
+    assert response.status_code == 422, response.text
+    assert "random bytes" in results(response)[name]["reason"]
+    assert name not in documents(keyed) and not (keyed.data_dir / "uploads" / name).exists()
 
 
 @pytest.mark.parametrize("name", ["..", ".", "%00", "%2E%2E"])
