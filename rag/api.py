@@ -223,8 +223,10 @@ def create_app(settings: Settings, service: RagService | None = None, warm_up: b
 
     @v1.get("/documents")
     def documents() -> dict[str, Any]:
-        # the server's own paths are nobody's business: documents are known by file name
-        return {"object": "list", "data": [d.model_dump(exclude={"path"}) for d in service.documents()]}
+        # the server's own paths are nobody's business: documents are known by file name; `failed` lists
+        # uploads a re-index could not read, quarantined with the reason (rag/quarantine.py)
+        return {"object": "list", "data": [d.model_dump(exclude={"path"}) for d in service.documents()],
+                "failed": [f.model_dump() for f in service.quarantine.entries()]}
 
     @v1.post("/documents", response_model=None)
     async def upload(files: list[UploadFile] = File(...)) -> Any:  # noqa: B008 - FastAPI idiom
@@ -252,7 +254,7 @@ def create_app(settings: Settings, service: RagService | None = None, warm_up: b
         except UploadRejected as exc:
             raise ApiError(exc.status, str(exc)) from exc
         if not removed:
-            raise ApiError(404, f"no indexed document named {source!r}", "not_found_error")
+            raise ApiError(404, f"no indexed document or failed upload named {source!r}", "not_found_error")
         return {"deleted": source}
 
     app.include_router(v1)

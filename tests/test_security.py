@@ -322,6 +322,28 @@ def test_a_word_file_declaring_entities_is_refused_quickly(keyed: Server, secret
     assert not (keyed.data_dir / "uploads" / name).exists() and name not in documents(keyed)
 
 
+# --- 3. a stored file that fails is quarantined, never failing every re-index -------------------------------
+def test_a_stored_upload_that_fails_on_re_index_is_quarantined_and_listed(keyed: Server) -> None:
+    uploads = keyed.data_dir / "uploads"
+    uploads.mkdir(exist_ok=True)
+    (uploads / "left.docx").write_bytes(word_file("无效", b"<w:document><w:body>never closed"))  # an older version's
+    ledger = "2026年某区一般公共预算收入为75亿元。\n".encode()
+    assert results(upload(keyed, ("ledger.txt", ledger)))["ledger.txt"]["status"] == "added"
+    (uploads / "ledger.txt").write_bytes(noise("gb18030"))  # damaged on disk since
+    kind, payload = gradio_call(keyed, "reindex", [], AUTH)
+    assert kind == "complete" and "left.docx" in payload[1] and "ledger.txt" in payload[1]
+    failed = {f["source"]: f["reason"] for f in httpx.get(f"{keyed.url}/v1/documents", headers=AUTH).json()["failed"]}
+    assert set(failed) == {"left.docx", "ledger.txt"}, failed
+    assert "Word" in failed["left.docx"] and "random bytes" in failed["ledger.txt"]
+    assert not (uploads / "left.docx").exists() and not (uploads / "ledger.txt").exists()
+    assert "ledger.txt" not in documents(keyed) and "ledger.txt" not in search(keyed, "一般公共预算收入")
+    kind, payload = gradio_call(keyed, "reindex", [], AUTH)
+    assert kind == "complete" and "❌" not in payload[1]  # nothing fails a second time
+    assert httpx.delete(f"{keyed.url}/v1/documents/left.docx", headers=AUTH).status_code == 200
+    assert results(upload(keyed, ("ledger.txt", ledger)))["ledger.txt"]["status"] == "added"
+    assert httpx.get(f"{keyed.url}/v1/documents", headers=AUTH).json()["failed"] == []
+
+
 # --- 5. uploads are transactional per file ------------------------------------------------------------------
 def test_a_failed_reupload_keeps_the_previous_version(keyed: Server) -> None:
     good = "2026年某县计划新建充电桩1200个，覆盖全部乡镇。\n".encode()
@@ -429,7 +451,7 @@ def test_a_short_follow_up_after_a_long_question_is_answered(keyed: Server) -> N
 def test_after_the_attacks_the_index_holds_exactly_the_expected_documents(keyed: Server) -> None:
     expected = {"fund.txt": "量子计算专项基金", "park.md": "机器人企业", "page.md": "港口吞吐量",
                 "plan.txt": "充电桩", "harbour.txt": "新建泊位", "wide-le.txt": "湿地面积", "wide-be.txt": "护岸堤防",
-                unicodedata.normalize("NFC", "café.txt"): "咖啡馆年销量"}
+                unicodedata.normalize("NFC", "café.txt"): "咖啡馆年销量", "ledger.txt": "一般公共预算收入"}
     assert set(documents(keyed)) == set(expected)
     for source, phrase in expected.items():
         assert search(keyed, phrase)[0] == source
