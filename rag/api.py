@@ -27,6 +27,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from rag.auth import COOKIE, KeyGate, Sessions, login_page
 from rag.body_limit import BodyLimit
+from rag.local_model import held_for
 from rag.retrieval import QueryError
 from rag.schema import Answer, ChatTurn
 from rag.service import RagService, UnknownGenerator, UploadRejected
@@ -266,9 +267,13 @@ def create_app(settings: Settings, service: RagService | None = None, warm_up: b
     @app.get("/readyz")
     def readyz() -> JSONResponse:
         chunks = service.retriever.chunk_count
+        held = held_for()  # a request holding the local model past its deadline: it is stuck, not busy
+        stuck = (f"the local model has been held by one request for {held:.0f} s, past its "
+                 f"{settings.llm_deadline_seconds:g} s deadline") if held > settings.llm_deadline_seconds else None
         body = {"index_chunks": chunks, "model": service.chain().model if service.ready.is_set() else None,
-                "generator": service.default_generator, "ready": service.ready.is_set() and chunks > 0,
-                "error": service.startup_error}
+                "generator": service.default_generator, "model_busy_seconds": round(held, 1),
+                "ready": service.ready.is_set() and chunks > 0 and stuck is None,
+                "error": service.startup_error or stuck}
         return JSONResponse(body, status_code=200 if body["ready"] else 503)
 
     return app
