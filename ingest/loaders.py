@@ -9,25 +9,14 @@ from __future__ import annotations
 import codecs
 import hashlib
 import io
-import re
 import unicodedata
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from ingest.errors import DocumentError
+from ingest.plausibility import MAX_ODD_SHARE, implausibility, odd_share
+
 SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".pdf", ".docx", ".html", ".htm")
-
-# A .docx is a zip archive: bounds checked on its directory before anything is inflated or parsed, so a
-# small file that unpacks to gigabytes of XML (a zip bomb) is refused in milliseconds instead of holding the
-# ingest lock for minutes. Real reports stay far below them: text compresses about 5-15 times, and images
-# are stored already compressed. Python's zipfile never inflates an entry past its declared size.
-DOCX_MAX_RATIO = 100
-DOCX_MAX_XML_BYTES = 32 * 1024 * 1024
-DOCX_MAX_ENTRIES = 2000
-
-
-class DocumentError(Exception):
-    """A file that cannot be ingested, with the reason."""
 
 
 @dataclass(frozen=True)
@@ -70,10 +59,7 @@ def decode_text(data: bytes) -> tuple[str, str]:
 
 
 def _mostly_printable(text: str) -> bool:
-    if not text:
-        return True
-    bad = sum(1 for ch in text if (ord(ch) < 32 and ch not in "\n\r\t\f") or 0xE000 <= ord(ch) <= 0xF8FF)
-    return bad / len(text) < 0.02
+    return odd_share(text) <= MAX_ODD_SHARE
 
 
 def _read_pdf(data: bytes) -> tuple[str, str]:
@@ -94,50 +80,6 @@ def _read_pdf(data: bytes) -> tuple[str, str]:
     if not text.strip():
         raise DocumentError("PDF has no extractable text (scanned images need OCR first)")
     return text, title
-
-
-def _check_archive(data: bytes) -> None:
-    try:
-        entries = zipfile.ZipFile(io.BytesIO(data)).infolist()
-    except (zipfile.BadZipFile, ValueError) as exc:
-        raise DocumentError(f"corrupt Word file: {exc}") from exc
-    if len(entries) > DOCX_MAX_ENTRIES:
-        raise DocumentError(f"Word file with {len(entries):,} archive entries (limit {DOCX_MAX_ENTRIES:,})")
-    unpacked = sum(entry.file_size for entry in entries)
-    xml = sum(entry.file_size for entry in entries if entry.filename.endswith((".xml", ".rels")))
-    if unpacked > DOCX_MAX_RATIO * len(data) or xml > DOCX_MAX_XML_BYTES:
-        raise DocumentError(f"Word file of {len(data):,} bytes claims {unpacked:,} uncompressed bytes "
-                            f"({xml:,} of XML); refused as a possible zip bomb (limits: {DOCX_MAX_RATIO}× its "
-                            f"size, {DOCX_MAX_XML_BYTES:,} bytes of XML)")
-
-
-def _read_docx(data: bytes) -> tuple[str, str]:
-    import docx
-    from docx.opc.exceptions import PackageNotFoundError
-    from lxml.etree import LxmlError
-
-    _check_archive(data)
-    try:
-        document = docx.Document(io.BytesIO(data))
-    except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError, LxmlError) as exc:
-        raise DocumentError(f"corrupt Word file: {exc}") from exc
-    lines: list[str] = []
-    body = document.element.body
-    for child in body.iterchildren():
-        tag = child.tag.rsplit("}", 1)[-1]
-        if tag == "p":
-            paragraph = docx.text.paragraph.Paragraph(child, document)
-            style = (paragraph.style.name if paragraph.style is not None else "") or ""
-            level = re.match(r"(?:Heading|标题)\s*(\d)", style)
-            text = paragraph.text.strip()
-            if text:
-                lines.append(f"{'#' * int(level.group(1))} {text}" if level else text)
-        elif tag == "tbl":
-            table = docx.table.Table(child, document)
-            for row in table.rows:
-                cells = [cell.text.strip().replace("\n", " ") for cell in row.cells]
-                lines.append(" ".join(cell for cell in cells if cell))
-    return "\n\n".join(lines), document.core_properties.title or ""
 
 
 def _read_html(data: bytes) -> tuple[str, str]:
@@ -163,7 +105,9 @@ def _extract(suffix: str, data: bytes) -> tuple[str, str, str]:
     if suffix == ".pdf":
         return (*_read_pdf(data), "pdf")
     if suffix == ".docx":
-        return (*_read_docx(data), "docx")
+        from ingest.word import read_docx
+
+        return (*read_docx(data), "docx")
     if suffix in (".html", ".htm"):
         return (*_read_html(data), "html")
     text, encoding = decode_text(data)
@@ -191,6 +135,9 @@ def load_document(path: Path, max_bytes: int) -> LoadedDocument:
         raise DocumentError(f"cannot read this {suffix} file: {type(exc).__name__}: {exc}") from exc
     if not text.strip():
         raise DocumentError("no text after extraction")
+    refusal = implausibility(text)
+    if refusal:
+        raise DocumentError(refusal)
     return LoadedDocument(
         source=unicodedata.normalize("NFC", path.name),  # "café" typed on any system is one document
         path=path,

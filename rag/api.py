@@ -26,11 +26,13 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from rag.auth import COOKIE, KeyGate, Sessions, login_page
-from rag.local_model import LocalModelUnavailable
+from rag.body_limit import BodyLimit
+from rag.local_model import held_for
 from rag.retrieval import QueryError
 from rag.schema import Answer, ChatTurn
 from rag.service import RagService, UnknownGenerator, UploadRejected
 from rag.settings import Settings
+from rag.unavailable import GeneratorUnavailable
 
 
 class ApiError(Exception):
@@ -128,6 +130,7 @@ def create_app(settings: Settings, service: RagService | None = None, warm_up: b
 
     # One gate for every route, including those Gradio mounts on this app later (see rag/auth.py).
     sessions = Sessions(settings.api_key_set)
+    app.add_middleware(BodyLimit, max_bytes=settings.max_request_bytes)  # inside the gate: keys come first
     app.add_middleware(KeyGate, sessions=sessions)
 
     @app.get("/login", include_in_schema=False)
@@ -153,7 +156,7 @@ def create_app(settings: Settings, service: RagService | None = None, warm_up: b
             raise ApiError(400, str(exc)) from exc
         except UnknownGenerator as exc:
             raise ApiError(404, str(exc), "not_found_error") from exc
-        except (LocalModelUnavailable, ValueError) as exc:
+        except GeneratorUnavailable as exc:  # nothing else: a bug or a bad input is no missing model
             raise ApiError(503, f"generator unavailable: {exc}", "server_error") from exc
 
     @v1.get("/models")
@@ -201,7 +204,7 @@ def create_app(settings: Settings, service: RagService | None = None, warm_up: b
                             yield chunk({"content": footnotes(answer)}, model)
                         yield chunk({}, answer.model, "stop", usage=_usage(answer), **_structured(answer))
             except Exception as exc:  # mid-stream (a busy local model too): the status line is gone, so in-band
-                code = 503 if isinstance(exc, LocalModelUnavailable) else 500
+                code = 503 if isinstance(exc, GeneratorUnavailable) else 500
                 yield f"data: {json.dumps({'error': {'message': str(exc), 'type': 'server_error', 'code': code}})}\n\n"
             finally:
                 events.close()
@@ -221,8 +224,10 @@ def create_app(settings: Settings, service: RagService | None = None, warm_up: b
 
     @v1.get("/documents")
     def documents() -> dict[str, Any]:
-        # the server's own paths are nobody's business: documents are known by file name
-        return {"object": "list", "data": [d.model_dump(exclude={"path"}) for d in service.documents()]}
+        # the server's own paths are nobody's business: documents are known by file name; `failed` lists
+        # uploads a re-index could not read, quarantined with the reason (rag/quarantine.py)
+        return {"object": "list", "data": [d.model_dump(exclude={"path"}) for d in service.documents()],
+                "failed": [f.model_dump() for f in service.quarantine.entries()]}
 
     @v1.post("/documents", response_model=None)
     async def upload(files: list[UploadFile] = File(...)) -> Any:  # noqa: B008 - FastAPI idiom
@@ -250,7 +255,7 @@ def create_app(settings: Settings, service: RagService | None = None, warm_up: b
         except UploadRejected as exc:
             raise ApiError(exc.status, str(exc)) from exc
         if not removed:
-            raise ApiError(404, f"no indexed document named {source!r}", "not_found_error")
+            raise ApiError(404, f"no indexed document or failed upload named {source!r}", "not_found_error")
         return {"deleted": source}
 
     app.include_router(v1)
@@ -262,9 +267,13 @@ def create_app(settings: Settings, service: RagService | None = None, warm_up: b
     @app.get("/readyz")
     def readyz() -> JSONResponse:
         chunks = service.retriever.chunk_count
+        held = held_for()  # a request holding the local model past its deadline: it is stuck, not busy
+        stuck = (f"the local model has been held by one request for {held:.0f} s, past its "
+                 f"{settings.llm_deadline_seconds:g} s deadline") if held > settings.llm_deadline_seconds else None
         body = {"index_chunks": chunks, "model": service.chain().model if service.ready.is_set() else None,
-                "generator": service.default_generator, "ready": service.ready.is_set() and chunks > 0,
-                "error": service.startup_error}
+                "generator": service.default_generator, "model_busy_seconds": round(held, 1),
+                "ready": service.ready.is_set() and chunks > 0 and stuck is None,
+                "error": service.startup_error or stuck}
         return JSONResponse(body, status_code=200 if body["ready"] else 503)
 
     return app

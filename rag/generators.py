@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, ClassVar
 
 from rag.local_model import LOCAL_MODELS, LocalModels, assemble, parts_installed, runtime_installed
+from rag.unavailable import GeneratorUnavailable
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
@@ -59,7 +60,7 @@ class OpenAIGenerator(Generator):
     @staticmethod
     def build(settings: Settings, models: LocalModels) -> BaseChatModel:
         if not settings.llm_base_url:
-            raise ValueError("the openai generator needs RAG_LLM_BASE_URL")
+            raise GeneratorUnavailable("the openai generator needs RAG_LLM_BASE_URL")
         from langchain_openai import ChatOpenAI
 
         return ChatOpenAI(model=settings.llm_model, base_url=settings.llm_base_url,
@@ -88,7 +89,7 @@ class LocalGenerator(Generator):
         return LlamaCppChatModel(model_path=str(assemble(spec, settings.data_dir / "models")), model_name=spec.name,
                                  n_ctx=settings.llm_context_window, n_threads=settings.llm_threads,
                                  max_tokens=settings.max_answer_tokens, wait_seconds=settings.llm_wait_seconds,
-                                 models=models)
+                                 deadline_seconds=settings.llm_deadline_seconds, models=models)
 
 
 class ExtractiveGenerator(Generator):

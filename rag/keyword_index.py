@@ -41,7 +41,8 @@ def configure_jieba(cache_dir: Path) -> None:
             jieba.dt.tmp_dir = str(cache_dir)
 
 
-def _load_jieba() -> None:
+def load_jieba() -> None:
+    """Load jieba's dictionary once per process, from the configured cache directory."""
     with _JIEBA_LOCK:
         if not jieba.dt.initialized:
             if jieba.dt.tmp_dir is not None:
@@ -57,7 +58,7 @@ def tokenize(text: str, cache_dir: Path | None = None) -> list[str]:
     `cache_dir` is only honoured if no directory was chosen before (see `configure_jieba`)."""
     if cache_dir is not None:
         configure_jieba(cache_dir)
-    _load_jieba()
+    load_jieba()
     text = _CJK_GAP.sub("", unicodedata.normalize("NFKC", text).lower())
     tokens = []
     for token in jieba.lcut_for_search(text):

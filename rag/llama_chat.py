@@ -3,16 +3,18 @@ OpenAI-compatible endpoint (streaming and token usage included)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from typing import Any
 
 from langchain_core.callbacks import CallbackManagerForLLMRun
 from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
-from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
+from langchain_core.language_models.chat_models import generate_from_stream
+from langchain_core.messages import AIMessageChunk, BaseMessage
+from langchain_core.outputs import ChatGenerationChunk, ChatResult
 from pydantic import ConfigDict, Field
 
-from rag.local_model import LocalModels, holding
+from rag.local_model import LocalModels
+from rag.model_deadline import within_deadline
 
 _ROLES = {"system": "system", "human": "user", "ai": "assistant"}
 
@@ -27,6 +29,7 @@ class LlamaCppChatModel(BaseChatModel):
     n_threads: int = 2
     max_tokens: int = 256
     wait_seconds: float = 120
+    deadline_seconds: float = 120
     models: LocalModels = Field(default_factory=LocalModels, exclude=True, description="Where the weights are "
                                 "loaded; pass the one of the other chat models that should share them.")
 
@@ -46,31 +49,28 @@ class LlamaCppChatModel(BaseChatModel):
 
     def _generate(self, messages: list[BaseMessage], stop: list[str] | None = None,
                   run_manager: CallbackManagerForLLMRun | None = None, **kwargs: Any) -> ChatResult:
-        llama, lock, payload = self._request(messages, stop)
-        with holding(lock, self.wait_seconds):
-            result = llama.create_chat_completion(**payload)
-        usage = result.get("usage") or {}
-        message = AIMessage(content=result["choices"][0]["message"]["content"] or "", usage_metadata={
-            "input_tokens": usage.get("prompt_tokens", 0), "output_tokens": usage.get("completion_tokens", 0),
-            "total_tokens": usage.get("total_tokens", 0)})
-        return ChatResult(generations=[ChatGeneration(message=message)])
+        return generate_from_stream(self._stream(messages, stop))  # one path, one deadline
 
     def _stream(self, messages: list[BaseMessage], stop: list[str] | None = None,
                 run_manager: CallbackManagerForLLMRun | None = None, **kwargs: Any) -> Iterator[ChatGenerationChunk]:
         llama, lock, payload = self._request(messages, stop)
-        completion = 0
-        # Released when this generator finishes or is closed: the API closes the answer's generators when a
-        # streaming client hangs up (rag/api.py), so a vanished client never keeps the model.
-        with holding(lock, self.wait_seconds):
+
+        def deltas() -> Generator[str | int, None, None]:
+            """Runs holding the model (rag/model_deadline.py): the prompt's size, then the answer's pieces."""
+            yield sum(len(llama.tokenize(m["content"].encode(), add_bos=False)) + 4 for m in payload["messages"])
             for event in llama.create_chat_completion(stream=True, **payload):
-                delta = event["choices"][0]["delta"].get("content")
-                if not delta:
-                    continue
-                completion += 1
-                chunk = ChatGenerationChunk(message=AIMessageChunk(content=delta))
-                if run_manager:
-                    run_manager.on_llm_new_token(delta, chunk=chunk)
-                yield chunk
-            prompt = sum(len(llama.tokenize(m["content"].encode(), add_bos=False)) + 4 for m in payload["messages"])
+                if delta := event["choices"][0]["delta"].get("content"):
+                    yield delta
+
+        completion = prompt = 0
+        for item in within_deadline(lock, self.wait_seconds, self.deadline_seconds, deltas):
+            if isinstance(item, int):
+                prompt = item
+                continue
+            completion += 1
+            chunk = ChatGenerationChunk(message=AIMessageChunk(content=item))
+            if run_manager:
+                run_manager.on_llm_new_token(item, chunk=chunk)
+            yield chunk
         yield ChatGenerationChunk(message=AIMessageChunk(content="", usage_metadata={
             "input_tokens": prompt, "output_tokens": completion, "total_tokens": prompt + completion}))

@@ -9,11 +9,14 @@ from __future__ import annotations
 import hashlib
 import importlib
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from rag.unavailable import GeneratorUnavailable
 
 
 @dataclass(frozen=True)
@@ -40,12 +43,15 @@ LOCAL_MODELS = {
 }
 
 
-class LocalModelUnavailable(RuntimeError):
+class LocalModelUnavailable(GeneratorUnavailable):
     """The runtime or the weight packages are not installed; the message says what to install."""
 
 
 class LocalModelBusy(LocalModelUnavailable):
     """Other requests held the model for longer than a request may wait."""
+
+
+_HELD_SINCE: dict[int, float] = {}  # id of a held model lock -> when it was taken
 
 
 @contextmanager
@@ -54,10 +60,18 @@ def holding(lock: threading.Lock, wait_seconds: float) -> Iterator[None]:
     another, and a worker thread blocked here cannot keep the process from exiting."""
     if not lock.acquire(timeout=wait_seconds):
         raise LocalModelBusy(f"the local model stayed busy for {wait_seconds:g} s; try again")
+    _HELD_SINCE[id(lock)] = time.monotonic()
     try:
         yield
     finally:
+        _HELD_SINCE.pop(id(lock), None)
         lock.release()
+
+
+def held_for() -> float:
+    """Seconds the local model has been held by the request using it now; 0 when idle (for /readyz)."""
+    now = time.monotonic()
+    return max((now - since for since in list(_HELD_SINCE.values())), default=0.0)
 
 
 def parts_installed(spec: LocalModelSpec) -> bool:

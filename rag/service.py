@@ -23,6 +23,7 @@ from rag.conversations import ConversationStore
 from rag.factory import build_answer_chain
 from rag.generators import GENERATORS, generator_class, model_label, resolve_generator
 from rag.local_model import LocalModels
+from rag.quarantine import Quarantine
 from rag.retrieval import HybridRetriever
 from rag.schema import ChatTurn, SearchHit
 from rag.settings import Settings
@@ -76,6 +77,7 @@ class RagService:
         self.ready = threading.Event()
         self.startup_error: str | None = None
         self.conversations = ConversationStore(settings.data_dir / "conversations.sqlite3")
+        self.quarantine = Quarantine(settings.data_dir)
 
     # --- generators ----------------------------------------------------------------------------------
     def available_generators(self) -> list[str]:
@@ -177,14 +179,29 @@ class RagService:
             for number, name in accepted.items():
                 if name in done:
                     results[number] = UploadResult(source=name, status=done[name].status, chunks=done[name].chunks)
+                    self.quarantine.release(name)  # a readable version replaces the failed one
                 else:
                     results[number] = UploadResult(source=name, status="error", code=422,
                                                    reason=f"{name}: {failed.get(name, 'not indexed')}")
         return [results[number] for number in sorted(results)]
 
     def reindex(self) -> IngestReport:
-        """Re-ingest the corpus folder and the uploads (only what changed), dropping vanished files."""
-        return self._indexer().ingest([self.settings.reports_dir, self.upload_dir()], prune=True)
+        """Re-ingest the corpus folder and the uploads (only what changed), dropping vanished files. An upload
+        that fails is quarantined and its document, if an earlier version was indexed, dropped: it never
+        fails the next re-index again, and it is listed with its reason until deleted or replaced."""
+        indexer = self._indexer()
+        report = indexer.ingest([self.settings.reports_dir, self.upload_dir()], prune=True)
+        uploads = self.upload_dir().resolve()
+        indexed = {document.source for document in report.documents}
+        for error in report.errors:
+            path = Path(error.path)
+            name = unicodedata.normalize("NFC", path.name)
+            # a name clash with a corpus file is no unreadable file: its document is indexed from the other
+            if path.parent.resolve() == uploads and path.is_file() and name not in indexed:
+                self.quarantine.hold(path, error.reason)
+                if indexer.delete(name):
+                    report.documents_removed += 1
+        return report
 
     def delete(self, source: str) -> bool:
         """Remove a document by name; a name that is no file name ("..", ".", a NUL) is a client error."""
@@ -195,7 +212,7 @@ class RagService:
         uploaded = self.upload_dir() / name
         if removed and uploaded.exists():
             uploaded.unlink()
-        return removed
+        return self.quarantine.release(name) or removed
 
     # --- feedback ------------------------------------------------------------------------------------
     def record_feedback(self, entry: dict[str, object]) -> None:

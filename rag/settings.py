@@ -29,6 +29,8 @@ class Settings(BaseSettings):
                               "without arguments and by the run command.")
 
     max_file_mb: float = Field(50, gt=0, description="Larger files are refused at ingest.")
+    max_upload_mb: float = Field(100, gt=0, description="A request body (an upload's files together) larger "
+                                 "than this, or than max_file_mb, is refused with 413 before it is read.")
 
     # --- vector store --------------------------------------------------------------------------------
     chroma_url: str | None = Field(None, description="Chroma server URL (e.g. http://127.0.0.1:8000); "
@@ -77,6 +79,8 @@ class Settings(BaseSettings):
     max_answer_tokens: int = Field(256, ge=16, le=4096)
     llm_wait_seconds: float = Field(120, gt=0, description="How long a request waits for the local model while "
                                     "others use it, before a 503 'busy'.")
+    llm_deadline_seconds: float = Field(120, gt=0, description="Longest one request may hold the local model: "
+                                        "its answer ends there, and /readyz reports a model held longer.")
     context_tokens: int = Field(450, ge=50, le=100_000, description="Budget of the sources shown to the generator "
                                 "(tiktoken tokens); raise it for a fast remote model.")
     prompts_dir: Path = Field(default_factory=lambda: Path(str(resources.files("prompts"))),
@@ -109,6 +113,11 @@ class Settings(BaseSettings):
     @property
     def max_file_bytes(self) -> int:
         return int(self.max_file_mb * 1024 * 1024)
+
+    @property
+    def max_request_bytes(self) -> int:
+        """The cap on any request body: one file at the file limit always fits, with its form's framing."""
+        return int(max(self.max_upload_mb, self.max_file_mb) * 1024 * 1024) + 64 * 1024
 
     @property
     def chroma_path(self) -> Path:

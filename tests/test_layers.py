@@ -14,7 +14,8 @@ PACKAGES = ("rag", "ingest", "ui", "evals", "prompts")
 # neither may import the other.
 LAYERS: dict[str, tuple[int, set[str]]] = {
     "base": (0, {"rag", "prompts", "rag.settings", "rag.schema", "rag.sentences", "rag.tokens", "rag.prompts",
-                 "rag.embeddings", "rag.local_model", "rag.llama_chat", "rag.generators"}),
+                 "rag.embeddings", "rag.local_model", "rag.llama_chat", "rag.generators", "rag.unavailable",
+                 "rag.model_deadline"}),
     "storage": (1, {"rag.catalog", "rag.vector_store", "rag.keyword_index", "rag.storage"}),
     "answering": (2, {"rag.retrieval", "rag.chain", "rag.claims", "rag.context", "rag.evidence", "rag.extractive",
                       "rag.followups", "rag.passages", "rag.question", "rag.refusals", "rag.responsive",
@@ -22,7 +23,7 @@ LAYERS: dict[str, tuple[int, set[str]]] = {
                       "rag.part_completion"}),
     "ingest": (2, {"ingest"}),
     "shells": (3, {"rag.api", "rag.auth", "rag.cli", "rag.cli_common", "rag.service", "rag.conversations",
-                   "rag.batch", "ui", "evals"}),
+                   "rag.batch", "rag.body_limit", "rag.quarantine", "ui", "evals"}),
 }
 # The product CLI is where `rag eval` is registered: its one import of evals/.
 REGISTRATION = {("rag.cli", "evals.commands")}

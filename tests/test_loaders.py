@@ -6,6 +6,7 @@ from pathlib import Path
 
 import docx
 import pytest
+from conftest import REPO, REPORTS, noise
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.pdfgen import canvas
@@ -104,3 +105,25 @@ def test_decode_prefers_utf8_and_refuses_nul_bytes() -> None:
     assert decode_text(FACT.encode("utf-8")) == (FACT, "utf-8")
     with pytest.raises(DocumentError):
         decode_text(b"abc\x00def")
+
+
+@pytest.mark.parametrize("kind", ["gb18030", "gb18030-prose", "utf16-cjk", "utf16-any"])
+def test_random_bytes_that_decode_as_text_are_refused(tmp_path: Path, kind: str) -> None:
+    path = tmp_path / "noise.txt"
+    path.write_bytes(noise(kind))
+    with pytest.raises(DocumentError, match="random bytes"):
+        load_document(path, LIMIT)
+
+
+def test_every_shipped_document_reads_as_text(tmp_path: Path) -> None:
+    """The plausibility check refuses noise, not writing: every report and news text loads, and so do a
+    short note, an English page and Chinese text in GB18030."""
+    corpora = sorted(REPORTS.glob("*.txt")) + sorted((REPO / "evals" / "corpora" / "news").glob("*.txt"))
+    assert len(corpora) >= 20
+    for path in corpora:
+        assert load_document(path, LIMIT).text
+    (tmp_path / "note.txt").write_text("2026年某咖啡馆年销量为8万杯。", encoding="utf-8")
+    (tmp_path / "page.md").write_text("# Annual review\n\n" + "Revenue grew by 12% to 4.2 billion yuan. " * 50)
+    (tmp_path / "gbk.txt").write_bytes(corpora[0].read_text(encoding="utf-8").encode("gb18030"))
+    for name in ("note.txt", "page.md", "gbk.txt"):
+        assert load_document(tmp_path / name, LIMIT).text

@@ -157,6 +157,8 @@ def build_ui(service: RagService) -> gr.Blocks:
         report = service.reindex()
         message = (f"重新索引完成：新增 {report.documents_added}，更新 {report.documents_updated}，未变 "
                    f"{report.documents_unchanged}，移除 {report.documents_removed}，用时 {report.seconds}s。")
+        for failed in report.errors:  # failed uploads are quarantined, listed by GET /v1/documents
+            message += f"\n\n❌ {Path(failed.path).name}: {failed.reason}"
         return document_rows(), message, document_choices()
 
     def chat_column() -> tuple[Any, ...]:

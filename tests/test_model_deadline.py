@@ -1,0 +1,96 @@
+"""The local model is held only while it computes and never past its deadline (issue 9): a reader that stops
+reading, or an answer that never ends, cannot keep it from every later request; /readyz tells when one did.
+
+A stand-in for llama.cpp streams tokens at a fixed pace: a real model cannot be made to hang on demand."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from langchain_core.embeddings import Embeddings
+
+from ingest.indexing import Indexer
+from rag.api import create_app
+from rag.llama_chat import LlamaCppChatModel
+from rag.local_model import LocalModels, holding
+from rag.settings import Settings
+
+
+class _EndlessLlama:
+    """Writes one character every 10 ms, for ever."""
+
+    def tokenize(self, text: bytes, add_bos: bool = False) -> list[int]:
+        return list(range(len(text) // 3))
+
+    def create_chat_completion(self, stream: bool = False, **_: Any) -> Iterator[dict[str, Any]]:
+        while True:
+            time.sleep(0.01)
+            yield {"choices": [{"delta": {"content": "字"}}]}
+
+
+class _EndlessModels(LocalModels):
+    """A model cache holding the stand-in, with the lock the tests watch."""
+
+    def __init__(self, lock: threading.Lock) -> None:
+        super().__init__()
+        self.lock = lock
+
+    def load(self, path: str, n_ctx: int, n_threads: int) -> tuple[Any, threading.Lock]:
+        return _EndlessLlama(), self.lock
+
+
+@pytest.fixture
+def endless() -> tuple[LlamaCppChatModel, threading.Lock]:
+    lock = threading.Lock()
+    return LlamaCppChatModel(model_path="stand-in.gguf", model_name="stand-in", wait_seconds=5,
+                             deadline_seconds=1, models=_EndlessModels(lock)), lock
+
+
+def test_a_reader_that_stops_reading_does_not_keep_the_model(endless: tuple[LlamaCppChatModel, threading.Lock]
+                                                             ) -> None:
+    model, lock = endless
+    stalled = model.stream("你好")
+    assert next(iter(stalled)).content == "字"  # one token read, then the reader stalls, its stream left open
+    assert lock.acquire(timeout=5), "a stalled reader kept the model past its deadline"
+    lock.release()
+    stalled.close()
+
+
+def test_an_answer_that_never_ends_stops_at_the_deadline(endless: tuple[LlamaCppChatModel, threading.Lock]) -> None:
+    model, lock = endless
+    started = time.monotonic()
+    answer = model.invoke("你好")
+    assert 0.9 < time.monotonic() - started < 3
+    assert str(answer.content).startswith("字字字") and answer.usage_metadata["output_tokens"] > 10
+    assert lock.acquire(timeout=1)
+    lock.release()
+
+
+def test_readyz_reports_a_model_held_past_its_deadline(settings: Settings, small_corpus: Path,
+                                                       embeddings: Embeddings) -> None:
+    settings = settings.model_copy(update={"generator": "extractive", "llm_deadline_seconds": 0.3})
+    Indexer(settings, embeddings).ingest([small_corpus])
+    client = TestClient(create_app(settings, warm_up=False))
+    assert client.get("/readyz").status_code == 200
+    lock, release = threading.Lock(), threading.Event()
+
+    def stuck_request() -> None:
+        with holding(lock, 1):
+            release.wait(10)
+
+    worker = threading.Thread(target=stuck_request)
+    worker.start()
+    try:
+        time.sleep(0.6)
+        busy = client.get("/readyz")
+        assert busy.status_code == 503 and "deadline" in busy.json()["error"], busy.text
+    finally:
+        release.set()
+        worker.join()
+    assert client.get("/readyz").status_code == 200
