@@ -101,7 +101,7 @@ def test_a_crash_mid_ingest_serves_no_half_document_and_the_next_run_completes(
         settings: Settings, small_corpus: Path, embeddings: Embeddings) -> None:
     settings = settings.model_copy(update={"embedding_batch_size": 2})
     with pytest.raises(RuntimeError, match="simulated crash"):
-        Indexer(settings, ExplodingEmbeddings(embeddings, batches_before_crash=5)).ingest([small_corpus])
+        Indexer(settings, ExplodingEmbeddings(embeddings, batches_before_crash=2)).ingest([small_corpus])
     catalog = Catalog.for_settings(settings)
     served = catalog.chunk_ids()
     for record in catalog.documents():
