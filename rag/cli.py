@@ -199,7 +199,7 @@ def ask(
 
 @app.command()
 def chat(generator: Annotated[str | None, Generator] = None) -> None:
-    """Interactive questions with follow-ups ("那2025年呢？") in the terminal."""
+    """Interactive questions with follow-ups ("那2032年呢？") in the terminal."""
     from rag.retrieval import QueryError
     from rag.schema import ChatTurn
 

@@ -1,6 +1,6 @@
 """Follow-up questions: which earlier question a short one leans on, and the cheap rewrite that needs no LLM.
 
-"那2025年呢？" after "2024年…规模多少？" is the earlier question with its year replaced; "上海呢？" the
+"那2032年呢？" after "2031年…规模多少？" is the earlier question with its year replaced; "上海呢？" the
 earlier one with its name replaced. Only what this cannot resolve goes to the LLM rewrite in the chain.
 """
 
@@ -15,19 +15,19 @@ _ELLIPTICAL = re.compile(r"^(那么?|还有|而|另外|同样|and\b|what about|h
 
 
 def previous_question(history: list[ChatTurn]) -> str | None:
-    """The user's last question that stands on its own. After "2024年…规模多少？" and "那2025年呢？", the
-    follow-up "2027年会有多少？" leans on the first, not on "那2025年呢？"."""
+    """The user's last question that stands on its own. After "2031年…规模多少？" and "那2032年呢？", the
+    follow-up "2034年会有多少？" leans on the first, not on "那2032年呢？"."""
     asked = [turn.content for turn in history if turn.role == "user"]
     return next((q for q in reversed(asked) if not _ELLIPTICAL.search(q.strip())), asked[-1] if asked else None)
 
 
 def is_elliptical(question: str) -> bool:
-    """"那2025年呢？", "上海呢", "and 2025?": a follow-up that leans on the previous question."""
+    """"那2032年呢？", "上海呢", "and 2032?": a follow-up that leans on the previous question."""
     return bool(_ELLIPTICAL.search(question.strip())) or len(question.strip()) <= 12
 
 
 def condense_by_substitution(question: str, history: list[ChatTurn]) -> str | None:
-    """Resolve an elliptical follow-up ("那2025年呢？") by putting its new years or name into the previous
+    """Resolve an elliptical follow-up ("那2032年呢？") by putting its new years or name into the previous
     question; None when the follow-up is not of that kind."""
     previous = previous_question(history)
     if previous is None or not is_elliptical(question):

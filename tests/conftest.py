@@ -1,5 +1,10 @@
 """Fixtures shared by the tests: settings on a temporary data directory, the real embedding model loaded
-once, small corpora cut from the shipped reports, and free loopback ports for real servers."""
+once, a small corpus of invented reports (tests/fixtures/), and free loopback ports for real servers.
+
+No test states a benchmark question, answer or key fact: the documents the tests ask about are written for
+them (a fictional city's drone-delivery industry), with the artifacts of PDF extraction the shipped reports
+have; only tests about the shipped demo corpus itself read data/reports, and they assert structure or read
+their expected values from the question-set files at run time."""
 
 from __future__ import annotations
 
@@ -25,6 +30,11 @@ from rag.settings import Settings
 
 REPO = Path(__file__).resolve().parent.parent
 REPORTS = REPO / "data" / "reports"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+# The invented documents of `small_corpus`: a long report as a PDF extracts it (contents page, page numbers,
+# a narrow column, a table flattened one cell per line, a list), a slide deck (slide numbers, hard-wrapped
+# lines, a two-column table, a rule's dates, a person and role) and a Markdown outlook.
+MARKET, SLIDES, OUTLOOK = "drone_market.txt", "drone_slides.txt", "drone_outlook.md"
 BIN = Path(sys.executable).parent
 _MARKER = re.compile(r"\[(\d+)\]")
 _LIST_NUMBER = re.compile(r"(?m)^\s*\d+[.、)]\s")  # "1. " of a markdown list is not a figure
@@ -55,20 +65,18 @@ def settings(tmp_path: Path) -> Settings:
     return Settings(data_dir=tmp_path / "data", reports_dir=tmp_path / "corpus", _env_file=None)
 
 
-def report_excerpt(name_prefix: str, start: int, stop: int) -> str:
-    """Lines [start, stop) of a shipped report, artifacts and all."""
-    path = next(REPORTS.glob(f"{name_prefix}*.txt"))
-    return "\n".join(path.read_text(encoding="utf-8").split("\n")[start:stop])
+def fixture_text(name: str) -> str:
+    """An invented test document, artifacts and all."""
+    return (FIXTURES / name).read_text(encoding="utf-8")
 
 
 @pytest.fixture
 def small_corpus(tmp_path: Path) -> Path:
-    """Three short documents cut from three shipped reports."""
+    """The three invented reports of tests/fixtures/, copied to a folder of their own."""
     corpus = tmp_path / "corpus"
     corpus.mkdir()
-    (corpus / "genai.txt").write_text(report_excerpt("000", 100, 140), encoding="utf-8")
-    (corpus / "bigmodel.txt").write_text(report_excerpt("001", 0, 80), encoding="utf-8")
-    (corpus / "trends.md").write_text(report_excerpt("003", 0, 14), encoding="utf-8")
+    for name in (MARKET, SLIDES, OUTLOOK):
+        (corpus / name).write_text(fixture_text(name), encoding="utf-8")
     return corpus
 
 

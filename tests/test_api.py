@@ -14,7 +14,7 @@ import httpx
 import openai
 import pytest
 import uvicorn
-from conftest import figures_missing_from_cited, free_port
+from conftest import SLIDES, figures_missing_from_cited, free_port
 from langchain_core.embeddings import Embeddings
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import BaseMessage
@@ -65,23 +65,23 @@ def client(server: _Server, key: str = "unused") -> openai.OpenAI:
 
 def test_chat_completion_through_the_official_client(api: _Server) -> None:
     response = client(api).chat.completions.create(
-        model="extractive", messages=[{"role": "user", "content": "中国AI大模型日均词元调用量突破了多少？"}])
+        model="extractive", messages=[{"role": "user", "content": "澜州低空物流日均配送架次突破了多少？"}])
     content = response.choices[0].message.content or ""
-    assert "140万亿" in content and "[1]" in content and "bigmodel.txt" in content  # footnote for any client
+    assert "4.7万架次" in content and "[1]" in content and SLIDES in content  # footnote for any client
     extra = response.model_extra or {}
-    assert extra["grounded"] is True and extra["citations"][0]["source"] == "bigmodel.txt"
+    assert extra["grounded"] is True and extra["citations"][0]["source"] == SLIDES
     assert response.choices[0].finish_reason == "stop" and response.model == "extractive"
 
 
 def test_streaming_ends_with_citations_and_done(api: _Server) -> None:
     stream = client(api).chat.completions.create(
         model="extractive", stream=True,
-        messages=[{"role": "user", "content": "2023年我国人工智能核心产业规模达到多少？"},
+        messages=[{"role": "user", "content": "2033年澜州低空物流市场规模达到多少？"},
                   {"role": "assistant", "content": "……"},
-                  {"role": "user", "content": "中国AI大模型日均词元调用量突破了多少？"}])
+                  {"role": "user", "content": "澜州低空物流日均配送架次突破了多少？"}])
     chunks = list(stream)
     text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
-    assert "140万亿" in text
+    assert "4.7万架次" in text
     final = chunks[-1]
     assert final.choices[0].finish_reason == "stop"
     assert (final.model_extra or {})["grounded"] is True and (final.model_extra or {})["citations"]
@@ -94,14 +94,14 @@ def test_streaming_ends_with_citations_and_done(api: _Server) -> None:
 
 def test_first_stream_chunk_carries_the_passages_found(api: _Server) -> None:
     """The sources come before any text, in an extra field the official client parses past and keeps."""
-    question = [{"role": "user", "content": "中国AI大模型日均词元调用量突破了多少？"}]
+    question = [{"role": "user", "content": "澜州低空物流日均配送架次突破了多少？"}]
     chunks = list(client(api).chat.completions.create(model="extractive", stream=True, messages=question))
     first = chunks[0]
     assert first.choices[0].delta.role == "assistant" and not first.choices[0].delta.content
     found = (first.model_extra or {})["sources"]
-    assert any("140万亿" in s["quote"] and s["title"] == "中国AI大模型产业黄金时代" for s in found)
-    assert "140万亿" in "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
-    assert (chunks[-1].model_extra or {})["citations"][0]["title"] == "中国AI大模型产业黄金时代"
+    assert any("4.7万架次" in s["quote"] and s["title"] == "低空物流迈入规模化运营" for s in found)
+    assert "4.7万架次" in "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
+    assert (chunks[-1].model_extra or {})["citations"][0]["title"] == "低空物流迈入规模化运营"
     raw = httpx.post(f"{api.url}/v1/chat/completions", timeout=60,
                      json={"model": "extractive", "stream": True, "messages": question})
     bodies = [json.loads(line[6:]) for line in raw.text.splitlines() if line.startswith("data: {")]
@@ -113,8 +113,8 @@ def test_first_stream_chunk_carries_the_passages_found(api: _Server) -> None:
 
 def test_models_search_and_health(api: _Server) -> None:
     assert [m.id for m in client(api).models.list().data] == ["extractive"]
-    hits = httpx.post(f"{api.url}/v1/search", json={"query": "日均词元调用量", "k": 2}).json()["data"]
-    assert len(hits) == 2 and hits[0]["source"] == "bigmodel.txt" and hits[0]["score"] > 0
+    hits = httpx.post(f"{api.url}/v1/search", json={"query": "日均配送架次", "k": 2}).json()["data"]
+    assert len(hits) == 2 and hits[0]["source"] == SLIDES and hits[0]["score"] > 0
     assert httpx.get(f"{api.url}/healthz").json() == {"status": "ok"}
     ready = httpx.get(f"{api.url}/readyz")
     assert ready.status_code == 200 and ready.json()["index_chunks"] > 0
@@ -162,8 +162,8 @@ def test_error_statuses_are_json(api: _Server) -> None:
 def test_concurrent_questions_while_a_document_is_uploaded(api: _Server) -> None:
     def ask(_: int) -> bool:
         response = client(api).chat.completions.create(
-            model="extractive", messages=[{"role": "user", "content": "中国AI大模型日均词元调用量突破了多少？"}])
-        return "140万亿" in (response.choices[0].message.content or "")
+            model="extractive", messages=[{"role": "user", "content": "澜州低空物流日均配送架次突破了多少？"}])
+        return "4.7万架次" in (response.choices[0].message.content or "")
 
     with ThreadPoolExecutor(max_workers=6) as pool:
         asked = pool.map(ask, range(12))
@@ -193,13 +193,13 @@ def test_configured_default_generator_answers_through_the_api(settings: Settings
     Indexer(settings, embeddings).ingest([small_corpus])
     with _Server(settings, embeddings) as server:
         response = client(server).chat.completions.create(
-            model="auto", messages=[{"role": "user", "content": "中国AI大模型日均词元调用量突破了多少？"}])
+            model="auto", messages=[{"role": "user", "content": "澜州低空物流日均配送架次突破了多少？"}])
     assert response.model == model_label(settings, resolve_generator(settings))
     extra = response.model_extra or {}
     content = response.choices[0].message.content or ""
     answer = Answer(question="q", standalone_question="q", answer=content.split("\n\n---\n")[0],
                     citations=extra["citations"], grounded=extra["grounded"], model=response.model, language="zh")
-    assert answer.grounded and "140万亿" in answer.answer, answer.answer  # answerable: a refusal fails
+    assert answer.grounded and "4.7万" in answer.answer, answer.answer  # answerable: a refusal fails
     assert answer.citations and figures_missing_from_cited(answer) == []
 
 
@@ -229,7 +229,7 @@ def test_a_busy_model_is_a_503_though_the_sources_came_first(settings: Settings,
         server.service._chains["local"] = AnswerChain(local, retriever=server.service.retriever, generator="local",
                                                       chat_model=_FailingModel())
         question = {"model": "local",
-                    "messages": [{"role": "user", "content": "中国AI大模型日均词元调用量突破了多少？"}]}
+                    "messages": [{"role": "user", "content": "澜州低空物流日均配送架次突破了多少？"}]}
         plain = httpx.post(f"{server.url}/v1/chat/completions", json=question, timeout=60)
         assert plain.status_code == 503 and "busy" in plain.json()["error"]["message"]
         streamed = httpx.post(f"{server.url}/v1/chat/completions", json={**question, "stream": True}, timeout=60)
@@ -248,7 +248,7 @@ def test_only_an_unavailable_generator_is_a_503(settings: Settings, small_corpus
         server.service._chains["local"] = AnswerChain(local, retriever=server.service.retriever, generator="local",
                                                       chat_model=_FailingModel(busy=False))
         chat = f"{server.url}/v1/chat/completions"
-        question = {"messages": [{"role": "user", "content": "中国AI大模型日均词元调用量突破了多少？"}]}
+        question = {"messages": [{"role": "user", "content": "澜州低空物流日均配送架次突破了多少？"}]}
         plain = httpx.post(chat, json=question, timeout=60)
         assert plain.status_code == 500 and "generator unavailable" not in plain.text, plain.text
         streamed = httpx.post(chat, json={**question, "stream": True}, timeout=60)

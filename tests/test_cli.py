@@ -7,7 +7,7 @@ import os
 import subprocess
 from pathlib import Path
 
-from conftest import BIN
+from conftest import BIN, MARKET, OUTLOOK, SLIDES
 
 
 def rag(*args: str, data: Path, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
@@ -24,17 +24,17 @@ def test_ingest_search_documents_delete(tmp_path: Path, small_corpus: Path) -> N
     report = json.loads(ingest.stdout)
     assert report["documents_added"] == 3 and report["errors"][0]["path"].endswith("garbage.pdf")
 
-    search = rag("search", "日均词元调用量", "--json", "--k", "2", data=data)
+    search = rag("search", "日均配送架次", "--json", "--k", "2", data=data)
     assert search.returncode == 0, search.stderr
     hits = json.loads(search.stdout)
     assert len(hits) == 2 and set(hits[0]) == {"chunk_id", "source", "section", "text", "score"}
-    assert hits[0]["source"] == "bigmodel.txt"
+    assert hits[0]["source"] == SLIDES
 
     listed = json.loads(rag("documents", "--json", data=data).stdout)
-    assert sorted(d["source"] for d in listed) == ["bigmodel.txt", "genai.txt", "trends.md"]
+    assert sorted(d["source"] for d in listed) == [MARKET, OUTLOOK, SLIDES]
 
-    assert rag("delete", "genai.txt", data=data).returncode == 0
-    missing = rag("delete", "genai.txt", data=data)
+    assert rag("delete", MARKET, data=data).returncode == 0
+    missing = rag("delete", MARKET, data=data)
     assert missing.returncode == 1 and "No indexed document" in missing.stderr
 
 
@@ -43,8 +43,8 @@ def test_interactive_search_and_empty_index(tmp_path: Path, small_corpus: Path) 
     assert empty.returncode == 1 and "rag ingest" in empty.stderr
     data = tmp_path / "data"
     rag("ingest", str(small_corpus), data=data)
-    session = rag("search", data=data, stdin="日均词元调用量\n\n")
-    assert session.returncode == 0 and "140万亿" in session.stdout
+    session = rag("search", data=data, stdin="日均配送架次\n\n")
+    assert session.returncode == 0 and "4.7万架次" in session.stdout
 
 
 def test_empty_question_is_a_clear_error(tmp_path: Path, small_corpus: Path) -> None:
@@ -64,7 +64,7 @@ def test_benchmark_commands_run_as_the_rag_eval_group(tmp_path: Path, small_corp
     listing = rag("eval", "--help", data=tmp_path / "data")
     assert listing.returncode == 0
     assert {"run", "compare", "retrieval", "ingest", "serving"} <= set(listing.stdout.split())
-    empty = rag("eval", "retrieval", "--questions", str(small_corpus / "trends.md"), data=tmp_path / "empty")
+    empty = rag("eval", "retrieval", "--questions", str(small_corpus / OUTLOOK), data=tmp_path / "empty")
     assert empty.returncode == 1 and "rag ingest" in empty.stderr
     timed = rag("eval", "ingest", "--corpus", str(small_corpus), data=tmp_path / "data")
     assert timed.returncode == 0, timed.stderr

@@ -9,11 +9,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import BIN, free_port
+from conftest import BIN, OUTLOOK, SLIDES, free_port
 from langchain_core.messages import AIMessage, HumanMessage
 from langchain_openai import ChatOpenAI
 
-QUESTION = "中国AI大模型日均词元调用量突破了多少？"
+QUESTION = "澜州低空物流日均配送架次突破了多少？"
 
 
 @pytest.fixture
@@ -34,16 +34,16 @@ def chat(url: str, **options: object) -> ChatOpenAI:
 def test_langchain_chat_openai_plain_streaming_and_history(served: str) -> None:
     plain = chat(served).invoke(QUESTION)
     assert isinstance(plain, AIMessage)
-    assert "140万亿" in plain.content and "[1]" in plain.content and "bigmodel.txt" in plain.content  # footnote
+    assert "4.7万架次" in plain.content and "[1]" in plain.content and SLIDES in plain.content  # footnote
 
     pieces = list(chat(served, streaming=True).stream(QUESTION))
     assert len(pieces) > 1  # really streamed
     streamed = "".join(str(piece.content) for piece in pieces)
-    assert "140万亿" in streamed and "[1]" in streamed and "bigmodel.txt" in streamed
+    assert "4.7万架次" in streamed and "[1]" in streamed and SLIDES in streamed
 
-    history = [HumanMessage("2023年我国人工智能核心产业规模达到多少？"),
-               AIMessage("2023年我国人工智能核心产业规模达到了5784亿元[1]。"), HumanMessage("那2025年呢？")]
+    history = [HumanMessage("2033年澜州低空物流市场规模达到多少？"),
+               AIMessage("2033年澜州低空物流市场规模达到了38.4亿元[1]。"), HumanMessage("那2034年呢？")]
     followed = str(chat(served).invoke(history).content)
-    # "那2025年呢？" only means something with the earlier question: the 2025 size, cited from its report
-    assert "9000亿元" in followed and "5784" not in followed.split("\n\n---\n")[0]
-    assert "[1]" in followed and "trends.md" in followed
+    # "那2034年呢？" only means something with the earlier question: the 2034 size, cited from its report
+    assert "57亿元" in followed and "38.4" not in followed.split("\n\n---\n")[0]
+    assert "[1]" in followed and OUTLOOK in followed

@@ -11,28 +11,28 @@ def test_conversations_are_saved_listed_reopened_and_deleted(tmp_path: Path) -> 
     path = tmp_path / "data" / "conversations.sqlite3"
     store = ConversationStore(path)
     first, second = new_id(), new_id()
-    store.save(first, [{"role": "user", "content": "2023年我国人工智能核心产业规模达到多少？"},
-                       {"role": "assistant", "content": "5784亿元[1]。"}], [{"answer": "5784亿元[1]。"}])
-    store.save(second, [{"role": "user", "content": "那2025年呢？"}], [])
+    store.save(first, [{"role": "user", "content": "2033年澜州低空物流市场规模达到多少？"},
+                       {"role": "assistant", "content": "38.4亿元[1]。"}], [{"answer": "38.4亿元[1]。"}])
+    store.save(second, [{"role": "user", "content": "那2034年呢？"}], [])
     assert [c.id for c in store.list()] == [second, first]  # latest first
-    store.save(first, [{"role": "user", "content": "2023年我国人工智能核心产业规模达到多少？"},
-                       {"role": "assistant", "content": "5784亿元[1]。"},
-                       {"role": "user", "content": "那2025年呢？"}], [{"answer": "5784亿元[1]。"}])
+    store.save(first, [{"role": "user", "content": "2033年澜州低空物流市场规模达到多少？"},
+                       {"role": "assistant", "content": "38.4亿元[1]。"},
+                       {"role": "user", "content": "那2034年呢？"}], [{"answer": "38.4亿元[1]。"}])
 
     reopened = ConversationStore(path)  # another process, after a restart
     listed = reopened.list()
     assert [c.id for c in listed] == [first, second]  # updating moves a conversation up
-    assert listed[0].title == "2023年我国人工智能核心产业规模达到多少？"
+    assert listed[0].title == "2033年澜州低空物流市场规模达到多少？"
     loaded = reopened.load(first)
-    assert loaded is not None and len(loaded.messages) == 3 and loaded.answers == [{"answer": "5784亿元[1]。"}]
+    assert loaded is not None and len(loaded.messages) == 3 and loaded.answers == [{"answer": "38.4亿元[1]。"}]
     assert reopened.delete(first) and not reopened.delete(first)
     assert reopened.load(first) is None and [c.id for c in reopened.list()] == [second]
     # the page hands earlier messages back as lists of parts: the title is still the question's text
     third = new_id()
-    store.save(third, [{"role": "user", "content": [{"type": "text", "text": "那2025年呢？"}]}], [])
-    assert next(c for c in store.list() if c.id == third).title == "那2025年呢？"
+    store.save(third, [{"role": "user", "content": [{"type": "text", "text": "那2034年呢？"}]}], [])
+    assert next(c for c in store.list() if c.id == third).title == "那2034年呢？"
     assert store.rename(third, "  规模  对比 ") and not store.rename(third, "   ") and not store.rename("nope", "x")
-    store.save(third, [{"role": "user", "content": "那2025年呢？"}, {"role": "assistant", "content": "…"}], [])
+    store.save(third, [{"role": "user", "content": "那2034年呢？"}, {"role": "assistant", "content": "…"}], [])
     assert next(c for c in store.list() if c.id == third).title == "规模 对比"  # a later save keeps the name
     long = ConversationStore(path)
     long.save(first, [{"role": "user", "content": "问" * 100}], [])
@@ -45,14 +45,14 @@ def test_export_is_markdown_with_each_answers_sources_as_footnotes() -> None:
                 "quote": quote, "score": 0.1, "text": quote}
 
     conversation = Conversation(id="c1", title="规模", updated=0.0, answers=[
-        {"question": "2023年规模多少？", "answer": "5784亿元[1]，增长13.9%[2]。", "grounded": True,
-         "citations": [cited(1, "genai.txt", "生成式AI报告", "规模达到了5784亿元。"),
-                       cited(2, "genai.txt", "", "同比增长\n13.9%。")]},
-        {"question": "那2025年呢？", "answer": "超过9000亿元[1]。", "grounded": True,
-         "citations": [cited(1, "trends.md", "人工智能将迎来进一步升级跃迁", "超过9000亿元。")]}])
+        {"question": "2033年规模多少？", "answer": "38.4亿元[1]，增长27.5%[2]。", "grounded": True,
+         "citations": [cited(1, "drone_market.txt", "低空物流发展规划", "规模达到38.4亿元。"),
+                       cited(2, "drone_market.txt", "", "同比增长\n27.5%。")]},
+        {"question": "那2034年呢？", "answer": "超过57亿元[1]。", "grounded": True,
+         "citations": [cited(1, "drone_outlook.md", "澜州低空经济将进入加速期", "超过57亿元。")]}])
     markdown = to_markdown(conversation)
-    assert "**答：** 5784亿元[^1-1]，增长13.9%[^1-2]。" in markdown
-    assert "**答：** 超过9000亿元[^2-1]。" in markdown
-    assert "[^1-1]: 生成式AI报告 · 一、市场规模 (genai.txt): “规模达到了5784亿元。”" in markdown
-    assert "[^1-2]: genai.txt · 一、市场规模: “同比增长 13.9%。”" in markdown  # no title: the file name
-    assert "[^2-1]: 人工智能将迎来进一步升级跃迁 · 一、市场规模 (trends.md)" in markdown
+    assert "**答：** 38.4亿元[^1-1]，增长27.5%[^1-2]。" in markdown
+    assert "**答：** 超过57亿元[^2-1]。" in markdown
+    assert "[^1-1]: 低空物流发展规划 · 一、市场规模 (drone_market.txt): “规模达到38.4亿元。”" in markdown
+    assert "[^1-2]: drone_market.txt · 一、市场规模: “同比增长 27.5%。”" in markdown  # no title: the file name
+    assert "[^2-1]: 澜州低空经济将进入加速期 · 一、市场规模 (drone_outlook.md)" in markdown

@@ -14,7 +14,7 @@ from rag.chain import AnswerChain
 from rag.retrieval import HybridRetriever
 from rag.settings import Settings
 
-FILMS = ("电影《北风之歌》由导演陈明远执导，2024年国庆档上映，首周票房3.2亿元。\n\n"
+FILMS = ("电影《北风之歌》由导演陈明远执导，2024年国庆档上映，首周票房3.4亿元。\n\n"
          "电影《南岭往事》首周票房1.8亿元，主演为林晓和周宁。\n")
 SALES = ("# 东港市汽车消费报告\n\n2023年东港市新能源汽车销量为8.6万辆，同比增长32%。"
          "预计2026年销量将达到15万辆。全市充电桩数量超过2.1万个。\n")

@@ -9,18 +9,18 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import BIN, REPO
+from conftest import BIN, REPO, SLIDES
 
 from evals.benchmark import BenchmarkQuestion, Evidence
 from evals.faithfulness import judge_offline, split_claims
 from evals.run import Passage, citation_precision, compare, failures, judge_question, parse_thresholds, summarize
 from rag.schema import Answer, Citation
 
-CHUNK = "根据省统计局的数据，2023年全省数字经济核心产业规模达到了3215亿元，同比增长11.2%。"
-OTHER = "截至2025年6月,全省数字经济核心产业规模超过4100亿元,数字经济企业数量超过2600家。"
-QUESTION = BenchmarkQuestion(id="q1", question="2023年全省数字经济核心产业规模达到多少？",
+CHUNK = "根据省统计局的数据，2032年全省数字经济主体产业规模达到了3215亿元，同比增长11.2%。"
+OTHER = "截至2034年6月,全省数字经济主体产业规模超过4150亿元,数字经济企业数量超过2600家。"
+QUESTION = BenchmarkQuestion(id="q1", question="2032年全省数字经济主体产业规模达到多少？",
                              key_facts=["3215亿元", "11.2%"],
-                             evidence=[Evidence(doc="a.txt", quote="2023年全省数字经济核心产业规模达到了3215亿元")],
+                             evidence=[Evidence(doc="a.txt", quote="2032年全省数字经济主体产业规模达到了3215亿元")],
                              type="numeric")
 NEGATIVE = BenchmarkQuestion(id="q2", question="GPT-5何时发布？", answerable=False, type="unanswerable")
 
@@ -75,7 +75,7 @@ def test_summary_and_gate() -> None:
 def test_offline_judge_on_chinese_claims() -> None:
     claims = split_claims("首先是算力不足；其次是数据成本高[1]。")
     assert claims == [("首先是算力不足", []), ("其次是数据成本高", [1])]
-    text = "2023年规模达到3215亿元[1]。企业数量超过8000家[1]。市场前景非常广阔而且令人振奋[1]。"
+    text = "2032年规模达到3215亿元[1]。企业数量超过8000家[1]。市场前景非常广阔而且令人振奋[1]。"
     judged = judge_offline(answer(text, [("a.txt", CHUNK)]))
     assert [c.verdict for c in judged.claims] == ["supported", "unsupported", "unsupported"]
     assert judged.strict() == pytest.approx(1 / 3)
@@ -97,8 +97,8 @@ def test_end_to_end_run_report_compare_and_gate(tmp_path: Path, small_corpus: Pa
     assert rag("ingest", str(small_corpus), env=env).returncode == 0
     questions = tmp_path / "q.jsonl"
     questions.write_text("\n".join(json.dumps(q, ensure_ascii=False) for q in [
-        {"id": "a", "question": "中国AI大模型日均词元调用量突破了多少？", "key_facts": ["140万亿"], "type": "numeric",
-         "evidence": [{"doc": "bigmodel.txt", "quote": "中国AI大模型日均词元调用量突破140万亿"}]},
+        {"id": "a", "question": "澜州低空物流日均配送架次突破了多少？", "key_facts": ["4.7万架次"], "type": "numeric",
+         "evidence": [{"doc": SLIDES, "quote": "澜州低空物流日均配送架次突破4.7万架次"}]},
         {"id": "b", "question": "Falcon-9模型是在哪一天发布的？", "answerable": False, "type": "unanswerable"}]),
         encoding="utf-8")
     first = rag("eval", "run", "--questions", str(questions), "--out", str(tmp_path / "run1"), env=env)

@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import BIN
+from conftest import BIN, MARKET, OUTLOOK, SLIDES
 from langchain_core.embeddings import Embeddings
 
 from ingest.indexing import Indexer
@@ -39,10 +39,10 @@ def test_ingest_is_incremental_and_idempotent(settings: Settings, small_corpus: 
     assert again.chunks_unchanged == first.chunks_added
 
     # a changed file: its old chunks are replaced, unchanged passages are not re-embedded
-    path = small_corpus / "bigmodel.txt"
+    path = small_corpus / MARKET
     path.write_text(path.read_text(encoding="utf-8") + "\n\n新增段落：2026年某新指标达到了12345亿元。\n",
                     encoding="utf-8")
-    old_ids = Catalog.for_settings(settings).chunk_ids("bigmodel.txt")
+    old_ids = Catalog.for_settings(settings).chunk_ids(MARKET)
     changed = Indexer(settings, embeddings).ingest([small_corpus])
     assert (changed.documents_updated, changed.documents_unchanged) == (1, 2)
     assert 0 < changed.vectors_computed < changed.chunks_added
@@ -56,14 +56,14 @@ def test_ingest_is_incremental_and_idempotent(settings: Settings, small_corpus: 
 def test_prune_removes_documents_whose_files_are_gone(settings: Settings, small_corpus: Path,
                                                       embeddings: Embeddings) -> None:
     Indexer(settings, embeddings).ingest([small_corpus])
-    (small_corpus / "trends.md").unlink()
+    (small_corpus / OUTLOOK).unlink()
     kept = Indexer(settings, embeddings).ingest([small_corpus])
     assert kept.documents_removed == 0  # without --prune nothing is removed
     pruned = Indexer(settings, embeddings).ingest([small_corpus], prune=True)
     assert pruned.documents_removed == 1 and pruned.chunks_removed > 0
-    assert [r.source for r in Catalog.for_settings(settings).documents()] == ["bigmodel.txt", "genai.txt"]
+    assert [r.source for r in Catalog.for_settings(settings).documents()] == [MARKET, SLIDES]
     assert_consistent(settings)
-    assert all(h.source != "trends.md" for h in HybridRetriever(settings, embeddings).search("人工智能产业规模"))
+    assert all(h.source != OUTLOOK for h in HybridRetriever(settings, embeddings).search("低空物流市场规模"))
 
 
 def test_bad_files_are_reported_and_the_rest_goes_in(settings: Settings, small_corpus: Path,
@@ -101,12 +101,12 @@ def test_a_crash_mid_ingest_serves_no_half_document_and_the_next_run_completes(
         settings: Settings, small_corpus: Path, embeddings: Embeddings) -> None:
     settings = settings.model_copy(update={"embedding_batch_size": 2})
     with pytest.raises(RuntimeError, match="simulated crash"):
-        Indexer(settings, ExplodingEmbeddings(embeddings, batches_before_crash=5)).ingest([small_corpus])
+        Indexer(settings, ExplodingEmbeddings(embeddings, batches_before_crash=2)).ingest([small_corpus])
     catalog = Catalog.for_settings(settings)
     served = catalog.chunk_ids()
     for record in catalog.documents():
         assert len(catalog.chunk_ids(record.source)) == record.n_chunks
-    hits = HybridRetriever(settings, embeddings).search("中国AI大模型", k=10)
+    hits = HybridRetriever(settings, embeddings).search("澜州低空物流", k=10)
     assert {h.chunk_id for h in hits} <= served
 
     report = Indexer(settings, embeddings).ingest([small_corpus])
@@ -136,7 +136,7 @@ def test_kill_9_mid_ingest_leaves_a_usable_index(tmp_path: Path, small_corpus: P
     assert 1 <= len(catalog.documents()) < 3
     for record in catalog.documents():
         assert len(catalog.chunk_ids(record.source)) == record.n_chunks
-    assert HybridRetriever(settings, embeddings).search("生成式AI", k=3)
+    assert HybridRetriever(settings, embeddings).search("低空物流", k=3)
 
     report = Indexer(settings, embeddings).ingest([small_corpus])
     assert report.documents_added >= 1 and not report.errors
@@ -147,19 +147,19 @@ def test_kill_9_mid_ingest_leaves_a_usable_index(tmp_path: Path, small_corpus: P
 def test_delete_removes_a_document_everywhere(settings: Settings, small_corpus: Path, embeddings: Embeddings) -> None:
     indexer = Indexer(settings, embeddings)
     indexer.ingest([small_corpus])
-    assert indexer.delete("genai.txt")
-    assert not indexer.delete("genai.txt")
-    assert "genai.txt" not in {r.source for r in Catalog.for_settings(settings).documents()}
+    assert indexer.delete(MARKET)
+    assert not indexer.delete(MARKET)
+    assert MARKET not in {r.source for r in Catalog.for_settings(settings).documents()}
     assert_consistent(settings)
 
 
 def test_two_copies_of_one_file_are_two_documents(settings: Settings, small_corpus: Path,
                                                   embeddings: Embeddings) -> None:
-    (small_corpus / "bigmodel copy.txt").write_bytes((small_corpus / "bigmodel.txt").read_bytes())
+    (small_corpus / "slides copy.txt").write_bytes((small_corpus / SLIDES).read_bytes())
     report = Indexer(settings, embeddings).ingest([small_corpus])
     assert report.documents_added == 4 and not report.errors
     catalog = Catalog.for_settings(settings)
-    assert not catalog.chunk_ids("bigmodel.txt") & catalog.chunk_ids("bigmodel copy.txt")
+    assert not catalog.chunk_ids(SLIDES) & catalog.chunk_ids("slides copy.txt")
     assert_consistent(settings)
-    hits = HybridRetriever(settings, embeddings).search("日均词元调用量", k=3, source="bigmodel copy.txt")
-    assert hits and {h.source for h in hits} == {"bigmodel copy.txt"} and hits[0].dense_rank is not None
+    hits = HybridRetriever(settings, embeddings).search("日均配送架次", k=3, source="slides copy.txt")
+    assert hits and {h.source for h in hits} == {"slides copy.txt"} and hits[0].dense_rank is not None

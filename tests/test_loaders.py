@@ -13,7 +13,7 @@ from reportlab.pdfgen import canvas
 
 from ingest.loaders import DocumentError, decode_text, load_document
 
-FACT = "2023年我国人工智能核心产业规模达到了5784亿元，同比增长13.9%。"
+FACT = "2033年澜州低空物流市场规模达到38.4亿元，同比增长27.5%。"  # from the invented tests/fixtures reports
 LIMIT = 10_000_000
 
 
@@ -54,7 +54,7 @@ def test_pdf_with_chinese_text(tmp_path: Path) -> None:
     pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
     path = tmp_path / "report.pdf"
     pdf = canvas.Canvas(str(path))
-    pdf.setTitle("人工智能产业报告")
+    pdf.setTitle("低空物流产业报告")
     pdf.setFont("STSong-Light", 12)
     pdf.drawString(72, 750, "第一章 市场规模")
     pdf.drawString(72, 730, FACT)
@@ -62,7 +62,7 @@ def test_pdf_with_chinese_text(tmp_path: Path) -> None:
     pdf.save()
     document = load_document(path, LIMIT)
     assert FACT in document.text
-    assert document.title_hint == "人工智能产业报告"
+    assert document.title_hint == "低空物流产业报告"
 
 
 def test_corrupt_pdf_and_docx_are_refused(tmp_path: Path) -> None:
@@ -79,7 +79,7 @@ def test_docx_headings_and_tables(tmp_path: Path) -> None:
     document.add_heading("第一章 市场规模", level=1)
     document.add_paragraph(FACT)
     table = document.add_table(rows=2, cols=3)
-    for row, cells in zip(table.rows, [("政策", "发布时间", "实行时间"), ("暂行办法", "2023年7月", "2023年8月")],
+    for row, cells in zip(table.rows, [("政策", "发布时间", "实行时间"), ("管理办法", "2033年4月", "2033年7月")],
                           strict=True):
         for cell, value in zip(row.cells, cells, strict=True):
             cell.text = value
@@ -88,16 +88,16 @@ def test_docx_headings_and_tables(tmp_path: Path) -> None:
     text = load_document(path, LIMIT).text
     assert "# 第一章 市场规模" in text
     assert FACT in text
-    assert "暂行办法 2023年7月 2023年8月" in text
+    assert "管理办法 2033年4月 2033年7月" in text
 
 
 def test_html_drops_scripts_and_keeps_headings_and_rows(tmp_path: Path) -> None:
     path = tmp_path / "page.html"
     path.write_text(f"<html><head><title>报告</title><script>var x = '忽略';</script></head><body>"
-                    f"<h2>市场规模</h2><p>{FACT}</p><table><tr><td>2024</td><td>246亿元</td></tr></table>"
+                    f"<h2>市场规模</h2><p>{FACT}</p><table><tr><td>2034</td><td>57亿元</td></tr></table>"
                     "</body></html>", encoding="utf-8")
     document = load_document(path, LIMIT)
-    assert "## 市场规模" in document.text and FACT in document.text and "2024 246亿元" in document.text
+    assert "## 市场规模" in document.text and FACT in document.text and "2034 57亿元" in document.text
     assert "忽略" not in document.text and document.title_hint == "报告"
 
 

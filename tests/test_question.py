@@ -21,8 +21,8 @@ def test_names_are_exact_but_places_have_their_common_spellings() -> None:
     assert Constraint("person", "陈明远").found_in("导演陈明远执导了该片")
     assert Constraint("place", "中国").found_in("我国数字经济规模持续扩大")
     assert Constraint("place", "杭州市").found_in("杭州的客流增长明显")
-    assert Constraint("latin", "GPT-4").found_in("采用 gpt-4 模型")
-    assert not Constraint("latin", "GPT-4").found_in("GPT-4o")
+    assert Constraint("latin", "Orion-4").found_in("采用 orion-4 模型")
+    assert not Constraint("latin", "Orion-4").found_in("Orion-4o")
     assert Constraint("year", "2023").found_in("2023 年") and not Constraint("year", "2023").found_in("20234")
 
 

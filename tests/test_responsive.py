@@ -13,7 +13,7 @@ from rag.responsive import answers_question, kinds_asked
 from rag.schema import SearchHit
 from rag.verification import REFUSALS, verify_answer
 
-HARBOUR = ("2025年海湾市地区生产总值达到2310亿元，同比增长5.4%。全年接待游客1860万人次，其中入境游客占比为12%。"
+HARBOUR = ("2025年海湾市地区生产总值达到2370亿元，同比增长5.4%。全年接待游客1740万人次，其中入境游客占比为13%。"
            "按常住人口计算，人均地区生产总值为12.6万元。")
 FILM = "电影《北方来信》由周南星执导，陈一鸣、苏晓主演，讲述一位邮递员在边境小镇的三十年。"
 
@@ -32,10 +32,10 @@ def test_the_head_word_of_each_conjunct_is_what_is_asked() -> None:
 
 def test_an_amount_of_another_kind_does_not_answer() -> None:
     share = analyze("2025年海湾市入境游客占比是多少？", "zh")
-    assert answers_question("2025年海湾市入境游客占比为12%。", [HARBOUR], share)
-    assert not answers_question("2025年海湾市接待游客1860万人次。", [HARBOUR], share)
+    assert answers_question("2025年海湾市入境游客占比为13%。", [HARBOUR], share)
+    assert not answers_question("2025年海湾市接待游客1740万人次。", [HARBOUR], share)
     size = analyze("2025年海湾市地区生产总值是多少？", "zh")
-    assert answers_question("2025年海湾市地区生产总值达到2310亿元。", [HARBOUR], size)
+    assert answers_question("2025年海湾市地区生产总值达到2370亿元。", [HARBOUR], size)
     assert not answers_question("2025年海湾市地区生产总值同比增长5.4%。", [HARBOUR], size)
     population = analyze("海湾市的常住人口是多少？", "zh")  # the passage only divides by it
     assert not verify_answer("海湾市常住人口为12.6万元[1]。", [source(1, HARBOUR)], "zh", population).grounded
@@ -52,16 +52,16 @@ def test_a_name_in_another_role_does_not_answer() -> None:
 
 def test_the_verifier_refuses_a_true_sentence_that_answers_another_question() -> None:
     question = analyze("2025年海湾市入境游客占比是多少？", "zh")
-    wrong = verify_answer("2025年海湾市接待游客1860万人次[1]。", [source(1, HARBOUR)], "zh", question)
+    wrong = verify_answer("2025年海湾市接待游客1740万人次[1]。", [source(1, HARBOUR)], "zh", question)
     assert not wrong.grounded and wrong.text == REFUSALS["zh"]
-    right = verify_answer("2025年海湾市入境游客占比为12%[1]。", [source(1, HARBOUR)], "zh", question)
-    assert right.grounded and "12%" in right.text
+    right = verify_answer("2025年海湾市入境游客占比为13%[1]。", [source(1, HARBOUR)], "zh", question)
+    assert right.grounded and "13%" in right.text
 
 
 def test_evidence_replaces_a_failed_answer_only_when_both_name_the_same_fact() -> None:
-    drafted = "2025年海湾市地区生产总值达到2310亿元，同比增长5.4%[1]。"
+    drafted = "2025年海湾市地区生产总值达到2370亿元，同比增长5.4%[1]。"
     question = analyze("海湾市2025年经济总量有多大？", "zh")
-    assert _agree("海湾市2025年的地区生产总值是2310亿元。", drafted, question)
+    assert _agree("海湾市2025年的地区生产总值是2370亿元。", drafted, question)
     # the question's own place and year, echoed by the model, are no agreement on the fact
     assert not _agree("海湾市2025年的财政收入是286亿元。", drafted, question)
     assert not _agree("2025年的情况如下。", drafted, question)
@@ -69,7 +69,7 @@ def test_evidence_replaces_a_failed_answer_only_when_both_name_the_same_fact() -
 
 def test_a_figure_of_another_calendar_period_does_not_answer() -> None:
     holidays = "2025年海湾市国庆假期接待游客320万人次，实现旅游收入41.5亿元。"
-    question = analyze("2025年海湾市春节假期的旅游收入是多少？", "zh")
+    question = analyze("2025年海湾市春节假期的旅游总收入是多少？", "zh")
     wrong = verify_answer("2025年海湾市春节假期的旅游收入是41.5亿元[1]。", [source(1, holidays)], "zh", question)
     assert not wrong.grounded
     asked = analyze("2025年海湾市国庆假期的旅游收入是多少？", "zh")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import chromadb
-from conftest import BIN, free_port
+from conftest import BIN, SLIDES, free_port
 from langchain_core.embeddings import Embeddings
 
 from ingest.indexing import Indexer
@@ -28,8 +28,8 @@ def test_chroma_server_mode(tmp_path: Path, settings: Settings, small_corpus: Pa
     assert collection.count() == report.chunks_added
     assert not (remote.data_dir / "index" / "chroma").exists()  # nothing went to an embedded store
 
-    hits = HybridRetriever(remote, embeddings).search("日均词元调用量", k=2)
-    assert hits[0].dense_rank is not None and "140万亿" in hits[0].text
+    hits = HybridRetriever(remote, embeddings).search("日均配送架次", k=2)
+    assert hits[0].dense_rank is not None and "4.7万架次" in hits[0].text
 
 
 def test_openai_compatible_embeddings_endpoint(settings: Settings, small_corpus: Path, serve) -> None:
@@ -39,9 +39,9 @@ def test_openai_compatible_embeddings_endpoint(settings: Settings, small_corpus:
     remote = Settings(data_dir=settings.data_dir, embedding_backend="openai", embedding_model="e5-small",
                       embedding_base_url=f"http://127.0.0.1:{port}/v1", _env_file=None)
     client = OpenAICompatibleEmbeddings(base_url=f"http://127.0.0.1:{port}/v1", model="e5-small")
-    vectors = client.embed_documents(["生成式AI", "日均词元调用量"])
+    vectors = client.embed_documents(["低空物流", "日均配送架次"])
     assert len(vectors) == 2 and len(vectors[0]) == 384
 
     report = Indexer(remote).ingest([small_corpus])
     assert report.documents_added == 3 and report.vectors_computed == report.chunks_added
-    assert HybridRetriever(remote).search("日均词元调用量突破140万亿", k=1)[0].source == "bigmodel.txt"
+    assert HybridRetriever(remote).search("日均配送架次突破4.7万架次", k=1)[0].source == SLIDES

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+from conftest import MARKET, OUTLOOK, SLIDES, fixture_text
+
 from ingest.structure import guess_title, heading_style, is_heading, split_blocks
 
 
 def test_heading_styles_of_chinese_reports() -> None:
-    assert heading_style("第一章 生成式AI产业概述") == "chapter"
-    assert heading_style("一、生成式AI定义与特点") == "cn-enum"
-    assert heading_style("(一)人工智能产业规模将持续增长") == "cn-paren"
-    assert heading_style("（二）关键产业要素供给将进一步增强") == "cn-paren"
-    assert heading_style("1.5 AI大模型行业应用需求概述：100-200亿参数规模最优") == "dotted1"
-    assert heading_style("2.3.1 金融场景") == "dotted2"
-    assert heading_style("## 对2026年形势的五点基本判断") == "markdown2"
+    assert heading_style("第一章 低空物流产业概述") == "chapter"
+    assert heading_style("一、产业定义") == "cn-enum"
+    assert heading_style("(一)低空物流规模将继续扩大") == "cn-paren"
+    assert heading_style("（二）飞行器国产化率将继续提高") == "cn-paren"
+    assert heading_style("1.5 低空物流应用需求概述：5-10公斤载重最优") == "dotted1"
+    assert heading_style("2.3.1 医疗场景") == "dotted2"
+    assert heading_style("## 对2035年形势的三点判断") == "markdown2"
 
 
 def test_body_text_is_not_a_heading() -> None:
@@ -20,7 +22,7 @@ def test_body_text_is_not_a_heading() -> None:
     assert not is_heading("6.02")
     assert not is_heading("一、二线城市的渗透率更高，三四线城市仍有空间。")
     assert not is_heading("第一章节选内容较长的一句话，" * 3)
-    assert not is_heading("截至2025年9月,我国人工智能核心产业规模超过9000亿元,人工智能企业数量超过5300家。")
+    assert not is_heading("截至2034年9月,澜州低空物流市场规模超过57亿元,低空物流企业数量超过640家。")
 
 
 def test_section_paths_nest_by_first_appearance_of_a_style() -> None:
@@ -40,7 +42,7 @@ def test_block_offsets_point_into_the_text() -> None:
 
 
 def test_title_guess() -> None:
-    assert guess_title("# 人工智能将迎来进一步升级跃迁\n\n正文", "x") == "人工智能将迎来进一步升级跃迁"
-    assert guess_title("2024-\n2030年中国生成式AI产业前景创新趋势与发展战略专项规划\n报告", "x") == (
-        "2024-2030年中国生成式AI产业前景创新趋势与发展战略专项规划")
+    assert guess_title(fixture_text(OUTLOOK), "x") == "澜州低空经济将进入加速期"
+    assert guess_title(fixture_text(MARKET), "x") == "2032-2037年澜州低空物流产业发展规划"  # broken at the dash
+    assert guess_title(fixture_text(SLIDES), "x") == "低空物流迈入规模化运营"
     assert guess_title("01\n02\n", "fallback") == "fallback"

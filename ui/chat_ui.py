@@ -166,7 +166,7 @@ def build_ui(service: RagService) -> gr.Blocks:
         chatbot = gr.Chatbot(label="对话", show_label=False, height=560, elem_id="chat", buttons=["copy"],
                              placeholder="<b>向报告提问</b><br>例如下方的示例问题。")
         with gr.Row():
-            box = gr.Textbox(placeholder="输入问题，回车发送（支持追问，如“那2025年呢？”）", show_label=False,
+            box = gr.Textbox(placeholder="输入问题，回车发送（支持追问，如“那2032年呢？”）", show_label=False,
                              scale=8, elem_id="question", autofocus=True)
             send = gr.Button("发送", variant="primary", scale=1, elem_id="send")
         gr.Examples(examples=[[q] for q in load_examples()], inputs=[box], label="示例问题")
