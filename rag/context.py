@@ -116,27 +116,6 @@ class ContextPacker:
         return kept
 
 
-# Who wrote a report, as its opening names them: a short line naming an organisation, or the sentence saying who
-# wrote or compiled it ("本报告由……共同撰写").
-_AUTHOR_LINE = re.compile(r"研究院|研究所|研究中心|研究会|智库|课题组|有限公司|集团|协会|联盟|委员会|大学|学院")
-_AUTHORED = re.compile(r"本(?:报告|研究|白皮书|蓝皮书)[^。；;，,\n]{0,60}(?:撰写|编制|编写|发布)")
-
-
-def byline(head: str) -> str:
-    """The report's authors from its title and opening (`ContextSource.head`), or "" when it names none. A
-    question often names the report by its author ("赛迪的报告"), while a passage rarely repeats it."""
-    lines = [line.strip("•·-— \t") for line in head.split("\n")[1:12] if line.strip()]
-    for line in lines:
-        if len(line) <= 40 and _AUTHOR_LINE.search(line) and not figures(line):
-            return line
-    match = _AUTHORED.search(head)
-    return match.group(0).strip("•·-— ") if match else ""
-
-
 def render_sources(sources: list[ContextSource]) -> str:
-    def label(s: ContextSource) -> str:
-        author = byline(s.head)
-        return (f"[{s.n}] 《{s.hit.title or s.hit.source}》" + (f"（{author}）" if author else "")
-                + (f" {s.hit.section}" if s.hit.section else ""))
-
-    return "\n\n".join(f"{label(s)}\n{s.excerpt}" for s in sources)
+    return "\n\n".join(f"[{s.n}] 《{s.hit.title or s.hit.source}》{(' ' + s.hit.section) if s.hit.section else ''}\n"
+                       f"{s.excerpt}" for s in sources)

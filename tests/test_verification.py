@@ -154,20 +154,6 @@ def test_packer_respects_the_budget_and_prefers_matching_sentences(tmp_path) -> 
     assert "3215亿元" in packed[0].excerpt
 
 
-def test_the_generator_sees_who_wrote_a_report() -> None:
-    from rag.context import byline, render_sources
-
-    head = ("城市数字经济观察\n城市数字经济观察\n\n东岚数字经济研究院课题组\n\n一、总体判断\n\n"
-            "2031年全省数字经济稳步增长。")
-    assert byline(head) == "东岚数字经济研究院课题组"
-    joint = "年度报告\n引言\n• 本报告由东岚研究院、青禾咨询联合撰写，于2031年发布。"
-    assert byline(joint) == "本报告由东岚研究院、青禾咨询联合撰写"
-    assert byline("滨海轻轨2号线开通\n影片由南湖影业出品。全市接待游客9万人次。") == ""
-    labelled = source(1, CORE)
-    labelled.head = head
-    assert render_sources([labelled]).startswith("[1] 《doc1.txt》（东岚数字经济研究院课题组）")
-
-
 def test_invalid_packer_budget() -> None:
     with pytest.raises(ValueError):
         ContextPacker(TokenCounter("cl100k_base", __import__("pathlib").Path("/tmp")), budget_tokens=10)
