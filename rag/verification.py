@@ -207,7 +207,7 @@ class CitationVerifier:
 
     def _supported_head(self, sentence: str, cited: list[int]) -> tuple[str, Claim, list[int]] | None:
         """The longest run of leading clauses that the sources support and that states an amount, when the
-        rest does not hold: "2026年规模将达9000亿元，同比增长18.7%" keeps its first clause when 18.7% is the
+        rest does not hold: "2033年规模将达1100亿元，同比增长21.4%" keeps its first clause when 21.4% is the
         other year's growth. Chinese only (an English clause split off its sentence may lose its subject)."""
         if self.language != "zh":
             return None
@@ -248,7 +248,7 @@ class CitationVerifier:
             clause_claim = self._claim(clause)
             if not clause_claim.checkable:
                 continue
-            # a clause without a year is about the last one named before it: "…9000亿元，同比增长18.7%"
+            # a clause without a year is about the last one named before it: "…1100亿元，同比增长21.4%"
             earlier = YEAR.findall(sentence[:start])
             framed = f"{earlier[-1]}年{clause}" if earlier and not YEAR.search(clause) else clause
             whole = [n for n in candidates if self._supports(clause_claim, framed, n)]
