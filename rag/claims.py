@@ -163,17 +163,21 @@ def latin_names(text: str, english_context: bool) -> list[str]:
     return list(dict.fromkeys(names))
 
 
-def tagged_words(text: str, keep: Callable[[str], bool]) -> list[str]:
-    """Chinese words of two or more characters whose jieba part-of-speech tag passes `keep`."""
+def _tagged(text: str, keep: Callable[[str], bool]) -> list[tuple[str, str]]:
+    """(word, jieba part-of-speech tag) of the Chinese words of two or more characters whose tag passes `keep`."""
     import jieba.posseg
 
     with _POSSEG_LOCK:
         pairs = list(jieba.posseg.cut(text))
-    return list(dict.fromkeys(p.word for p in pairs if keep(p.flag) and len(p.word) >= 2 and _CJK.search(p.word)))
+    return [(p.word, p.flag) for p in pairs if keep(p.flag) and len(p.word) >= 2 and _CJK.search(p.word)]
 
 
-# Ordinary words jieba tags as places: "哪两样东西" (things), "南北差距" (a gap between regions).
-_NOT_PLACES = frozenset({"东西", "南北"})
+def tagged_words(text: str, keep: Callable[[str], bool]) -> list[str]:
+    """Chinese words of two or more characters whose jieba part-of-speech tag passes `keep`."""
+    return list(dict.fromkeys(word for word, _ in _tagged(text, keep)))
+
+
+_NOT_PLACES = frozenset({"东西", "南北"})  # jieba tags them ns: "哪两样东西" (things), "南北差距"
 
 
 def places_in(text: str) -> list[str]:
@@ -211,8 +215,8 @@ def person_names(text: str) -> list[str]:
 
 def chinese_names(text: str) -> list[str]:
     """Chinese proper nouns (people, places, organisations, other names) by jieba's part-of-speech tags."""
-    persons = [_without_conjunction(w) for w in tagged_words(text, lambda flag: flag in ("nr", "nrfg"))]
-    return list(dict.fromkeys(persons + tagged_words(text, lambda flag: flag in _PROPER_NOUN_TAGS - {"nr", "nrfg"})))
+    return list(dict.fromkeys(_without_conjunction(word) if flag in ("nr", "nrfg") else word
+                              for word, flag in _tagged(text, lambda flag: flag in _PROPER_NOUN_TAGS)))
 
 
 @dataclass(frozen=True)
