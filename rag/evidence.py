@@ -30,7 +30,8 @@ QUANTITY_KINDS: dict[str, tuple[str, ...]] = {
     "growth": ("增长率", "增速", "增幅", "同比增长", "同比", "复合增长率", "年均增长", "增长", "下降", "growth",
                "grew", "cagr"),
     "share": ("占比", "份额", "比例", "比重", "渗透率", "占", "share", "proportion", "penetration"),
-    "size": ("市场规模", "产业规模", "规模", "产值", "生产总值", "总额", "gdp", "market size", "scale"),
+    "size": ("市场规模", "产业规模", "规模", "总额", "market size", "scale"),
+    "output": ("产值", "生产总值", "gdp", "output value"),
     "box_office": ("票房", "box office"),
     "visits": ("人次", "客流", "游客", "trips", "visitors"),
     "volume": ("销量", "销售量", "出货量", "产量", "units sold", "shipments"),
@@ -148,11 +149,13 @@ def frame_in_sentence(figure: Figure, sentence: str) -> Occurrence | None:
     return Occurrence(tuple(years), kind_near(sentence, start, end))
 
 
-_INTERCHANGEABLE_KINDS = frozenset({"revenue", "size"})  # "营收规模" and "营收" name one quantity
+# "营收规模" and "营收" name one quantity, as do "产业规模" and "产值"; an industry's output is not a
+# city's tourism revenue.
+_INTERCHANGEABLE_KINDS = (frozenset({"revenue", "size"}), frozenset({"output", "size"}))
 
 
 def kinds_conflict(a: str | None, b: str | None) -> bool:
-    return bool(a and b and a != b and not {a, b} <= _INTERCHANGEABLE_KINDS)
+    return bool(a and b and a != b and frozenset({a, b}) not in _INTERCHANGEABLE_KINDS)
 
 
 def consistent(claimed: Occurrence, expected_years: tuple[str, ...], source: Occurrence,

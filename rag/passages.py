@@ -3,6 +3,7 @@ of the question's names no passage mentions, and the packed sources as early, ti
 
 from __future__ import annotations
 
+from rag.claims import normalize
 from rag.context import ContextSource
 from rag.question import QuestionAnalysis, constraints_of
 from rag.schema import Citation, SearchHit
@@ -27,15 +28,24 @@ def absent_names(question: QuestionAnalysis, frames: list[str], query: str = "")
 def about_named(question: QuestionAnalysis, hits: list[SearchHit], frames: list[str]) -> list[SearchHit]:
     """The passages that mention at least one of the question's names (all of them, if it names none, or if
     one of its parts names none: "《城市数据条例》何时施行？全市已有多少家企业完成登记？" asks its second part
-    of passages that need not name the work)."""
-    names = [c for c in question.constraints if c.kind != "year"]
-    if not names or any(not _names_something(part, question) for part in question.parts):
+    of passages that need not name the work). A topic (an organisation by the tagger's guess) counts only
+    when some passage mentions it: a guess no passage bears out decides nothing."""
+    names = [c.text for c in question.constraints if c.kind != "year"] + [
+        t for t in question.topics if any(_mentions(t, frame) for frame in frames)]
+    found = [c for c in question.constraints if c.kind != "year"]
+    if not names or any(not _names_something(part, question, names) for part in question.parts):
         return hits
-    return [hit for hit, frame in zip(hits, frames, strict=True) if any(c.found_in(frame) for c in names)]
+    return [hit for hit, frame in zip(hits, frames, strict=True)
+            if any(c.found_in(frame) for c in found) or any(_mentions(t, frame) for t in question.topics)]
 
 
-def _names_something(part: str, question: QuestionAnalysis) -> bool:
-    return any(c.kind != "year" for c in constraints_of(part, question.language))
+def _mentions(word: str, text: str) -> bool:
+    return normalize(word) in normalize(text)
+
+
+def _names_something(part: str, question: QuestionAnalysis, names: list[str]) -> bool:
+    return any(c.kind != "year" for c in constraints_of(part, question.language)) or any(
+        name in part for name in names)
 
 
 def found_sources(sources: list[ContextSource]) -> list[Citation]:

@@ -14,7 +14,15 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Literal
 
-from rag.claims import YEAR, asks_for_quantity, latin_names, normalize, person_names, places_in, tagged_words
+from rag.claims import (
+    YEAR,
+    asks_for_quantity,
+    latin_names,
+    normalize,
+    person_names,
+    places_in,
+    tagged_words,
+)
 
 ConstraintKind = Literal["year", "person", "place", "work", "latin"]
 Ask = Literal["quantity", "list", "time", "entity", "other"]
@@ -66,6 +74,9 @@ class QuestionAnalysis:
     constraints: tuple[Constraint, ...]
     ask: Ask
     parts: tuple[str, ...]
+    # Organisations and other proper nouns by the tagger's guess ("深澜智能"): too unreliable to refuse on
+    # (it also tags ordinary words), reliable enough to prefer the passages that mention them.
+    topics: tuple[str, ...] = ()
 
     @property
     def years(self) -> tuple[str, ...]:
@@ -145,9 +156,17 @@ def split_parts(question: str) -> tuple[str, ...]:
     return tuple(parts) if len(parts) > 1 else (question,)
 
 
+def topics_of(question: str, constraints: tuple[Constraint, ...]) -> tuple[str, ...]:
+    named = [c.text for c in constraints]
+    words = tagged_words(_WORK.sub("", question), lambda flag: flag in ("nt", "nz"))
+    return tuple(w for w in words if not any(w in n or n in w for n in named))
+
+
 def analyze(question: str, language: Literal["zh", "en"]) -> QuestionAnalysis:
-    return QuestionAnalysis(text=question, language=language, constraints=constraints_of(question, language),
-                            ask=ask_of(question), parts=split_parts(question))
+    constraints = constraints_of(question, language)
+    return QuestionAnalysis(text=question, language=language, constraints=constraints, ask=ask_of(question),
+                            parts=split_parts(question),
+                            topics=topics_of(question, constraints) if language == "zh" else ())
 
 
 def fit_question(standalone: str, question: str, limit: int) -> str:

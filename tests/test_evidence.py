@@ -98,6 +98,19 @@ def test_a_part_the_answer_left_out_gets_the_sources_sentence() -> None:
     assert missing_parts(one_part, "《城市数据条例》于2031年5月发布[1]。", sources, answerer) == []
 
 
+def test_passages_about_a_company_the_question_names_are_preferred_when_any_mentions_it() -> None:
+    from rag.passages import about_named, passage_frame
+
+    other = _source(1, "星澄科技2031年实现净利润12.4亿元，同比增长8.1%。").hit
+    named = _source(2, "鸿澜智能发布2031年年报，研发投入占营业收入的14%。").hit
+    frames = [passage_frame(other), passage_frame(named)]
+    question = analyze("鸿澜智能2031年的净利润是多少？", "zh")
+    assert question.topics and all(t in "鸿澜智能" for t in question.topics)
+    assert about_named(question, [other, named], frames) == [named]
+    # a guess that no passage bears out decides nothing
+    assert about_named(question, [other], [passage_frame(other)]) == [other]
+
+
 def test_a_part_that_names_nothing_keeps_passages_that_do_not_name_the_other_part_s_work() -> None:
     from rag.passages import about_named, passage_frame
 

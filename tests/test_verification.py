@@ -267,6 +267,14 @@ def test_a_figure_of_another_kind_of_quantity_is_not_support() -> None:
     assert verify_answer("青岩科技营收增长46%[1]。", [funding], "zh").grounded
 
 
+def test_a_city_s_tourism_revenue_is_not_an_industry_s_output() -> None:
+    holiday = source(1, "澜州市文旅局发布：2031年春节假期全市实现旅游收入45.2亿元，同比增长12.1%。")
+    assert not verify_answer("2031年澜州市无人机产业的产值是45.2亿元[1]。", [holiday], "zh").grounded
+    assert verify_answer("2031年春节假期澜州市旅游收入45.2亿元[1]。", [holiday], "zh").grounded
+    industry = source(1, "2031年澜州市无人机产业规模达到320亿元。")
+    assert verify_answer("2031年澜州市无人机产业产值为320亿元[1]。", [industry], "zh").grounded
+
+
 def test_cells_of_two_table_rows_do_not_support_one_statement() -> None:
     table = source(1, "厂商 芯片\n星辰半导体 启明X1\n北斗微电 天枢K9\n远山芯科 玄武S3")
     assert not verify_answer("星辰半导体的芯片是天枢K9[1]。", [table], "zh").grounded
