@@ -16,8 +16,9 @@ from langchain_core.embeddings import Embeddings
 
 from ingest.chunking import Chunker, ChunkingConfig
 from ingest.cleaning import clean_text
-from ingest.loaders import SUPPORTED_SUFFIXES, DocumentError, LoadedDocument, load_document
+from ingest.loaders import SUPPORTED_SUFFIXES, DocumentError, LoadedDocument
 from ingest.report import DocumentResult, FileError, IngestReport
+from ingest.sandbox import ParseSandbox
 from ingest.structure import guess_title, split_blocks
 from ingest.tables import pair_chart_series
 from rag.catalog import DocumentRecord, IndexedChunk
@@ -99,7 +100,9 @@ class Indexer:
             report.repaired = writer.reconcile(self._embed)
             files, report.errors = collect_files(paths)
             report.files = len(files)
-            prepared = self._prepare(files, report, writer)
+            with ParseSandbox(self.settings.max_file_bytes, self.settings.parse_timeout_seconds,
+                              self.settings.parse_memory_mb) as sandbox:
+                prepared = self._prepare(files, report, writer, sandbox)
             self._embed_and_commit(prepared, report, writer)
             if prune:
                 self._prune(report, writer, keep={p.document.source for p in prepared})
@@ -111,8 +114,10 @@ class Indexer:
             return writer.delete_document(source) is not None
 
     # --- steps ---------------------------------------------------------------------------------------
-    def _prepare(self, files: list[Path], report: IngestReport, writer: Writer) -> list[_Prepared]:
-        """Load, clean and chunk every file that changed; nothing is written yet."""
+    def _prepare(self, files: list[Path], report: IngestReport, writer: Writer, sandbox: ParseSandbox
+                 ) -> list[_Prepared]:
+        """Load (each file parsed in the sandbox, within its time and memory limits), clean and chunk every
+        file that changed; nothing is written yet."""
         known = {record.source: record for record in self.catalog.documents()}
         seen: dict[str, Path] = {}
         prepared: list[_Prepared] = []
@@ -125,7 +130,7 @@ class Indexer:
                 continue
             seen[name] = path
             try:
-                document = load_document(path, self.settings.max_file_bytes)
+                document = sandbox.load(path)
             except DocumentError as exc:
                 report.errors.append(FileError(path=str(path), reason=str(exc)))
                 continue

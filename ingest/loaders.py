@@ -114,8 +114,17 @@ def _extract(suffix: str, data: bytes) -> tuple[str, str, str]:
     return text, "", encoding
 
 
-def load_document(path: Path, max_bytes: int) -> LoadedDocument:
-    """Read one file; raise DocumentError with the reason when it cannot be used."""
+@dataclass(frozen=True)
+class Extracted:
+    """What parsing a file yields; the part of loading a hostile file can make slow (ingest/sandbox.py)."""
+    text: str
+    title: str
+    encoding: str
+    fingerprint: str
+
+
+def extract_file(path: Path, max_bytes: int) -> Extracted:
+    """Read and parse one file; raise DocumentError with the reason when it cannot be used."""
     suffix = path.suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
         raise DocumentError(f"unsupported file type {suffix or '(none)'}; supported: {', '.join(SUPPORTED_SUFFIXES)}")
@@ -129,20 +138,31 @@ def load_document(path: Path, max_bytes: int) -> LoadedDocument:
         raise DocumentError("empty file")
     try:
         text, title, encoding = _extract(suffix, data)
-    except DocumentError:
+    except (DocumentError, MemoryError):  # a MemoryError is the sandbox's cap (ingest/parse_worker.py)
         raise
     except Exception as exc:  # whatever a parser raises on a hostile file is that file's error, not the batch's
         raise DocumentError(f"cannot read this {suffix} file: {type(exc).__name__}: {exc}") from exc
-    if not text.strip():
+    return Extracted(text, title, encoding, hashlib.sha256(data).hexdigest())
+
+
+def finish_document(path: Path, extracted: Extracted) -> LoadedDocument:
+    """The checks on extracted text (cheap: plausibility reads a sample), and the document it makes."""
+    if not extracted.text.strip():
         raise DocumentError("no text after extraction")
-    refusal = implausibility(text)
+    refusal = implausibility(extracted.text)
     if refusal:
         raise DocumentError(refusal)
     return LoadedDocument(
         source=unicodedata.normalize("NFC", path.name),  # "café" typed on any system is one document
         path=path,
-        text=text,
-        encoding=encoding,
-        fingerprint=hashlib.sha256(data).hexdigest(),
-        title_hint=title.strip(),
+        text=extracted.text,
+        encoding=extracted.encoding,
+        fingerprint=extracted.fingerprint,
+        title_hint=extracted.title.strip(),
     )
+
+
+def load_document(path: Path, max_bytes: int) -> LoadedDocument:
+    """Read one file in this process, without the sandbox's limits (for trusted files and tests); raise
+    DocumentError with the reason when it cannot be used."""
+    return finish_document(path, extract_file(path, max_bytes))

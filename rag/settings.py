@@ -31,6 +31,10 @@ class Settings(BaseSettings):
     max_file_mb: float = Field(50, gt=0, description="Larger files are refused at ingest.")
     max_upload_mb: float = Field(100, gt=0, description="A request body (an upload's files together) larger "
                                  "than this, or than max_file_mb, is refused with 413 before it is read.")
+    parse_timeout_seconds: float = Field(60, gt=0, description="Longest one file may take to parse (in a worker "
+                                         "process, ingest/sandbox.py); a slower file is refused, the batch goes on.")
+    parse_memory_mb: int = Field(2048, ge=256, description="Address-space cap of the parsing worker process; a "
+                                 "file needing more is refused.")
 
     # --- vector store --------------------------------------------------------------------------------
     chroma_url: str | None = Field(None, description="Chroma server URL (e.g. http://127.0.0.1:8000); "

@@ -19,7 +19,9 @@ from ingest.indexing import Indexer
 from rag.api import create_app
 from rag.llama_chat import LlamaCppChatModel
 from rag.local_model import LocalModels, holding
+from rag.model_deadline import stopping_on
 from rag.settings import Settings
+from ui.stoppable import stoppable
 
 
 class _EndlessLlama:
@@ -69,6 +71,46 @@ def test_an_answer_that_never_ends_stops_at_the_deadline(endless: tuple[LlamaCpp
     assert 0.9 < time.monotonic() - started < 3
     assert str(answer.content).startswith("字字字") and answer.usage_metadata["output_tokens"] > 10
     assert lock.acquire(timeout=1)
+    lock.release()
+
+
+def test_a_stop_signal_frees_the_model_while_its_reader_is_busy_elsewhere() -> None:
+    """The chat page's case (ui/stoppable.py): the thread reading the answer cannot be closed from outside,
+    but setting its stop signal ends the answer within a token, long before the deadline."""
+    lock, stop, received = threading.Lock(), threading.Event(), []
+    model = LlamaCppChatModel(model_path="stand-in.gguf", model_name="stand-in", wait_seconds=5,
+                              deadline_seconds=60, models=_EndlessModels(lock))
+
+    def read() -> None:
+        with stopping_on(stop):
+            received.extend(model.stream("你好"))
+
+    reader = threading.Thread(target=read)
+    reader.start()
+    time.sleep(0.3)
+    assert lock.locked()
+    stop.set()
+    reader.join(timeout=5)
+    assert not reader.is_alive() and str(received[0].content) == "字"
+    assert lock.acquire(timeout=1), "the stop signal did not free the model"
+    lock.release()
+
+
+def test_closing_the_chat_page_answer_frees_the_model_while_the_chain_is_inside_it() -> None:
+    """ui/stoppable.py as the chat page uses it: the answer chain reads the model without yielding (a
+    sentence not yet complete), so only the page's ticks come back; Gradio closing the page's generator
+    then must end the model's answer, long before its deadline."""
+    lock = threading.Lock()
+    model = LlamaCppChatModel(model_path="stand-in.gguf", model_name="stand-in", wait_seconds=5,
+                              deadline_seconds=60, models=_EndlessModels(lock))
+
+    def chain() -> Iterator[str]:
+        yield "".join(str(chunk.content) for chunk in model.stream("你好"))  # no event until the model ends
+
+    page = stoppable(chain, tick_seconds=0.1)
+    assert next(page) is None and lock.locked()  # a tick: the model is writing, nothing to show yet
+    page.close()
+    assert lock.acquire(timeout=1), "closing the page's answer did not free the model"
     lock.release()
 
 

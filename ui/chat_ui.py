@@ -19,6 +19,7 @@ from rag.retrieval import QueryError
 from rag.schema import ChatTurn
 from rag.service import RagService, UploadRejected
 from ui.cards import CITE_JS, answer_message, render_answer, render_found, searching, spoken
+from ui.stoppable import stoppable
 
 EXAMPLES_FILE = Path(__file__).with_name("examples.txt")
 THEME = gr.themes.Soft(font=["system-ui", "PingFang SC", "Noto Sans CJK SC", "Microsoft YaHei", "sans-serif"],
@@ -41,7 +42,8 @@ def build_ui(service: RagService) -> gr.Blocks:
                 answers: list[dict[str, Any]], conversation: str) -> Iterator[tuple[Any, ...]]:
         """Each answer carries its own sources under it: first the passages found (at once, while the answer
         is written), then the ones it cites. Earlier answers keep theirs. The conversation is saved after
-        each answer, so a reload or a restart loses nothing."""
+        each answer, so a reload or a restart loses nothing. The answer is stoppable (ui/stoppable.py): when
+        Gradio closes this generator (browser gone, stop pressed), the stream is closed and the model freed."""
         if not (message or "").strip():
             yield history, "", answers, conversation, gr.skip()
             return
@@ -52,9 +54,13 @@ def build_ui(service: RagService) -> gr.Blocks:
                    {"role": "assistant", "content": searching()}]
         yield history, "", answers, conversation, gr.skip()
         text, found, searched = "", "", []
+        events = stoppable(lambda: service.stream(message, turns, generator, int(k)))
         try:
-            for event in service.stream(message, turns, generator, int(k)):
+            for event in events:
                 listed: Any = gr.skip()
+                if event is None:  # nothing new yet: back to Gradio, which closes us if the browser left
+                    yield gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
+                    continue
                 if event.kind == "sources":
                     found, searched = render_found(event.sources), event.sources
                     history[-1]["content"] = found
@@ -71,6 +77,8 @@ def build_ui(service: RagService) -> gr.Blocks:
             history = history[:-2]
             gr.Warning(f"无法回答：{exc}")
             yield history, message, answers, conversation, gr.skip()
+        finally:
+            events.close()
 
     def reopen(conversation: str | None) -> tuple[Any, ...]:
         stored = service.conversations.load(conversation) if conversation else None
@@ -169,6 +177,7 @@ def build_ui(service: RagService) -> gr.Blocks:
             box = gr.Textbox(placeholder="输入问题，回车发送（支持追问，如“那2032年呢？”）", show_label=False,
                              scale=8, elem_id="question", autofocus=True)
             send = gr.Button("发送", variant="primary", scale=1, elem_id="send")
+            stop = gr.Button("停止", variant="stop", scale=1, elem_id="stop")
         gr.Examples(examples=[[q] for q in load_examples()], inputs=[box], label="示例问题")
         with gr.Accordion("设置", open=False):
             generator = gr.Dropdown(service.available_generators(), value=service.default_generator,
@@ -179,7 +188,7 @@ def build_ui(service: RagService) -> gr.Blocks:
             note = gr.Textbox(placeholder="对上一条回答的意见（可选）", show_label=False, scale=8,
                               elem_id="feedback-comment")
             note_send = gr.Button("提交意见", scale=1, elem_id="feedback-send")
-        return chatbot, box, send, generator, k, details, note, note_send
+        return chatbot, box, send, stop, generator, k, details, note, note_send
 
     with gr.Blocks(title="报告问答", analytics_enabled=False) as demo:
         gr.Markdown("## 报告问答\n回答只依据已索引的报告，每句话都标注出处；报告中没有的内容会直接说明。")
@@ -196,12 +205,12 @@ def build_ui(service: RagService) -> gr.Blocks:
                 export_chat = gr.Button("导出 Markdown", elem_id="export-chat", size="sm")
                 exported = gr.File(label="导出的对话", visible=False, interactive=False, elem_id="exported")
             with gr.Column(scale=4):
-                chatbot, box, send, generator, k, details, note, note_send = chat_column()
+                chatbot, box, send, stop, generator, k, details, note, note_send = chat_column()
             conversation = gr.State("")
             ask_inputs = [box, chatbot, generator, k, details, answers, conversation]
             ask_outputs = [chatbot, box, answers, conversation, conversations]
-            box.submit(respond, ask_inputs, ask_outputs)
-            send.click(respond, ask_inputs, ask_outputs)
+            asked = [box.submit(respond, ask_inputs, ask_outputs), send.click(respond, ask_inputs, ask_outputs)]
+            stop.click(None, None, None, cancels=asked)  # Gradio closes the answer's generator: model freed
             chatbot.like(feedback, [answers], None)
             note_send.click(comment, [note, answers], [note])
             opened = [chatbot, answers, conversation, conversations]
