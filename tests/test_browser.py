@@ -39,6 +39,7 @@ def test_ask_a_question_and_see_a_numbered_source_card(tmp_path: Path, small_cor
         page.on("request", lambda request: external.append(request.url)
                 if not request.url.startswith((f"http://127.0.0.1:{port}", "data:", "blob:")) else None)
         page.goto(f"http://127.0.0.1:{port}/")
+        page.wait_for_function("() => localStorage.getItem('rag-browser-id')")  # the page knows its browser
         question = page.locator("#question textarea")
         expect(question).to_be_visible(timeout=30_000)
         page.wait_for_function("() => !document.querySelector('.eta-bar, .progress-text')", timeout=10_000)
@@ -101,8 +102,9 @@ def test_conversations_survive_a_reload_and_a_restart(tmp_path: Path, small_corp
     subprocess.run([str(BIN / "rag"), "ingest", str(small_corpus)], env={**os.environ, **env}, check=True,
                    capture_output=True)
 
+    port = free_port()  # a restart serves the same address: the browser's id lives in that origin's storage
+
     def start() -> tuple[subprocess.Popen, str]:
-        port = free_port()
         process = serve(["env", *[f"{k}={v}" for k, v in env.items()], str(BIN / "rag"), "serve", "--port",
                          str(port)], f"http://127.0.0.1:{port}/readyz", timeout=120)
         return process, f"http://127.0.0.1:{port}/"
@@ -121,6 +123,7 @@ def test_conversations_survive_a_reload_and_a_restart(tmp_path: Path, small_corp
             expect(page.locator("#chat details.sources.cited").last).to_contain_text(expected, timeout=60_000)
 
         page.goto(url)
+        page.wait_for_function("() => localStorage.getItem('rag-browser-id')")
         ask("澜州低空物流日均配送架次突破了多少？", "4.7万架次")
         expect(listed).to_have_count(1)
         expect(listed.first).to_contain_text("澜州低空物流日均配送架次")
@@ -133,7 +136,7 @@ def test_conversations_survive_a_reload_and_a_restart(tmp_path: Path, small_corp
         process.terminate()
         process.wait(timeout=30)
         _, url = start()
-        page.goto(url)  # another server process, same data directory
+        page.goto(url)  # another server process, same data directory and address
         expect(listed).to_have_count(1, timeout=30_000)
         expect(page.locator("#chat .bot").first).to_contain_text("4.7万架次")
 
