@@ -34,7 +34,8 @@ def test_ask_a_question_and_see_a_numbered_source_card(tmp_path: Path, small_cor
         browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
             "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu", "--disable-background-networking",
             "--disable-component-update", "--no-first-run"])
-        page = browser.new_page(viewport={"width": 1280, "height": 1100})
+        page = browser.new_page(viewport={"width": 1280, "height": 1100},
+                                permissions=["clipboard-read", "clipboard-write"])
         external: list[str] = []
         page.on("request", lambda request: external.append(request.url)
                 if not request.url.startswith((f"http://127.0.0.1:{port}", "data:", "blob:")) else None)
@@ -59,6 +60,11 @@ def test_ask_a_question_and_see_a_numbered_source_card(tmp_path: Path, small_cor
         answers.nth(0).locator(".cite").first.click()
         expect(first).to_have_attribute("open", "")
         expect(first.locator(".source-card.focused")).to_have_class(re.compile(r"\bcard-1\b"))
+        answers.nth(0).hover()  # its copy button copies the answer and its sources as text, not their markup
+        page.locator("#chat button[aria-label='Copy message']").last.click()  # the latest message: the answer
+        copied = page.evaluate("() => navigator.clipboard.readText()")
+        assert "4.7万架次" in copied and "[1]" in copied and "<" not in copied, copied
+        assert "\n\n[1] 低空物流迈入规模化运营" in copied, copied
 
         question.fill("截至2034年9月，澜州低空物流企业数量超过多少家？")
         page.locator("#send").click()
