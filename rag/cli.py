@@ -241,6 +241,19 @@ def serve(
                 timeout_graceful_shutdown=5)
 
 
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def prepare_local(command: Annotated[list[str], typer.Argument(help="The install command, after --.")]) -> None:
+    """Start installing the local model in the background (llama.cpp compiles for minutes): `rag serve`
+    answers with the extractive generator meanwhile and switches to the local model when it is ready."""
+    from rag.local_install import log_path, start
+
+    data_dir = load_settings().data_dir
+    if start(data_dir, command):
+        console.print(f"Preparing the local model in the background (log: {log_path(data_dir)}).")
+    else:
+        console.print("The local model is already being prepared.")
+
+
 @app.command()
 def documents(json_output: Annotated[bool, typer.Option("--json")] = False) -> None:
     """List the indexed documents."""

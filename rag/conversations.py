@@ -4,6 +4,10 @@ chat page stores conversations.
 
 A conversation is stored whole, as the page shows it (messages with their source blocks) plus the answers'
 records (for feedback), and replaced on every save: one user's conversations are small.
+
+Each conversation belongs to one owner (an API key's holder, or one browser: ui/owners.py), and every call
+names the owner: one user never lists, opens, renames, deletes or overwrites another's conversation.
+Conversations stored before owners existed have none and are listed to nobody.
 """
 
 from __future__ import annotations
@@ -28,7 +32,8 @@ CREATE TABLE IF NOT EXISTS conversations (
     created REAL NOT NULL,
     updated REAL NOT NULL,
     messages TEXT NOT NULL,
-    answers TEXT NOT NULL
+    answers TEXT NOT NULL,
+    owner TEXT NOT NULL DEFAULT ''
 );
 """
 TITLE_CHARS = 40
@@ -80,47 +85,67 @@ class ConversationStore:
             try:
                 if not self._ready:
                     connection.executescript(_SCHEMA)
+                    columns = {row[1] for row in connection.execute("PRAGMA table_info(conversations)")}
+                    if "owner" not in columns:  # a store written before conversations had owners
+                        connection.execute("ALTER TABLE conversations ADD COLUMN owner TEXT NOT NULL DEFAULT ''")
                     self._ready = True
                 with connection:
                     yield connection
             finally:
                 connection.close()
 
-    def save(self, conversation_id: str, messages: list[dict[str, Any]], answers: list[dict[str, Any]]) -> None:
-        """Titled by its first question when first saved; later saves keep the title (or the user's name)."""
+    def save(self, owner: str, conversation_id: str, messages: list[dict[str, Any]],
+             answers: list[dict[str, Any]]) -> bool:
+        """Titled by its first question when first saved; later saves keep the title (or the user's name).
+        False when the id is another owner's: that conversation is left as it was."""
+        _check(owner)
         now = time.time()
         with self._connect() as db:
-            db.execute("INSERT INTO conversations (id, title, created, updated, messages, answers) "
-                       "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET "
-                       "updated = excluded.updated, messages = excluded.messages, answers = excluded.answers",
-                       (conversation_id, title_of(messages), now, now, json.dumps(messages, ensure_ascii=False),
-                        json.dumps(answers, ensure_ascii=False)))
+            return db.execute(
+                "INSERT INTO conversations (id, title, created, updated, messages, answers, owner) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET updated = excluded.updated, "
+                "messages = excluded.messages, answers = excluded.answers WHERE owner = excluded.owner",
+                (conversation_id, title_of(messages), now, now, json.dumps(messages, ensure_ascii=False),
+                 json.dumps(answers, ensure_ascii=False), owner)).rowcount > 0
 
-    def list(self) -> list[ConversationSummary]:
-        """Most recently updated first."""
+    def list(self, owner: str) -> list[ConversationSummary]:
+        """The owner's conversations, most recently updated first."""
+        _check(owner)
         with self._connect() as db:
-            rows = db.execute("SELECT id, title, updated FROM conversations ORDER BY updated DESC").fetchall()
+            rows = db.execute("SELECT id, title, updated FROM conversations WHERE owner = ? ORDER BY updated DESC",
+                              (owner,)).fetchall()
         return [ConversationSummary(id=row[0], title=row[1], updated=row[2]) for row in rows]
 
-    def load(self, conversation_id: str) -> Conversation | None:
+    def load(self, owner: str, conversation_id: str) -> Conversation | None:
+        _check(owner)
         with self._connect() as db:
-            row = db.execute("SELECT id, title, updated, messages, answers FROM conversations WHERE id = ?",
-                             (conversation_id,)).fetchone()
+            row = db.execute("SELECT id, title, updated, messages, answers FROM conversations WHERE id = ? "
+                             "AND owner = ?", (conversation_id, owner)).fetchone()
         if row is None:
             return None
         return Conversation(id=row[0], title=row[1], updated=row[2], messages=json.loads(row[3]),
                             answers=json.loads(row[4]))
 
-    def rename(self, conversation_id: str, title: str) -> bool:
+    def rename(self, owner: str, conversation_id: str, title: str) -> bool:
+        _check(owner)
         title = " ".join(title.split())[:200]
         if not title:
             return False
         with self._connect() as db:
-            return db.execute("UPDATE conversations SET title = ? WHERE id = ?", (title, conversation_id)).rowcount > 0
+            return db.execute("UPDATE conversations SET title = ? WHERE id = ? AND owner = ?",
+                              (title, conversation_id, owner)).rowcount > 0
 
-    def delete(self, conversation_id: str) -> bool:
+    def delete(self, owner: str, conversation_id: str) -> bool:
+        _check(owner)
         with self._connect() as db:
-            return db.execute("DELETE FROM conversations WHERE id = ?", (conversation_id,)).rowcount > 0
+            return db.execute("DELETE FROM conversations WHERE id = ? AND owner = ?",
+                              (conversation_id, owner)).rowcount > 0
+
+
+def _check(owner: str) -> None:
+    """The empty owner is that of conversations stored before owners existed: nobody may act as it."""
+    if not owner:
+        raise ValueError("a conversation's owner must be named")
 
 
 _MARKER = re.compile(r"\[(\d+)\]")

@@ -17,11 +17,12 @@ from pydantic import BaseModel, Field
 
 from ingest.indexing import Indexer, IngestReport
 from ingest.loaders import SUPPORTED_SUFFIXES
+from rag.auto_generator import AutoGenerator, GeneratorStatus
 from rag.catalog import DocumentRecord
 from rag.chain import AnswerChain, AnswerEvent
 from rag.conversations import ConversationStore
 from rag.factory import build_answer_chain
-from rag.generators import GENERATORS, generator_class, model_label, resolve_generator
+from rag.generators import GENERATORS, generator_class, model_label
 from rag.local_model import LocalModels
 from rag.quarantine import Quarantine
 from rag.retrieval import HybridRetriever
@@ -67,7 +68,7 @@ def safe_file_name(name: str) -> str:
 class RagService:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.default_generator = resolve_generator(settings)
+        self.auto = AutoGenerator(settings, load=self._load_generator)
         self.storage = Storage(settings)
         self.retriever = HybridRetriever(settings, storage=self.storage)
         self.models = LocalModels()  # the weights every chain of this server shares
@@ -80,6 +81,19 @@ class RagService:
         self.quarantine = Quarantine(settings.data_dir)
 
     # --- generators ----------------------------------------------------------------------------------
+    @property
+    def default_generator(self) -> str:
+        """Asked per request: under `auto` it changes when the local model becomes ready."""
+        return self.auto.current()
+
+    def generator_status(self) -> GeneratorStatus:
+        return self.auto.status()
+
+    def _load_generator(self, name: str) -> None:
+        chain = self.chain(name)
+        if chain.chat_model is not None and generator_class(name).in_process:
+            chain.chat_model.invoke("你好")  # loads the weights once, before the first user waits on it
+
     def available_generators(self) -> list[str]:
         """The default first, then every other generator that works here and is not loaded in-process."""
         others = [name for name, generator in GENERATORS.items()
@@ -100,23 +114,24 @@ class RagService:
         return [*ids, label] if label not in ids else ids
 
     def chain(self, generator: str | None = None) -> AnswerChain:
-        name = generator or self.default_generator
+        name = self.default_generator if generator in (None, "", "auto") else generator
         with self._lock:
             if name not in self._chains:
                 self._chains[name] = build_answer_chain(self.settings, self.models, self.retriever, name)
             return self._chains[name]
 
     def warm_up(self) -> None:
-        """Load the index, the embedding model and the default generator's model; sets `ready`."""
+        """Load the index, the embedding model and the default generator's model; sets `ready`, then waits for
+        a local model being installed, to switch to it when ready."""
         try:
             self.retriever.refresh()
             self.retriever.embeddings.embed_query("预热")
-            chain = self.chain()
-            if chain.chat_model is not None and generator_class(self.default_generator).in_process:
-                chain.chat_model.invoke("你好")  # loads the weights once, before the first user waits on it
+            self._load_generator(self.default_generator)
             self.ready.set()
         except Exception as exc:  # reported by /readyz; the server keeps running
             self.startup_error = f"{type(exc).__name__}: {exc}"
+            return
+        self.auto.watch()
 
     # --- answering -----------------------------------------------------------------------------------
     def stream(self, question: str, history: list[ChatTurn], generator: str | None = None,

@@ -34,11 +34,13 @@ def test_ask_a_question_and_see_a_numbered_source_card(tmp_path: Path, small_cor
         browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
             "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu", "--disable-background-networking",
             "--disable-component-update", "--no-first-run"])
-        page = browser.new_page(viewport={"width": 1280, "height": 1100})
+        page = browser.new_page(viewport={"width": 1280, "height": 1100},
+                                permissions=["clipboard-read", "clipboard-write"])
         external: list[str] = []
         page.on("request", lambda request: external.append(request.url)
                 if not request.url.startswith((f"http://127.0.0.1:{port}", "data:", "blob:")) else None)
         page.goto(f"http://127.0.0.1:{port}/")
+        page.wait_for_function("() => localStorage.getItem('rag-browser-id')")  # the page knows its browser
         question = page.locator("#question textarea")
         expect(question).to_be_visible(timeout=30_000)
         page.wait_for_function("() => !document.querySelector('.eta-bar, .progress-text')", timeout=10_000)
@@ -58,6 +60,11 @@ def test_ask_a_question_and_see_a_numbered_source_card(tmp_path: Path, small_cor
         answers.nth(0).locator(".cite").first.click()
         expect(first).to_have_attribute("open", "")
         expect(first.locator(".source-card.focused")).to_have_class(re.compile(r"\bcard-1\b"))
+        answers.nth(0).hover()  # its copy button copies the answer and its sources as text, not their markup
+        page.locator("#chat button[aria-label='Copy message']").last.click()  # the latest message: the answer
+        copied = page.evaluate("() => navigator.clipboard.readText()")
+        assert "4.7万架次" in copied and "[1]" in copied and "<" not in copied, copied
+        assert "\n\n[1] 低空物流迈入规模化运营" in copied, copied
 
         question.fill("截至2034年9月，澜州低空物流企业数量超过多少家？")
         page.locator("#send").click()
@@ -101,8 +108,9 @@ def test_conversations_survive_a_reload_and_a_restart(tmp_path: Path, small_corp
     subprocess.run([str(BIN / "rag"), "ingest", str(small_corpus)], env={**os.environ, **env}, check=True,
                    capture_output=True)
 
+    port = free_port()  # a restart serves the same address: the browser's id lives in that origin's storage
+
     def start() -> tuple[subprocess.Popen, str]:
-        port = free_port()
         process = serve(["env", *[f"{k}={v}" for k, v in env.items()], str(BIN / "rag"), "serve", "--port",
                          str(port)], f"http://127.0.0.1:{port}/readyz", timeout=120)
         return process, f"http://127.0.0.1:{port}/"
@@ -121,6 +129,7 @@ def test_conversations_survive_a_reload_and_a_restart(tmp_path: Path, small_corp
             expect(page.locator("#chat details.sources.cited").last).to_contain_text(expected, timeout=60_000)
 
         page.goto(url)
+        page.wait_for_function("() => localStorage.getItem('rag-browser-id')")
         ask("澜州低空物流日均配送架次突破了多少？", "4.7万架次")
         expect(listed).to_have_count(1)
         expect(listed.first).to_contain_text("澜州低空物流日均配送架次")
@@ -133,7 +142,7 @@ def test_conversations_survive_a_reload_and_a_restart(tmp_path: Path, small_corp
         process.terminate()
         process.wait(timeout=30)
         _, url = start()
-        page.goto(url)  # another server process, same data directory
+        page.goto(url)  # another server process, same data directory and address
         expect(listed).to_have_count(1, timeout=30_000)
         expect(page.locator("#chat .bot").first).to_contain_text("4.7万架次")
 

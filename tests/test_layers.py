@@ -15,7 +15,7 @@ PACKAGES = ("rag", "ingest", "ui", "evals", "prompts")
 LAYERS: dict[str, tuple[int, set[str]]] = {
     "base": (0, {"rag", "prompts", "rag.settings", "rag.schema", "rag.sentences", "rag.tokens", "rag.prompts",
                  "rag.embeddings", "rag.local_model", "rag.llama_chat", "rag.generators", "rag.unavailable",
-                 "rag.model_deadline"}),
+                 "rag.model_deadline", "rag.local_install", "rag.auto_generator"}),
     "storage": (1, {"rag.catalog", "rag.vector_store", "rag.keyword_index", "rag.storage"}),
     "answering": (2, {"rag.retrieval", "rag.chain", "rag.claims", "rag.context", "rag.evidence", "rag.extractive",
                       "rag.followups", "rag.passages", "rag.question", "rag.refusals", "rag.responsive",

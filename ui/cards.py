@@ -18,7 +18,8 @@ SOURCES_MARK = "\n\n<details class='sources"
 _MARKER = re.compile(r"\[(\d+)\]")
 _LINKED = re.compile(r"<sup class='cite cite-\d+'>(\[\d+\])</sup>")
 
-# A marker [n] of an answer, clicked, opens that answer's source block and highlights its card n.
+# A marker [n] of an answer, clicked, opens that answer's source block and highlights its card n; the copy
+# button of an answer copies its text, markers and sources as plain text (Gradio copies the raw message).
 CITE_JS = r"""() => {
   document.addEventListener('click', (event) => {
     const cite = event.target.closest && event.target.closest('.cite');
@@ -34,6 +35,23 @@ CITE_JS = r"""() => {
     card.classList.add('focused');
     card.scrollIntoView({block: 'nearest', behavior: 'smooth'});
   });
+  // The chatbot's copy button copies a message's markup: give the answer's text and its sources instead.
+  const plain = (text) => {
+    if (!text.includes("class='sources") && !text.includes("class='cite")) return text;
+    const doc = new DOMParser().parseFromString(text, 'text/html');
+    const notes = [...doc.querySelectorAll('details.sources.cited .source-card')].map((card) => {
+      const part = (name) => card.querySelector(name)?.textContent.trim() || '';
+      const where = [part('.source-title'), part('.source-section')].filter(Boolean).join(' · ');
+      return `${part('.source-n')} ${where}${part('mark') ? `：“${part('mark')}”` : ''}`;
+    });
+    doc.querySelectorAll('details.sources').forEach((block) => block.remove());
+    const answer = doc.body.textContent.trim();
+    return notes.length ? `${answer}\n\n${notes.join('\n')}` : answer;
+  };
+  if (navigator.clipboard) {
+    const write = navigator.clipboard.writeText.bind(navigator.clipboard);
+    navigator.clipboard.writeText = (text) => write(plain(String(text)));
+  }
 }"""
 
 

@@ -19,6 +19,7 @@ from rag.retrieval import QueryError
 from rag.schema import ChatTurn
 from rag.service import RagService, UploadRejected
 from ui.cards import CITE_JS, answer_message, render_answer, render_found, searching, spoken
+from ui.owners import Owners, new_browser_id
 from ui.stoppable import stoppable
 
 EXAMPLES_FILE = Path(__file__).with_name("examples.txt")
@@ -32,14 +33,18 @@ def load_examples() -> list[str]:
     return [line.strip() for line in lines if line.strip() and not line.startswith("#")]
 
 
-def build_ui(service: RagService) -> gr.Blocks:
+def build_ui(service: RagService, owners: Owners | None = None) -> gr.Blocks:
+    """`owners` tells whose conversations a request may reach; without, the page is the browser's own."""
     settings = service.settings
+    owners = owners or Owners(None, settings.data_dir)
 
-    def conversation_list(selected: str | None = None) -> Any:
-        return gr.update(choices=[(c.title, c.id) for c in service.conversations.list()], value=selected or None)
+    def conversation_list(owner: str, selected: str | None = None) -> Any:
+        stored = service.conversations.list(owner) if owner else []
+        return gr.update(choices=[(c.title, c.id) for c in stored], value=selected or None)
 
     def respond(message: str, history: list[dict[str, Any]], generator: str, k: float, details: bool,
-                answers: list[dict[str, Any]], conversation: str) -> Iterator[tuple[Any, ...]]:
+                answers: list[dict[str, Any]], conversation: str, owner: str, browser: str,
+                request: gr.Request) -> Iterator[tuple[Any, ...]]:
         """Each answer carries its own sources under it: first the passages found (at once, while the answer
         is written), then the ones it cites. Earlier answers keep theirs. The conversation is saved after
         each answer, so a reload or a restart loses nothing. The answer is stoppable (ui/stoppable.py): when
@@ -48,6 +53,7 @@ def build_ui(service: RagService) -> gr.Blocks:
             yield history, "", answers, conversation, gr.skip()
             return
         conversation = conversation or new_id()
+        owner = owner or owners.of(request, browser) or ""  # asked before the page's load event was done
         turns = [ChatTurn(role=m["role"], content=spoken(m["content"]))
                  for m in history if m.get("role") in ("user", "assistant")]
         history = [*history, {"role": "user", "content": message},
@@ -70,8 +76,8 @@ def build_ui(service: RagService) -> gr.Blocks:
                 elif event.answer is not None:
                     history[-1]["content"] = render_answer(event.answer, details, searched)
                     answers = [*answers, event.answer.model_dump(mode="json")]
-                    service.conversations.save(conversation, history, answers)
-                    listed = conversation_list(conversation)
+                    if owner and service.conversations.save(owner, conversation, history, answers):
+                        listed = conversation_list(owner, conversation)
                 yield history, "", answers, conversation, listed
         except QueryError as exc:
             history = history[:-2]
@@ -80,23 +86,24 @@ def build_ui(service: RagService) -> gr.Blocks:
         finally:
             events.close()
 
-    def reopen(conversation: str | None) -> tuple[Any, ...]:
-        stored = service.conversations.load(conversation) if conversation else None
+    def reopen(conversation: str | None, owner: str) -> tuple[Any, ...]:
+        stored = service.conversations.load(owner, conversation) if conversation and owner else None
         if stored is None:
-            return [], [], "", conversation_list()
+            return [], [], "", conversation_list(owner)
         return stored.messages, stored.answers, stored.id, gr.skip()
 
-    def latest() -> tuple[Any, ...]:
-        """A reloaded page comes back to the conversation last worked on."""
-        stored = service.conversations.list()
-        if not stored:
-            return [], [], "", conversation_list()
-        messages, answers, current, _ = reopen(stored[0].id)
-        return messages, answers, current, conversation_list(current)
+    def latest(browser: str, request: gr.Request) -> tuple[Any, ...]:
+        """A page (re)loaded comes back to its owner's conversation last worked on."""
+        owner = owners.of(request, browser) or ""
+        stored = service.conversations.list(owner) if owner else []
+        if not stored:  # nothing to come back to: leave alone what the page already shows
+            return gr.skip(), gr.skip(), gr.skip(), conversation_list(owner), owner
+        messages, answers, current, _ = reopen(stored[0].id, owner)
+        return messages, answers, current, conversation_list(owner, current), owner
 
-    def export(conversation: str) -> Any:
+    def export(conversation: str, owner: str) -> Any:
         """The open conversation as a Markdown file, its sources as footnotes."""
-        stored = service.conversations.load(conversation) if conversation else None
+        stored = service.conversations.load(owner, conversation) if conversation and owner else None
         if stored is None:
             gr.Warning("还没有可导出的对话。")
             return gr.update(value=None, visible=False)
@@ -104,18 +111,23 @@ def build_ui(service: RagService) -> gr.Blocks:
         path.write_text(to_markdown(stored), encoding="utf-8")
         return gr.update(value=str(path), visible=True)
 
-    def rename(conversation: str, title: str) -> tuple[Any, ...]:
-        if not conversation or not service.conversations.rename(conversation, title):
+    def rename(conversation: str, title: str, owner: str) -> tuple[Any, ...]:
+        if not conversation or not owner or not service.conversations.rename(owner, conversation, title):
             return gr.skip(), title
-        return conversation_list(conversation), ""
+        return conversation_list(owner, conversation), ""
 
-    def start_new() -> tuple[Any, ...]:
-        return [], [], "", conversation_list()
+    def start_new(owner: str) -> tuple[Any, ...]:
+        return [], [], "", conversation_list(owner)
 
-    def forget(conversation: str) -> tuple[Any, ...]:
-        if conversation:
-            service.conversations.delete(conversation)
-        return [], [], "", conversation_list()
+    def forget(conversation: str, owner: str) -> tuple[Any, ...]:
+        if conversation and owner:
+            service.conversations.delete(owner, conversation)
+        return [], [], "", conversation_list(owner)
+
+    def generator_status() -> tuple[Any, ...]:
+        """The status line; it stops polling once no local model is being prepared."""
+        status = service.generator_status()
+        return status.message, gr.Timer(active=status.preparing in ("installing", "loading"))
 
     def feedback(data: gr.LikeData, answers: list[dict[str, Any]]) -> None:
         index = data.index[0] if isinstance(data.index, (list, tuple)) else data.index
@@ -180,7 +192,8 @@ def build_ui(service: RagService) -> gr.Blocks:
             stop = gr.Button("停止", variant="stop", scale=1, elem_id="stop")
         gr.Examples(examples=[[q] for q in load_examples()], inputs=[box], label="示例问题")
         with gr.Accordion("设置", open=False):
-            generator = gr.Dropdown(service.available_generators(), value=service.default_generator,
+            # `auto` follows the server: the extractive generator until the local model is ready, then it
+            generator = gr.Dropdown([("自动", "auto"), *service.available_generators()], value="auto",
                                     label="生成方式", elem_id="generator")
             k = gr.Slider(1, 10, value=settings.retrieval_k, step=1, label="参考段落数")
             details = gr.Checkbox(False, label="显示检索细节（分数、耗时、校验说明）")
@@ -192,7 +205,12 @@ def build_ui(service: RagService) -> gr.Blocks:
 
     with gr.Blocks(title="报告问答", analytics_enabled=False) as demo:
         gr.Markdown("## 报告问答\n回答只依据已索引的报告，每句话都标注出处；报告中没有的内容会直接说明。")
+        status = gr.Markdown(lambda: service.generator_status().message, elem_id="generator-status")
+        poll = gr.Timer(3)
+        poll.tick(generator_status, None, [status, poll], show_progress="hidden")
         answers = gr.State([])
+        owner = gr.State("")  # held by the server: the page cannot claim another owner's conversations
+        browser = owners.browser_state()
         with gr.Tab("问答"), gr.Row():
             with gr.Column(scale=1, min_width=200, elem_id="history-panel"):
                 new_chat = gr.Button("＋ 新对话", elem_id="new-chat", size="sm")
@@ -207,20 +225,23 @@ def build_ui(service: RagService) -> gr.Blocks:
             with gr.Column(scale=4):
                 chatbot, box, send, stop, generator, k, details, note, note_send = chat_column()
             conversation = gr.State("")
-            ask_inputs = [box, chatbot, generator, k, details, answers, conversation]
+            ask_inputs = [box, chatbot, generator, k, details, answers, conversation, owner, browser]
             ask_outputs = [chatbot, box, answers, conversation, conversations]
             asked = [box.submit(respond, ask_inputs, ask_outputs), send.click(respond, ask_inputs, ask_outputs)]
             stop.click(None, None, None, cancels=asked)  # Gradio closes the answer's generator: model freed
             chatbot.like(feedback, [answers], None)
             note_send.click(comment, [note, answers], [note])
             opened = [chatbot, answers, conversation, conversations]
-            conversations.input(reopen, [conversations], opened)
-            new_chat.click(start_new, None, opened)
-            forget_chat.click(forget, [conversation], opened)
-            export_chat.click(export, [conversation], [exported])
-            rename_chat.click(rename, [conversation, new_name], [conversations, new_name])
-            new_name.submit(rename, [conversation, new_name], [conversations, new_name])
-            demo.load(latest, None, opened)
+            conversations.input(reopen, [conversations, owner], opened)
+            new_chat.click(start_new, [owner], opened)
+            forget_chat.click(forget, [conversation, owner], opened)
+            export_chat.click(export, [conversation, owner], [exported])
+            rename_chat.click(rename, [conversation, new_name, owner], [conversations, new_name])
+            new_name.submit(rename, [conversation, new_name, owner], [conversations, new_name])
+            # a browser seen for the first time is given its id first (in an event of its own: given with the
+            # other outputs, Gradio 6.31 dropped the owner's state update)
+            demo.load(lambda known: known or new_browser_id(), [browser], [browser]).then(
+                latest, [browser], [*opened, owner])
         with gr.Tab("文档"):
             table = gr.Dataframe(headers=["文件", "标题", "段落数", "字符数"], value=document_rows, interactive=False)
             files = gr.File(file_count="multiple", label="上传文档（txt、md、pdf、docx、html）")
@@ -243,7 +264,7 @@ def mount_ui(app: FastAPI, service: RagService) -> FastAPI:
     9). Marking the page launched turns the check on: the upload handler only ever sees files Gradio
     received, in its upload folder. Its upload route also stops reading at the file size limit.
     """
-    demo = build_ui(service)
+    demo = build_ui(service, Owners(getattr(app.state, "sessions", None), service.settings.data_dir))
     mounted = gr.mount_gradio_app(app, demo, path="/", theme=THEME, css=CSS, js=CITE_JS, footer_links=[],
                                   max_file_size=service.settings.max_file_bytes)
     demo.has_launched = True
