@@ -99,7 +99,11 @@ class ParseSandbox:
             worker = self._send(request)
         except OSError:  # it died since the last file: one fresh start, then the file is at fault
             self._kill()
-            worker = self._send(request)
+            try:
+                worker = self._send(request)
+            except OSError as exc:
+                self._kill()
+                raise DocumentError(f"the parsing worker could not be started: {exc}") from None
         if worker.stdout is None:
             raise DocumentError("the parsing worker has no output pipe")
         try:
@@ -111,8 +115,8 @@ class ParseSandbox:
         except EOFError:
             code = worker.wait()
             self._kill()
-            raise DocumentError(f"the parser stopped on this file (exit status {code}), probably over the "
-                                f"{self.memory_mb} MB memory limit (RAG_PARSE_MEMORY_MB)") from None
+            raise DocumentError(f"the parser stopped on this file (exit status {code}); a file needing more than "
+                                f"{self.memory_mb} MB (RAG_PARSE_MEMORY_MB) ends it so") from None
         return json.loads(body.decode("utf-8", "surrogatepass"))
 
     @staticmethod

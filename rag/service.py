@@ -116,9 +116,13 @@ class RagService:
     def chain(self, generator: str | None = None) -> AnswerChain:
         name = self.default_generator if generator in (None, "", "auto") else generator
         with self._lock:
-            if name not in self._chains:
-                self._chains[name] = build_answer_chain(self.settings, self.models, self.retriever, name)
-            return self._chains[name]
+            if name in self._chains:
+                return self._chains[name]
+        # built outside the lock: a first local chain assembles and checks its weights (a minute), and the
+        # answers on other generators meanwhile must not wait for it
+        built = build_answer_chain(self.settings, self.models, self.retriever, name)
+        with self._lock:
+            return self._chains.setdefault(name, built)
 
     def warm_up(self) -> None:
         """Load the index, the embedding model and the default generator's model; sets `ready`, then waits for

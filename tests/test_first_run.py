@@ -40,30 +40,33 @@ def test_auto_answers_extractively_while_the_local_model_is_prepared_then_switch
     finished = tmp_path / "install-finished"
     assert start(settings.data_dir, [sys.executable, "-c", "import pathlib, time\n"
                                      f"while not pathlib.Path({str(finished)!r}).exists(): time.sleep(0.1)"])
-    with _Server(settings, embeddings) as server:
-        ready = httpx.get(f"{server.url}/readyz").json()
-        assert ready["generator"] == "extractive" and ready["preparing"] == "installing", ready
-        assert "本地模型准备中" in ready["status"]
-        ask = openai.OpenAI(base_url=f"{server.url}/v1", api_key="unused", max_retries=0).chat.completions.create
-        first = ask(model="auto", messages=[{"role": "user", "content": QUESTION}])
-        assert first.model == "extractive" and "4.7万" in (first.choices[0].message.content or "")
+    try:
+        with _Server(settings, embeddings) as server:
+            ready = httpx.get(f"{server.url}/readyz").json()
+            assert ready["generator"] == "extractive" and ready["preparing"] == "installing", ready
+            assert "本地模型准备中" in ready["status"]
+            ask = openai.OpenAI(base_url=f"{server.url}/v1", api_key="unused", max_retries=0).chat.completions.create
+            first = ask(model="auto", messages=[{"role": "user", "content": QUESTION}])
+            assert first.model == "extractive" and "4.7万" in (first.choices[0].message.content or "")
 
-        # the runtime shows up while its install still runs: a half-installed runtime is never used
-        monkeypatch.setattr(LocalGenerator, "usable", installed)
-        time.sleep(2.5)
-        assert httpx.get(f"{server.url}/readyz").json()["generator"] == "extractive"
+            # the runtime shows up while its install still runs: a half-installed runtime is never used
+            monkeypatch.setattr(LocalGenerator, "usable", installed)
+            time.sleep(2.5)
+            assert httpx.get(f"{server.url}/readyz").json()["generator"] == "extractive"
+            finished.touch()
+            deadline, seen = time.monotonic() + 240, set()
+            while (ready := httpx.get(f"{server.url}/readyz").json())["generator"] != "local":
+                seen.add(ready["preparing"])
+                assert time.monotonic() < deadline, ready
+                time.sleep(0.5)
+            assert install_state(settings.data_dir) == "done" and "loading" in seen
+            assert ready["preparing"] is None and ready["model"] == "qwen2.5-coder-0.5b-instruct-q4_k_m"
+            later = ask(model="auto", messages=[{"role": "user", "content": QUESTION},
+                                                {"role": "assistant", "content": first.choices[0].message.content},
+                                                {"role": "user", "content": QUESTION}])
+            assert later.model == "qwen2.5-coder-0.5b-instruct-q4_k_m"
+            assert later.usage is not None and later.usage.completion_tokens > 0  # the model wrote, not extraction
+            sources = {c["source"] for c in (later.model_extra or {}).get("citations", [])}
+            assert sources <= {SLIDES, "drone_market.txt", "drone_outlook.md"}
+    finally:  # the detached stand-in install must never outlive a failed test
         finished.touch()
-        deadline, seen = time.monotonic() + 240, set()
-        while (ready := httpx.get(f"{server.url}/readyz").json())["generator"] != "local":
-            seen.add(ready["preparing"])
-            assert time.monotonic() < deadline, ready
-            time.sleep(0.5)
-        assert install_state(settings.data_dir) == "done" and "loading" in seen
-        assert ready["preparing"] is None and ready["model"] == "qwen2.5-coder-0.5b-instruct-q4_k_m"
-        later = ask(model="auto", messages=[{"role": "user", "content": QUESTION},
-                                            {"role": "assistant", "content": first.choices[0].message.content},
-                                            {"role": "user", "content": QUESTION}])
-        assert later.model == "qwen2.5-coder-0.5b-instruct-q4_k_m"
-        assert later.usage is not None and later.usage.completion_tokens > 0  # the model wrote, not extraction
-        sources = {c["source"] for c in (later.model_extra or {}).get("citations", [])}
-        assert sources <= {SLIDES, "drone_market.txt", "drone_outlook.md"}

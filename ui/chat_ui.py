@@ -19,7 +19,7 @@ from rag.retrieval import QueryError
 from rag.schema import ChatTurn
 from rag.service import RagService, UploadRejected
 from ui.cards import CITE_JS, answer_message, render_answer, render_found, searching, spoken
-from ui.owners import Owners, new_browser_id
+from ui.owners import Owners, is_browser_id, new_browser_id
 from ui.stoppable import stoppable
 
 EXAMPLES_FILE = Path(__file__).with_name("examples.txt")
@@ -136,6 +136,13 @@ def build_ui(service: RagService, owners: Owners | None = None) -> gr.Blocks:
                                  "answer": answer.get("answer"), "model": answer.get("model"),
                                  "citations": [c["chunk_id"] for c in answer.get("citations", [])]})
 
+    def stopped(history: list[dict[str, Any]], answers: list[dict[str, Any]]) -> tuple[Any, Any]:
+        """A stopped answer leaves nothing half-written behind: its question goes back into the box, and every
+        answer left in the chat still lines up with its record (ratings find their answer by position)."""
+        if len(history) >= 2 and len(history) // 2 > len(answers):
+            return history[:-2], history[-2].get("content", "")
+        return gr.skip(), gr.skip()
+
     def comment(text: str, answers: list[dict[str, Any]]) -> str:
         if not text.strip():
             return ""
@@ -228,7 +235,8 @@ def build_ui(service: RagService, owners: Owners | None = None) -> gr.Blocks:
             ask_inputs = [box, chatbot, generator, k, details, answers, conversation, owner, browser]
             ask_outputs = [chatbot, box, answers, conversation, conversations]
             asked = [box.submit(respond, ask_inputs, ask_outputs), send.click(respond, ask_inputs, ask_outputs)]
-            stop.click(None, None, None, cancels=asked)  # Gradio closes the answer's generator: model freed
+            # Gradio closes the answer's generator (model freed); the unanswered question goes back to the box
+            stop.click(stopped, [chatbot, answers], [chatbot, box], cancels=asked)
             chatbot.like(feedback, [answers], None)
             note_send.click(comment, [note, answers], [note])
             opened = [chatbot, answers, conversation, conversations]
@@ -240,7 +248,7 @@ def build_ui(service: RagService, owners: Owners | None = None) -> gr.Blocks:
             new_name.submit(rename, [conversation, new_name, owner], [conversations, new_name])
             # a browser seen for the first time is given its id first (in an event of its own: given with the
             # other outputs, Gradio 6.31 dropped the owner's state update)
-            demo.load(lambda known: known or new_browser_id(), [browser], [browser]).then(
+            demo.load(lambda known: known if is_browser_id(known) else new_browser_id(), [browser], [browser]).then(
                 latest, [browser], [*opened, owner])
         with gr.Tab("文档"):
             table = gr.Dataframe(headers=["文件", "标题", "段落数", "字符数"], value=document_rows, interactive=False)

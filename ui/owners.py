@@ -6,6 +6,7 @@ conversations.
 
 from __future__ import annotations
 
+import os
 import re
 import secrets
 from pathlib import Path
@@ -18,18 +19,26 @@ _BROWSER_ID = re.compile(r"[0-9a-f]{32}")
 
 
 def _secret(data_dir: Path) -> str:
-    """The key the browser's stored id is encrypted with: kept in the data directory, since a new one at
-    every start (Gradio's default) would give every browser a new id, and lose its conversations, at each
-    restart."""
+    """Gradio's key for the stored id, kept in the data directory: a new one at every start (Gradio's default)
+    would give every browser a new id, and lose its conversations, at each restart. Gradio sends it to the page,
+    so it hides nothing; what keeps browsers apart is the id's 128 random bits."""
     path = data_dir / "browser-state.secret"
-    if not path.exists():
-        data_dir.mkdir(parents=True, exist_ok=True)
-        path.write_text(secrets.token_hex(16))
+    data_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as new:
+            new.write(secrets.token_hex(16))
+    except FileExistsError:
+        pass
     return path.read_text().strip()
 
 
 def new_browser_id() -> str:
     return secrets.token_hex(16)
+
+
+def is_browser_id(value: object) -> bool:
+    """An id this page made; anything else stored in the browser is replaced (it could never own anything)."""
+    return isinstance(value, str) and _BROWSER_ID.fullmatch(value) is not None
 
 
 class Owners:
@@ -47,4 +56,4 @@ class Owners:
         if self.sessions is not None:
             headers = {name.lower(): value for name, value in (request.headers.items() if request else [])}
             return self.sessions.owner(headers)
-        return f"browser:{browser}" if browser and _BROWSER_ID.fullmatch(browser) else None
+        return f"browser:{browser}" if is_browser_id(browser) else None
