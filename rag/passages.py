@@ -30,13 +30,13 @@ def about_named(question: QuestionAnalysis, hits: list[SearchHit], frames: list[
     one of its parts names none: "《城市数据条例》何时施行？全市已有多少家企业完成登记？" asks its second part
     of passages that need not name the work). A topic (an organisation by the tagger's guess) counts only
     when some passage mentions it: a guess no passage bears out decides nothing."""
-    names = [c.text for c in question.constraints if c.kind != "year"] + [
-        t for t in question.topics if any(_mentions(t, frame) for frame in frames)]
     found = [c for c in question.constraints if c.kind != "year"]
+    topics = [t for t in question.topics if any(_mentions(t, frame) for frame in frames)]
+    names = [c.text for c in found] + topics
     if not names or any(not _names_something(part, question, names) for part in question.parts):
         return hits
     return [hit for hit, frame in zip(hits, frames, strict=True)
-            if any(c.found_in(frame) for c in found) or any(_mentions(t, frame) for t in question.topics)]
+            if any(c.found_in(frame) for c in found) or any(_mentions(t, frame) for t in topics)]
 
 
 def _mentions(word: str, text: str) -> bool:

@@ -14,15 +14,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Literal
 
-from rag.claims import (
-    YEAR,
-    asks_for_quantity,
-    latin_names,
-    normalize,
-    person_names,
-    places_in,
-    tagged_words,
-)
+from rag.claims import YEAR, asks_for_quantity, latin_names, normalize, person_names, places_in, tagged_words
 
 ConstraintKind = Literal["year", "person", "place", "work", "latin"]
 Ask = Literal["quantity", "list", "time", "entity", "other"]
