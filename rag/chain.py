@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Generator, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from langchain_core.language_models import BaseChatModel
@@ -26,7 +26,7 @@ from langchain_core.output_parsers import StrOutputParser
 from langchain_core.prompts import ChatPromptTemplate
 
 from rag.claims import YEAR, claim_of, language_of
-from rag.context import ContextPacker, ContextSource, render_sources
+from rag.context import ContextPacker, ContextSource, render_sources, specific_words
 from rag.extractive import ExtractiveAnswerer
 from rag.followups import condense_by_substitution, is_elliptical, previous_question
 from rag.generators import GENERATORS, build_chat_model, model_label, resolve_generator
@@ -170,6 +170,8 @@ class AnswerChain:
         analysis = analyze(standalone, language)  # the user's own words, not a translation's
         query = self.search_query(standalone, language)
         hits = self.retrieve(query, analysis, k)
+        if language == "zh":  # the index's word counts are current once it has searched
+            analysis = replace(analysis, specific=specific_words(standalone, self.retriever.idf))
         retrieved = time.perf_counter()
         usage = Usage()
         timings = Timings(retrieve=round(retrieved - started, 3))

@@ -7,6 +7,7 @@ sentences that share the most words with the question, within a token budget, in
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -74,6 +75,18 @@ def token_weight(token: str, idf: Weigher | None) -> float:
     because they are what questions about reports hinge on."""
     base = 2.0 if any(c.isdigit() or c.isascii() for c in token) else 1.0
     return base * (0.5 + idf(token) / 4) if idf else base
+
+
+# A word used by about one passage in ten, or fewer, says what a question is about; the rest is the vocabulary
+# every report of the corpus shares (BM25's idf is about ln(passages / passages using the word)).
+SPECIFIC_IDF = math.log(10)
+
+
+def specific_words(text: str, idf: Weigher) -> tuple[str, ...]:
+    """The words of `text` that few passages of the corpus use (figures aside)."""
+    return tuple(dict.fromkeys(token for token in tokenize(text)
+                               if len(token) >= 2 and not re.fullmatch(r"[\d.%]+", token)
+                               and idf(token) >= SPECIFIC_IDF))
 
 
 def score_sentence(sentence: str, query_tokens: set[str], idf: Weigher | None = None) -> float:

@@ -171,6 +171,18 @@ def consistent(claimed: Occurrence, expected_years: tuple[str, ...], source: Occ
     return not expected_kinds or not source.kind or any(not kinds_conflict(k, source.kind) for k in expected_kinds)
 
 
+def subject_unbacked(sentence: str, start: int, words: tuple[str, ...], passage: str, context: list[str]) -> list[str]:
+    """The words of `words` that the sentence puts in the clause of its figure at `start` ("退货率下降了10%"),
+    which some passage of the context uses but `passage` (where the figure stands) does not: the 10% of a
+    passage about defect rates is not a return rate, a country's user count not one product's. A word no
+    passage uses is the question's own wording (a synonym of the reports'), and is not held against it; nor
+    is a word naming a kind of quantity, whose synonyms the kinds know (GDP, 生产总值)."""
+    clause = sentence[max((m.end() for m in _CLAUSE.finditer(sentence, 0, start)), default=0):start]
+    at = normalize(passage)
+    return [w for w in words if w in clause and normalize(w) not in at and not KIND_WORD.fullmatch(w)
+            and any(normalize(w) in normalize(other) for other in context)]
+
+
 def kinds_named(text: str) -> frozenset[str]:
     """The kinds of quantity a question names ("营收" -> revenue, "渗透率" -> share)."""
     return frozenset(KIND_OF_WORD[m.group(0).lower()] for m in KIND_WORD.finditer(text))

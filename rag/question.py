@@ -69,6 +69,9 @@ class QuestionAnalysis:
     # Organisations and other proper nouns by the tagger's guess ("深澜智能"): too unreliable to refuse on
     # (it also tags ordinary words), reliable enough to prefer the passages that mention them.
     topics: tuple[str, ...] = ()
+    # The question's words that few passages of the corpus use ("退货率", a product's name): a figure the answer
+    # ties to one of them must come from a passage that uses it too (rag/evidence.subject_unbacked).
+    specific: tuple[str, ...] = ()
 
     @property
     def years(self) -> tuple[str, ...]:

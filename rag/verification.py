@@ -3,8 +3,8 @@
 Works one sentence at a time, so a streamed answer is checked before each sentence is shown:
 - markers that point at no source are removed;
 - a sentence whose figures and names are all in one of its cited passages, each figure standing there for
-  the same year and the same kind of quantity (rag/evidence.py), and no two table rows joined, keeps those
-  citations;
+  the same year and the same kind of quantity (rag/evidence.py), in a passage that speaks of what the
+  sentence ties it to, and no two table rows joined, keeps those citations;
 - if they are in another passage instead, the citation is moved there;
 - if no passage has them, the sentence is dropped and a note says so;
 - an uncited sentence gets the citation of the passage that supports it, or is dropped when it asserts a
@@ -25,6 +25,7 @@ from rag.evidence import (
     consistent,
     date_supported,
     events_of,
+    figure_spans,
     frame_in_sentence,
     kinds_named,
     names_other_period,
@@ -33,7 +34,9 @@ from rag.evidence import (
     periods_in,
     places_in,
     row_conflict,
+    subject_unbacked,
 )
+from rag.passages import passage_frame
 from rag.question import QuestionAnalysis
 from rag.refusals import REFUSALS, is_refusal
 from rag.responsive import answers_question
@@ -68,6 +71,8 @@ class CitationVerifier:
         # what the question asks about, standing in where a sentence leaves it implicit
         self._asked_kinds = kinds_named(question.text) if question is not None else frozenset()
         self._asked_events = events_of(question.text) if question is not None else set()
+        self._specific = question.specific if question is not None else ()
+        self._frames = {source.n: passage_frame(source.hit, source.head) for source in sources}
         self.answered = False
         self._after_line_break = False
         self.renumber: dict[int, int] = {}
@@ -140,6 +145,10 @@ class CitationVerifier:
                 continue
             if YEAR.fullmatch(figure.number) and not figure.magnitude:
                 continue  # a year is itself the frame
+            spans = figure_spans(figure, sentence)
+            if spans and subject_unbacked(sentence, spans[0][0], self._specific, self._frames[n],
+                                          list(self._frames.values())):
+                return False
             claimed = frame_in_sentence(figure, sentence)
             places = occurrences(figure, text)
             if claimed is not None and places and not any(

@@ -6,10 +6,12 @@ market, a smart-home market.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from rag.claims import claim_of, figures, language_of
-from rag.context import ContextPacker, ContextSource, is_injection
+from rag.context import ContextPacker, ContextSource, is_injection, specific_words
 from rag.question import analyze
 from rag.schema import SearchHit
 from rag.tokens import TokenCounter
@@ -325,3 +327,19 @@ def test_a_figure_of_another_place_is_not_support() -> None:
     assert verify_answer("杭州设立了50亿元产业基金[1]。", [slide], "zh").grounded
     asked = analyze("宁波的产业基金规模有多大？", "zh")
     assert not verify_answer("产业基金规模为50亿元[1]。", [slide], "zh", asked).grounded
+
+
+def test_a_figure_tied_to_a_subject_comes_from_a_passage_that_speaks_of_it() -> None:
+    speakers = source(1, "2031年澜州市智能音箱的返修率下降了8%，出货量增长20%。")
+    watches = source(2, "澜州市的智能手表广受欢迎，新品月销超过十万只。")
+    question = replace(analyze("澜州市手表的返修率下降了多少？", "zh"), specific=("手表", "返修"))
+    # the 8% is the speakers' rate; the watches are spoken of only in another passage
+    assert not verify_answer("手表的返修率下降了8%[1]。", [speakers, watches], "zh", question).grounded
+    assert verify_answer("智能音箱的返修率下降了8%[1]。", [speakers, watches], "zh", question).grounded
+    # a word no passage uses is the question's own wording, not a claim about another subject
+    assert verify_answer("手表的返修率下降了8%[1]。", [speakers], "zh", question).grounded is True
+
+
+def test_the_specific_words_of_a_question_are_those_few_passages_use() -> None:
+    rare = {"返修": 3.0, "手表": 2.5}
+    assert specific_words("青禾手表的返修率下降了多少", lambda word: rare.get(word, 0.8)) == ("手表", "返修")
