@@ -37,6 +37,7 @@ from rag.evidence import (
     subject_unbacked,
 )
 from rag.passages import passage_frame
+from rag.qualifiers import with_qualifiers
 from rag.question import QuestionAnalysis
 from rag.refusals import REFUSALS, is_refusal
 from rag.responsive import answers_question
@@ -232,7 +233,10 @@ class CitationVerifier:
         return None
 
     def _as_written(self, sentence: str, claim: Claim, supporting: list[int]) -> str:
-        """Figures spelled as the source spells them: "1亿" becomes "一亿" when the passage says 一亿."""
+        """Figures spelled and qualified as the source writes them: "1亿" becomes "一亿" when the passage says
+        一亿, and "60%" gets back the passage's "以上" (rag/qualifiers.py)."""
+        sentence = with_qualifiers(sentence, claim.figures, "\n".join(self.sources[n].support_text
+                                                                      for n in supporting), self.language)
         passage = normalize("".join(self.sources[n].support_text for n in supporting))
         for figure in claim.figures:
             spelling = figure.spelling_in(passage)

@@ -19,7 +19,7 @@ LAYERS: dict[str, tuple[int, set[str]]] = {
     "storage": (1, {"rag.catalog", "rag.vector_store", "rag.keyword_index", "rag.storage"}),
     "answering": (2, {"rag.retrieval", "rag.chain", "rag.claims", "rag.context", "rag.evidence", "rag.extractive",
                       "rag.followups", "rag.passages", "rag.question", "rag.refusals", "rag.responsive",
-                      "rag.verification", "rag.factory", "rag.citing",
+                      "rag.verification", "rag.qualifiers", "rag.factory", "rag.citing",
                       "rag.part_completion"}),
     "ingest": (2, {"ingest"}),
     "shells": (3, {"rag.api", "rag.auth", "rag.cli", "rag.cli_common", "rag.service", "rag.conversations",

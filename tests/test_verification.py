@@ -343,3 +343,13 @@ def test_a_figure_tied_to_a_subject_comes_from_a_passage_that_speaks_of_it() -> 
 def test_the_specific_words_of_a_question_are_those_few_passages_use() -> None:
     rare = {"返修": 3.0, "手表": 2.5}
     assert specific_words("青禾手表的返修率下降了多少", lambda word: rare.get(word, 0.8)) == ("手表", "返修")
+
+
+def test_a_figure_keeps_its_source_s_qualifier() -> None:
+    survey = source(1, "调研显示，70%以上的工厂已部署边缘网关，设备总数超3200台，平均时延约15毫秒。")
+    english = verify_answer("70% of factories have deployed edge gateways[1].", [survey], "en")
+    assert english.text.startswith("More than 70% of factories")
+    chinese = verify_answer("已部署边缘网关的工厂占70%，设备总数3200台[1]。", [survey], "zh")
+    assert "70%以上" in chinese.text and "超3200台" in chinese.text
+    kept = verify_answer("平均时延大约15毫秒[1]。", [survey], "zh")
+    assert "大约15毫秒" in kept.text and "约约" not in kept.text

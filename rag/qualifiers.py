@@ -1,0 +1,75 @@
+"""A figure's qualifier is part of the figure: "60%以上" is not "60%", "近5000家" is not "5000家".
+
+An answer sentence that drops it states more than its source does (an English "60%" reads as exactly 60
+per cent). So a verified sentence gets its source's qualifier back, in the answer's language, unless it
+already carries one. Only an unambiguous qualifier is restored: when the passage states the figure more
+than once with different qualifiers (or once without), the sentence is left as the model wrote it.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+from rag.claims import Figure
+from rag.evidence import figure_spans
+
+Bound = Literal["more", "nearly", "about", "less"]
+
+# Longest first, so "超过" is read before "超".
+_BEFORE: dict[str, Bound] = {"超过": "more", "突破": "more", "逾": "more", "超": "more", "接近": "nearly",
+                             "将近": "nearly", "近": "nearly", "大约": "about", "约": "about", "不到": "less",
+                             "不足": "less"}
+_AFTER: dict[str, Bound] = {"以上": "more", "左右": "about", "以下": "less", "以内": "less"}
+_ENGLISH: dict[Bound, str] = {"more": "more than", "nearly": "nearly", "about": "about", "less": "less than"}
+# A one-character qualifier that ends another word is not one: "最近3年", "签约5家", "赶超2家".
+_NOT_QUALIFIER = r"(?<!最近)(?<!附近)(?<!临近)(?<!靠近)(?<!签约)(?<!合约)(?<!预约)(?<!节约)(?<!制约)(?<!赶超)(?<!高超)"
+_BEFORE_WORD = "|".join(sorted(map(re.escape, _BEFORE), key=len, reverse=True))
+_AFTER_WORD = "|".join(map(re.escape, _AFTER))
+_UNIT = r"[^\d\s，。,.;；：:！？!?、（）()\[\]]{0,2}?"  # "家", "亿元", "%" is part of the figure
+_ENGLISH_QUALIFIED = re.compile(r"(?:more than|over|above|exceed(?:s|ed|ing)?|at least|nearly|almost|close to|about|"
+                                r"around|approximately|roughly|some|less than|fewer than|under|below|up to|"
+                                r"just over|just under)\s+$", re.IGNORECASE)
+_CHINESE_QUALIFIED_BEFORE = re.compile(rf"(?:{_BEFORE_WORD}|多达|达到?|到|至|高达|至少|最高|最多)\s*$")
+_CHINESE_QUALIFIED_AFTER = re.compile(rf"^{_UNIT}(?:{_AFTER_WORD}|多|余)")
+
+
+def source_qualifier(figure: Figure, passage: str) -> tuple[Bound, str, str] | None:
+    """(bound, qualifier word, unit between figure and a trailing qualifier) when every occurrence of the
+    figure in the passage carries the same qualifier; None when one carries none or they differ."""
+    found: set[tuple[Bound, str, str]] = set()
+    for start, end in figure_spans(figure, passage):
+        before = re.search(rf"(?:{_BEFORE_WORD})\s*$", passage[max(0, start - 3):start])
+        if before and not re.search(_NOT_QUALIFIER + r"\s*$", passage[max(0, start - 5):start]):
+            before = None
+        after = re.match(rf"({_UNIT})({_AFTER_WORD})", passage[end:end + 6])
+        if before:
+            found.add((_BEFORE[before.group(0).strip()], before.group(0).strip(), ""))
+        elif after:
+            found.add((_AFTER[after.group(2)], after.group(2), after.group(1)))
+        else:
+            return None
+    return found.pop() if len(found) == 1 else None
+
+
+def with_qualifiers(sentence: str, figures: list[Figure], passage: str, language: str) -> str:
+    """The sentence with each figure's source qualifier restored where the sentence gives it none."""
+    for figure in figures:
+        qualifier = source_qualifier(figure, passage)
+        spans = figure_spans(figure, sentence)
+        if qualifier is None or len(spans) != 1:
+            continue
+        bound, word, unit = qualifier
+        start, end = spans[0]
+        if language == "en":
+            if not _ENGLISH_QUALIFIED.search(sentence[:start]) and not _CHINESE_QUALIFIED_AFTER.match(sentence[end:]):
+                words = _ENGLISH[bound] if sentence[:start].strip() else _ENGLISH[bound].capitalize()
+                sentence = f"{sentence[:start]}{words} {sentence[start:]}"
+        elif not _CHINESE_QUALIFIED_BEFORE.search(sentence[:start]) and not _CHINESE_QUALIFIED_AFTER.match(
+                sentence[end:]):
+            if word in _BEFORE:
+                sentence = f"{sentence[:start]}{word}{sentence[start:]}"
+            elif sentence[end:end + len(unit)] == unit:
+                cut = end + len(unit)
+                sentence = f"{sentence[:cut]}{word}{sentence[cut:]}"
+    return sentence
