@@ -27,7 +27,6 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from rag.auth import COOKIE, KeyGate, Sessions, login_page
 from rag.body_limit import BodyLimit
-from rag.local_model import held_for
 from rag.retrieval import QueryError
 from rag.schema import Answer, ChatTurn
 from rag.service import RagService, UnknownGenerator, UploadRejected
@@ -268,7 +267,7 @@ def create_app(settings: Settings, service: RagService | None = None, warm_up: b
     @app.get("/readyz")
     def readyz() -> JSONResponse:
         chunks = service.retriever.chunk_count
-        held = held_for()  # a request holding the local model past its deadline: it is stuck, not busy
+        held = service.models.held_for()  # a request holding the local model past its deadline: it is stuck, not busy
         stuck = (f"the local model has been held by one request for {held:.0f} s, past its "
                  f"{settings.llm_deadline_seconds:g} s deadline") if held > settings.llm_deadline_seconds else None
         status = service.generator_status()  # `preparing`: the local model still being installed or loaded

@@ -51,27 +51,43 @@ class LocalModelBusy(LocalModelUnavailable):
     """Other requests held the model for longer than a request may wait."""
 
 
-_HELD_SINCE: dict[int, float] = {}  # id of a held model lock -> when it was taken
+class ModelLock:
+    """The lock that serialises one loaded model, knowing since when it is held: a request holding the model
+    past its deadline is stuck, not busy, and /readyz says so."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._since: float | None = None
+
+    def acquire(self, timeout: float = -1) -> bool:
+        if not self._lock.acquire(timeout=timeout):
+            return False
+        self._since = time.monotonic()
+        return True
+
+    def release(self) -> None:
+        self._since = None
+        self._lock.release()
+
+    def locked(self) -> bool:
+        return self._lock.locked()
+
+    def held_for(self) -> float:
+        """Seconds the current holder has held it; 0 when free."""
+        since = self._since
+        return 0.0 if since is None else time.monotonic() - since
 
 
 @contextmanager
-def holding(lock: threading.Lock, wait_seconds: float) -> Iterator[None]:
+def holding(lock: ModelLock, wait_seconds: float) -> Iterator[None]:
     """Hold the model's lock, waiting at most `wait_seconds` for it: a request never waits forever behind
     another, and a worker thread blocked here cannot keep the process from exiting."""
     if not lock.acquire(timeout=wait_seconds):
         raise LocalModelBusy(f"the local model stayed busy for {wait_seconds:g} s; try again")
-    _HELD_SINCE[id(lock)] = time.monotonic()
     try:
         yield
     finally:
-        _HELD_SINCE.pop(id(lock), None)
         lock.release()
-
-
-def held_for() -> float:
-    """Seconds the local model has been held by the request using it now; 0 when idle (for /readyz)."""
-    now = time.monotonic()
-    return max((now - since for since in list(_HELD_SINCE.values())), default=0.0)
 
 
 def parts_installed(spec: LocalModelSpec) -> bool:
@@ -122,10 +138,10 @@ class LocalModels:
     builds, so that they share a loaded model; `loaded` shows what is held and `clear` lets it go."""
 
     def __init__(self) -> None:
-        self._loaded: dict[tuple[str, int, int], tuple[Any, threading.Lock]] = {}
+        self._loaded: dict[tuple[str, int, int], tuple[Any, ModelLock]] = {}
         self._lock = threading.Lock()
 
-    def load(self, path: str, n_ctx: int, n_threads: int) -> tuple[Any, threading.Lock]:
+    def load(self, path: str, n_ctx: int, n_threads: int) -> tuple[Any, ModelLock]:
         if not runtime_installed():
             raise LocalModelUnavailable("llama-cpp-python is not installed: `make run` installs it "
                                         "(pip install '.[local]')")
@@ -136,13 +152,19 @@ class LocalModels:
 
                 llama = Llama(model_path=path, n_ctx=n_ctx, n_threads=n_threads, n_threads_batch=n_threads,
                               verbose=False, seed=0)
-                self._loaded[key] = (llama, threading.Lock())
+                self._loaded[key] = (llama, ModelLock())
             return self._loaded[key]
 
     def loaded(self) -> list[tuple[str, int, int]]:
         """(model file, context window, threads) of every instance held."""
         with self._lock:
             return list(self._loaded)
+
+    def held_for(self) -> float:
+        """Seconds the longest-held of these models has been held by the request using it; 0 when idle."""
+        with self._lock:
+            locks = [lock for _, lock in self._loaded.values()]
+        return max((lock.held_for() for lock in locks), default=0.0)
 
     def clear(self) -> None:
         """Drop every instance; a chat model loads its model again on its next request."""

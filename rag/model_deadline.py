@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import TypeVar
 
-from rag.local_model import holding
+from rag.local_model import ModelLock, holding
 
 T = TypeVar("T")
 _END = object()
@@ -35,7 +35,7 @@ def stopping_on(stop: threading.Event) -> Iterator[None]:
         _STOP.reset(token)
 
 
-def within_deadline(lock: threading.Lock, wait_seconds: float, deadline_seconds: float,
+def within_deadline(lock: ModelLock, wait_seconds: float, deadline_seconds: float,
                     work: Callable[[], Generator[T, None, None]]) -> Iterator[T]:
     """The items of `work()`, computed on a worker thread holding `lock` (waiting at most `wait_seconds`
     for it) and stopped after `deadline_seconds` of holding it, as soon as this iterator is closed, or when

@@ -18,8 +18,9 @@ from langchain_core.embeddings import Embeddings
 from ingest.indexing import Indexer
 from rag.api import create_app
 from rag.llama_chat import LlamaCppChatModel
-from rag.local_model import LocalModels, holding
+from rag.local_model import LocalModels, ModelLock, holding
 from rag.model_deadline import stopping_on
+from rag.service import RagService
 from rag.settings import Settings
 from ui.stoppable import stoppable
 
@@ -39,22 +40,23 @@ class _EndlessLlama:
 class _EndlessModels(LocalModels):
     """A model cache holding the stand-in, with the lock the tests watch."""
 
-    def __init__(self, lock: threading.Lock) -> None:
+    def __init__(self, lock: ModelLock) -> None:
         super().__init__()
         self.lock = lock
 
-    def load(self, path: str, n_ctx: int, n_threads: int) -> tuple[Any, threading.Lock]:
-        return _EndlessLlama(), self.lock
+    def load(self, path: str, n_ctx: int, n_threads: int) -> tuple[Any, ModelLock]:
+        self._loaded[(path, n_ctx, n_threads)] = (_EndlessLlama(), self.lock)  # as a real load records it
+        return self._loaded[(path, n_ctx, n_threads)]
 
 
 @pytest.fixture
-def endless() -> tuple[LlamaCppChatModel, threading.Lock]:
-    lock = threading.Lock()
+def endless() -> tuple[LlamaCppChatModel, ModelLock]:
+    lock = ModelLock()
     return LlamaCppChatModel(model_path="stand-in.gguf", model_name="stand-in", wait_seconds=5,
                              deadline_seconds=1, models=_EndlessModels(lock)), lock
 
 
-def test_a_reader_that_stops_reading_does_not_keep_the_model(endless: tuple[LlamaCppChatModel, threading.Lock]
+def test_a_reader_that_stops_reading_does_not_keep_the_model(endless: tuple[LlamaCppChatModel, ModelLock]
                                                              ) -> None:
     model, lock = endless
     stalled = model.stream("你好")
@@ -64,7 +66,7 @@ def test_a_reader_that_stops_reading_does_not_keep_the_model(endless: tuple[Llam
     stalled.close()
 
 
-def test_an_answer_that_never_ends_stops_at_the_deadline(endless: tuple[LlamaCppChatModel, threading.Lock]) -> None:
+def test_an_answer_that_never_ends_stops_at_the_deadline(endless: tuple[LlamaCppChatModel, ModelLock]) -> None:
     model, lock = endless
     started = time.monotonic()
     answer = model.invoke("你好")
@@ -77,7 +79,7 @@ def test_an_answer_that_never_ends_stops_at_the_deadline(endless: tuple[LlamaCpp
 def test_a_stop_signal_frees_the_model_while_its_reader_is_busy_elsewhere() -> None:
     """The chat page's case (ui/stoppable.py): the thread reading the answer cannot be closed from outside,
     but setting its stop signal ends the answer within a token, long before the deadline."""
-    lock, stop, received = threading.Lock(), threading.Event(), []
+    lock, stop, received = ModelLock(), threading.Event(), []
     model = LlamaCppChatModel(model_path="stand-in.gguf", model_name="stand-in", wait_seconds=5,
                               deadline_seconds=60, models=_EndlessModels(lock))
 
@@ -100,7 +102,7 @@ def test_closing_the_chat_page_answer_frees_the_model_while_the_chain_is_inside_
     """ui/stoppable.py as the chat page uses it: the answer chain reads the model without yielding (a
     sentence not yet complete), so only the page's ticks come back; Gradio closing the page's generator
     then must end the model's answer, long before its deadline."""
-    lock = threading.Lock()
+    lock = ModelLock()
     model = LlamaCppChatModel(model_path="stand-in.gguf", model_name="stand-in", wait_seconds=5,
                               deadline_seconds=60, models=_EndlessModels(lock))
 
@@ -118,9 +120,12 @@ def test_readyz_reports_a_model_held_past_its_deadline(settings: Settings, small
                                                        embeddings: Embeddings) -> None:
     settings = settings.model_copy(update={"generator": "extractive", "llm_deadline_seconds": 0.3})
     Indexer(settings, embeddings).ingest([small_corpus])
-    client = TestClient(create_app(settings, warm_up=False))
+    lock, release = ModelLock(), threading.Event()
+    service = RagService(settings)
+    service.models = _EndlessModels(lock)
+    service.models.load("stand-in.gguf", 512, 1)
+    client = TestClient(create_app(settings, service=service, warm_up=False))
     assert client.get("/readyz").status_code == 200
-    lock, release = threading.Lock(), threading.Event()
 
     def stuck_request() -> None:
         with holding(lock, 1):
