@@ -28,7 +28,7 @@ _LATIN_NAME = re.compile(r"(?<![A-Za-z0-9.])(?:[A-Za-z]|\d+(?:\.\d+)?[A-Za-z])[A
                          r"(?![A-Za-z0-9])")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 _PROPER_NOUN_TAGS = {"nr", "ns", "nt", "nz", "nrt", "nrfg"}
-_COMMON_LATIN = frozenset({"ai"})
+_COMMON_LATIN = frozenset({"ai", "us", "uk", "eu", "usd", "rmb", "cny", "ceo", "gdp", "cagr", "yoy", "ipo", "cpi"})
 _POSSEG_LOCK = threading.Lock()
 
 
@@ -151,13 +151,13 @@ def figures(text: str) -> list[Figure]:
 
 def latin_names(text: str, english_context: bool) -> list[str]:
     """Latin-script names. In an English sentence ordinary words are Latin too, so only names that look like
-    product or model names (a digit, or a capital after the first letter: GPT-5, OpenLlama, MoE) count."""
+    product or model names count (GPT-5, OpenLlama, TPU; not GDP or USD, which Chinese text writes in Chinese)."""
     names = []
     for match in _LATIN_NAME.finditer(unicodedata.normalize("NFKC", text)):
         word = match.group(0)
         if word.lower() in _COMMON_LATIN or len(word) < 2:
             continue
-        if english_context and not (re.search(r"\d", word) or re.search(r"[a-z][A-Z]|^[A-Z]{2,}[a-z]", word)):
+        if english_context and not re.search(r"\d|[a-z][A-Z]|^[A-Z]{2,}[a-z]|^[A-Z]{2,6}s?$", word):
             continue
         names.append(word[:-1] if re.fullmatch(r"[A-Z]{2,6}s", word) else word)  # "GPUs" is GPU's plural
     return list(dict.fromkeys(names))

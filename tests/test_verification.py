@@ -353,3 +353,11 @@ def test_a_figure_keeps_its_source_s_qualifier() -> None:
     assert "70%以上" in chinese.text and "超3200台" in chinese.text
     kept = verify_answer("平均时延大约15毫秒[1]。", [survey], "zh")
     assert "大约15毫秒" in kept.text and "约约" not in kept.text
+
+
+def test_an_english_answer_s_acronyms_are_names_to_find_in_the_sources() -> None:
+    chips = source(1, "该平台采用了神经网络处理器（NPU）与现场可编程门阵列（FPGA）两类芯片。")
+    listed = verify_answer("The platform uses two kinds of chips:\n- NPU (Neural Processing Unit)\n- FPGA", [chips], "en")
+    assert listed.grounded and "NPU (Neural Processing Unit)[1]" in listed.text and "FPGA[1]" in listed.text
+    invented = verify_answer("The platform uses ASIC chips.", [chips], "en")
+    assert not invented.grounded and any("ASIC" in note for note in invented.notes)
