@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 from rag.claims import YEAR, Figure, claim_of, has_quantity, normalize
-from rag.evidence import KIND_OF_WORD, KIND_WORD, frame_in_sentence, kinds_conflict, occurrences
+from rag.evidence import KIND_OF_WORD, KIND_WORD, figure_spans, kind_near, kinds_conflict
 from rag.question import QuestionAnalysis
 from rag.sentences import split_sentences
 
@@ -28,13 +28,34 @@ def kinds_asked(text: str) -> frozenset[str]:
     return frozenset(heads)
 
 
+_CLAUSE_START = re.compile(r"[，,；;：:。！？!?\n]")
+_MEASURE = re.compile(r"[\u4e00-\u9fff](?:率|量|数|额|值|比|价|费|度)")  # "采用率": a quantity of its own
+
+
+def _kind_in_sentence(figure: Figure, text: str) -> set[str | None]:
+    """The kind of each occurrence of the figure: its clause's, else, in a clause that names no quantity of
+    its own, the last one named earlier in its sentence ("增长率将达30.6%，另一家机构预测41.8%": an enumeration
+    of one kind names it once)."""
+    kinds: set[str | None] = set()
+    for start, end in figure_spans(figure, text):
+        sentence_start = next((a for a, b in split_sentences(text) if a <= start < b), 0)
+        clause_start = max((m.end() for m in _CLAUSE_START.finditer(text, sentence_start, start)),
+                           default=sentence_start)
+        named = kind_near(text, start, end)
+        if named is None and not _MEASURE.search(text, clause_start, start):
+            earlier = list(KIND_WORD.finditer(text, sentence_start, clause_start))
+            named = KIND_OF_WORD[earlier[-1].group(0).lower()] if earlier else None
+        kinds.add(named)
+    return kinds
+
+
 def answers_kinds(figure: Figure, sentence: str, passages: list[str], asked: frozenset[str]) -> bool:
     """The amount is of a kind the question asks for, as the sentence frames it and as its passages do (a
     growth rate does not answer "how large", a number of visitors does not answer "what share"). A figure
-    whose kind nothing names may answer."""
-    framed = frame_in_sentence(figure, sentence)
-    kinds = {framed.kind if framed else None} | {o.kind for text in passages for o in occurrences(figure, text)}
-    return not asked or any(kind is None or any(not kinds_conflict(kind, a) for a in asked) for kind in kinds)
+    whose kind nothing names may answer; where the sentence names none, its passages' names decide."""
+    kinds = (_kind_in_sentence(figure, sentence) - {None}) or {
+        kind for text in passages for kind in _kind_in_sentence(figure, text)} - {None}
+    return not asked or not kinds or any(not kinds_conflict(kind, a) for kind in kinds for a in asked)
 
 
 def _bigrams(text: str) -> set[str]:

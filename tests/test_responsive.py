@@ -41,6 +41,13 @@ def test_an_amount_of_another_kind_does_not_answer() -> None:
     assert not verify_answer("海湾市常住人口为12.6万元[1]。", [source(1, HARBOUR)], "zh", population).grounded
 
 
+def test_an_enumeration_names_its_kind_once() -> None:
+    forecasts = "多家机构看好海湾市低空物流，甲机构预测其年复合增长率将达到25.3%，乙机构预测31.2%。"
+    size = analyze("海湾市低空物流的市场规模是多少？", "zh")
+    assert not answers_question("乙机构预测31.2%。", [forecasts], size)  # a growth rate, named once for both
+    assert answers_question("乙机构预测31.2%。", [forecasts], analyze("海湾市低空物流的增速是多少？", "zh"))
+
+
 def test_a_name_in_another_role_does_not_answer() -> None:
     director = analyze("电影《北方来信》的导演是谁？", "zh")
     assert director.role == "导演"
