@@ -59,16 +59,20 @@ def _years_before(text: str, position: int) -> list[str]:
 
 
 _NAMED_AFTER = re.compile(r"^[^，,；;。\s]{0,4}?(融资|募资|投资)")  # "完成12亿元B轮融资"
+_KIND_AFTER = re.compile(rf"的[^，,；;。！？!?\s]{{0,4}}?({KIND_WORD.pattern})", re.IGNORECASE)  # "256%的增长"
 
 
 def kind_near(text: str, start: int, end: int) -> str | None:
     """The kind of quantity of the figure at text[start:end]: the nearest quantity word before it within its
-    clause; a financing round is also named right after its amount ("完成12亿元B轮融资")."""
+    clause, else one named right after it ("完成12亿元B轮融资", "实现了256%的增长", "12%的市场份额")."""
     clause_start = max((m.end() for m in _CLAUSE.finditer(text, 0, start)), default=0)
     before = list(KIND_WORD.finditer(text, clause_start, start))
     if before:
         return KIND_OF_WORD[before[-1].group(0).lower()]
-    return "financing" if _NAMED_AFTER.match(text[end:end + 8]) else None
+    if _NAMED_AFTER.match(text[end:end + 8]):
+        return "financing"
+    after = _KIND_AFTER.match(text, end)
+    return KIND_OF_WORD[after.group(1).lower()] if after else None
 
 
 def clause_kinds(text: str, start: int, end: int) -> set[str]:

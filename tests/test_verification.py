@@ -357,7 +357,15 @@ def test_a_figure_keeps_its_source_s_qualifier() -> None:
 
 def test_an_english_answer_s_acronyms_are_names_to_find_in_the_sources() -> None:
     chips = source(1, "该平台采用了神经网络处理器（NPU）与现场可编程门阵列（FPGA）两类芯片。")
-    listed = verify_answer("The platform uses two kinds of chips:\n- NPU (Neural Processing Unit)\n- FPGA", [chips], "en")
+    answer = "The platform uses two kinds of chips:\n- NPU (Neural Processing Unit)\n- FPGA"
+    listed = verify_answer(answer, [chips], "en")
     assert listed.grounded and "NPU (Neural Processing Unit)[1]" in listed.text and "FPGA[1]" in listed.text
     invented = verify_answer("The platform uses ASIC chips.", [chips], "en")
     assert not invented.grounded and any("ASIC" in note for note in invented.notes)
+
+
+def test_a_kind_named_after_its_figure_binds_it() -> None:
+    half_year = source(1, "青禾科技的智能业务上半年实现了180%的惊人增长，并以12%的市场份额排名第三。")
+    assert not verify_answer("青禾科技智能业务的营收是180%[1]。", [half_year], "zh").grounded
+    assert verify_answer("青禾科技智能业务上半年增长180%[1]。", [half_year], "zh").grounded
+    assert verify_answer("青禾科技的市场份额为12%[1]。", [half_year], "zh").grounded
