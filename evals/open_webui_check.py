@@ -29,6 +29,8 @@ import urllib.request
 from contextlib import ExitStack
 from pathlib import Path
 
+from rag.settings import Settings
+
 REPO = Path(__file__).resolve().parents[1]
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 # Written for this check from report 003 (not taken from any question set); the reports say "超400家".
@@ -36,7 +38,7 @@ QUESTION = "报告里说，国家级人工智能专精特新“小巨人”企�
 EXPECTED = "400"
 INSTALL_HINT = ("install it in its own virtualenv, outside the repo:\n"
                 "  python3.11 -m venv ../owui-venv && ../owui-venv/bin/pip install open-webui==0.12.4\n"
-                "then pass --open-webui ../owui-venv/bin/open-webui (or set OPEN_WEBUI_BIN)")
+                "then pass --open-webui ../owui-venv/bin/open-webui")
 
 # Open WebUI offline: no model downloads, no update check, no telemetry, no login, no Ollama, and none of the
 # side requests (title, tags, follow-ups, query generation) that it would otherwise send to our model as
@@ -111,7 +113,7 @@ def start_rag(stack: ExitStack, args: argparse.Namespace, work: Path) -> str:
 
 def find_webui(given: str | None) -> str:
     """The open-webui executable, or exit 2 saying how to install it: checked before anything is started."""
-    binary = given or os.environ.get("OPEN_WEBUI_BIN") or shutil.which("open-webui")
+    binary = given or shutil.which("open-webui")
     if not binary or not Path(binary).exists():
         say(f"error: Open WebUI is not installed (looked for {binary or 'open-webui on PATH'}); {INSTALL_HINT}")
         raise SystemExit(2)
@@ -193,8 +195,8 @@ def ask_in_browser(webui_url: str, model: str, screenshot: Path) -> str:
 def main(argv: list[str] | None = None) -> int:
     """Start what is not given, ask in the browser, check the answer and its marker, keep the screenshot."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--open-webui", help="the open-webui executable (default: $OPEN_WEBUI_BIN, else PATH)")
-    parser.add_argument("--data-dir", type=Path, default=Path(os.environ.get("RAG_DATA_DIR", REPO / "data")),
+    parser.add_argument("--open-webui", help="the open-webui executable (default: the one on PATH)")
+    parser.add_argument("--data-dir", type=Path, default=Settings().data_dir,
                         help="RAG_DATA_DIR for rag serve; ingested from data/reports when it has no index")
     parser.add_argument("--generator", default="extractive", help="RAG_GENERATOR for rag serve (default extractive)")
     parser.add_argument("--rag-port", type=int, default=7871)
