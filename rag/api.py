@@ -76,8 +76,8 @@ class SearchRequest(BaseModel):
 def footnotes(answer: Answer) -> str:
     if not answer.citations:  # a false premise keeps the citation of the nearest fact it names
         return ""
-    lines = [f"[{c.n}] {c.source}{(' · ' + c.section) if c.section else ''}: “{c.quote.strip()}”"
-             for c in answer.citations]
+    lines = [f"[{c.n}] {f'{c.title} ({c.source})' if c.title else c.source}{(' · ' + c.section) if c.section else ''}"
+             f": “{c.quote.strip()}”" for c in answer.citations]  # the report by its title, the file to find it
     return "\n\n---\n" + "\n".join(lines)
 
 
