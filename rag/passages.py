@@ -45,7 +45,7 @@ def _mentions(word: str, text: str) -> bool:
 
 def _names_something(part: str, question: QuestionAnalysis, names: list[str]) -> bool:
     return any(c.kind != "year" for c in constraints_of(part, question.language)) or any(
-        name in part for name in names)
+        _mentions(name, part) for name in names)
 
 
 def found_sources(sources: list[ContextSource]) -> list[Citation]:
