@@ -118,8 +118,10 @@ def constraints_of(question: str, language: str) -> tuple[Constraint, ...]:
     found: list[Constraint] = [Constraint("year", y) for y in YEAR.findall(question)]
     found += [Constraint("work", w) for w in _WORK.findall(question)]
     bare = _WORK.sub("", question)
+    # An English question's acronym may be its short name for what the reports name in Chinese (CCID: 赛迪):
+    # only an answer's acronyms must stand in a passage as written.
     found += [Constraint("latin", n) for n in latin_names(bare, english_context=language == "en")
-              if not YEAR.fullmatch(n)]
+              if not YEAR.fullmatch(n) and not (language == "en" and re.fullmatch(r"[A-Z]{2,6}s?", n))]
     if language == "zh":
         found += [Constraint("person", w) for w in person_names(bare)]
         found += [Constraint("place", w) for w in places_in(bare)]

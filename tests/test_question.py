@@ -44,3 +44,8 @@ def test_a_two_part_question_is_split_and_a_fragment_stays_with_its_part() -> No
     assert split_parts("甲公司的营收是多少，另外乙公司的利润是多少？") == ("甲公司的营收是多少", "乙公司的利润是多少？")
     assert split_parts("营收是多少？") == ("营收是多少？",)
     assert split_parts("多少？呢？") == ("多少？呢？",)
+
+
+def test_an_english_question_s_acronym_is_not_a_name_to_find() -> None:
+    assert analyze("What does the IDC report say about TPU demand?", "en").constraints == ()
+    assert [c.text for c in analyze("When was GPT-5 released?", "en").constraints] == ["GPT-5"]
