@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from evals.commands import eval_app
@@ -133,7 +134,8 @@ def _print_citations(answer: Answer) -> None:
         return
     console.print()
     for citation in answer.citations:
-        console.print(f"[bold][{citation.n}][/bold] {citation.source}  [dim]{citation.section}[/dim]")
+        where = f"{citation.title} ({citation.source})" if citation.title else citation.source
+        console.print(f"[bold][{citation.n}][/bold] {escape(where)}  [dim]{escape(citation.section)}[/dim]")
         console.print(f"    “{citation.quote}”", markup=False, highlight=False)
     for note in answer.notes:
         console.print(f"[dim]note: {note}[/dim]", highlight=False)
