@@ -1,5 +1,6 @@
 """Serving benchmark: `rag serve` started on loopback with the configured default, measured through the
-official openai client (time to first streamed token, total time), its memory, and /v1/search throughput
+official openai client (time to the first chunk carrying the retrieved sources, to the first streamed
+token, total time), its memory, and /v1/search throughput
 under a bounded concurrent load."""
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ class ServingMetrics(BaseModel):
     generator: str
     model: str
     questions: int
+    first_evidence_p50: float  # the stream's first chunk carrying the retrieved `sources`
+    first_evidence_p95: float
     first_token_p50: float
     first_token_p95: float
     total_p50: float
@@ -78,17 +81,20 @@ def run_serving_benchmark(questions: list[BenchmarkQuestion], requests: int = 20
         idle = _memory_mb(server.pid, "VmRSS")
         client = openai.OpenAI(base_url=f"{base}/v1", api_key=api_key or "none")
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
-        firsts, totals, grounded = [], [], 0
+        evidence, firsts, totals, grounded = [], [], [], 0
         for question in questions:
             started = time.perf_counter()
-            first = None
+            first = found = None
             final = None
             for chunk in client.chat.completions.create(model="auto", stream=True, messages=[
                     {"role": "user", "content": question.question}]):
+                if found is None and (chunk.model_extra or {}).get("sources") is not None:
+                    found = time.perf_counter() - started
                 if first is None and chunk.choices and chunk.choices[0].delta.content:
                     first = time.perf_counter() - started
                 final = chunk
             totals.append(time.perf_counter() - started)
+            evidence.append(found if found is not None else totals[-1])
             firsts.append(first if first is not None else totals[-1])
             grounded += bool(final is not None and (final.model_extra or {}).get("grounded"))
         after = _memory_mb(server.pid, "VmRSS")
@@ -117,6 +123,8 @@ def run_serving_benchmark(questions: list[BenchmarkQuestion], requests: int = 20
         elapsed = time.perf_counter() - load_started
         return ServingMetrics(
             generator=ready["generator"], model=ready["model"] or "", questions=len(questions),
+            first_evidence_p50=round(statistics.median(evidence), 3),
+            first_evidence_p95=round(percentile(evidence, 0.95), 3),
             first_token_p50=round(statistics.median(firsts), 3), first_token_p95=round(percentile(firsts, 0.95), 3),
             total_p50=round(statistics.median(totals), 3), total_p95=round(percentile(totals, 0.95), 3),
             grounded=grounded, rss_mb_idle=idle, rss_mb_after_answers=after,
