@@ -180,11 +180,11 @@ def subject_unbacked(sentence: str, start: int, words: tuple[str, ...], passage:
     which some passage of the context uses but `passage` (where the figure stands) does not: the 10% of a
     passage about defect rates is not a return rate, a country's user count not one product's. A word no
     passage uses is the question's own wording (a synonym of the reports'), and is not held against it; nor
-    is a word naming a kind of quantity, whose synonyms the kinds know (GDP, 生产总值)."""
+    is a word naming a kind of quantity, whose synonyms the kinds know (GDP, 生产总值). `passage` and `context`
+    are normalized (rag.claims.normalize) by the caller, once per answer."""
     clause = sentence[max((m.end() for m in _CLAUSE.finditer(sentence, 0, start)), default=0):start]
-    at = normalize(passage)
-    return [w for w in words if w in clause and normalize(w) not in at and not KIND_WORD.fullmatch(w)
-            and any(normalize(w) in normalize(other) for other in context)]
+    return [w for w in words if w in clause and normalize(w) not in passage and not KIND_WORD.fullmatch(w)
+            and any(normalize(w) in other for other in context)]
 
 
 def kinds_named(text: str) -> frozenset[str]:

@@ -37,8 +37,9 @@ def _kind_in_sentence(figure: Figure, text: str) -> set[str | None]:
     its own, the last one named earlier in its sentence ("增长率将达30.6%，另一家机构预测41.8%": an enumeration
     of one kind names it once)."""
     kinds: set[str | None] = set()
+    spans = split_sentences(text)
     for start, end in figure_spans(figure, text):
-        sentence_start = next((a for a, b in split_sentences(text) if a <= start < b), 0)
+        sentence_start = next((a for a, b in spans if a <= start < b), 0)
         clause_start = max((m.end() for m in _CLAUSE_START.finditer(text, sentence_start, start)),
                            default=sentence_start)
         named = kind_near(text, start, end)

@@ -73,7 +73,7 @@ class CitationVerifier:
         self._asked_kinds = kinds_named(question.text) if question is not None else frozenset()
         self._asked_events = events_of(question.text) if question is not None else set()
         self._specific = question.specific if question is not None else ()
-        self._frames = {source.n: passage_frame(source.hit, source.head) for source in sources}
+        self._frames = {source.n: normalize(passage_frame(source.hit, source.head)) for source in sources}
         self.answered = False
         self._after_line_break = False
         self.renumber: dict[int, int] = {}
