@@ -116,6 +116,19 @@ def test_closing_the_chat_page_answer_frees_the_model_while_the_chain_is_inside_
     lock.release()
 
 
+def test_what_the_answer_raises_on_its_thread_is_raised_to_the_page() -> None:
+    """Gradio reports an error only if the page's generator raises it, not the worker thread."""
+
+    def failing() -> Iterator[str]:
+        yield "字"
+        raise RuntimeError("the chain failed")
+
+    page = stoppable(failing, tick_seconds=0.1)
+    assert next(item for item in page if item is not None) == "字"
+    with pytest.raises(RuntimeError, match="the chain failed"):
+        list(page)
+
+
 def test_readyz_reports_a_model_held_past_its_deadline(settings: Settings, small_corpus: Path,
                                                        embeddings: Embeddings) -> None:
     settings = settings.model_copy(update={"generator": "extractive", "llm_deadline_seconds": 0.3})
