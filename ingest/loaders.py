@@ -161,8 +161,3 @@ def finish_document(path: Path, extracted: Extracted) -> LoadedDocument:
         title_hint=extracted.title.strip(),
     )
 
-
-def load_document(path: Path, max_bytes: int) -> LoadedDocument:
-    """Read one file in this process, without the sandbox's limits (for trusted files and tests); raise
-    DocumentError with the reason when it cannot be used."""
-    return finish_document(path, extract_file(path, max_bytes))

@@ -58,8 +58,8 @@ def batch(tmp_path: Path) -> Path:
 
 def test_the_hostile_pdf_really_is_slow_to_parse_in_process(batch: Path) -> None:
     """Without a sandbox, pypdf is still reading it after 5 s: what the time limit is for."""
-    script = ("import sys; from pathlib import Path; from ingest.loaders import load_document; "
-              "load_document(Path(sys.argv[1]), 10**8)")
+    script = ("import sys; from pathlib import Path; from ingest.loaders import extract_file; "
+              "extract_file(Path(sys.argv[1]), 10**8)")
     with pytest.raises(subprocess.TimeoutExpired):
         subprocess.run([sys.executable, "-c", script, str(batch / "slow.pdf")], timeout=5, capture_output=True,
                        env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)})
