@@ -12,6 +12,8 @@ from rag.batch import read_questions
 from rag.schema import ChatTurn
 
 HIT_FRACTION = 0.6
+# The question sets (questions/) and the news corpus (corpora/) ship in the wheel beside this module.
+SHIPPED = Path(__file__).resolve().parent
 
 
 class Evidence(BaseModel):
@@ -33,6 +35,19 @@ class BenchmarkQuestion(BaseModel):
 
 def load_questions(path: Path) -> list[BenchmarkQuestion]:
     return read_questions(path, BenchmarkQuestion)
+
+
+def shipped(path: Path) -> Path:
+    """`path` where it exists; else the question set or corpus of that name shipped with this package, so
+    that an installed copy run outside the checkout takes the README's `evals/questions/news-test.jsonl` and
+    `evals/corpora/news` (or a bare `news-test.jsonl`) as they are."""
+    if path.exists() or path.is_absolute() or not path.parts:
+        return path
+    inside = Path(*path.parts[1:]) if path.parts[0] == "evals" and len(path.parts) > 1 else path
+    for candidate in (SHIPPED / inside, SHIPPED / "questions" / path.name):
+        if candidate.exists():
+            return candidate
+    return path
 
 
 def squash(text: str) -> str:

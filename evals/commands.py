@@ -23,6 +23,20 @@ if TYPE_CHECKING:
 eval_app = typer.Typer(no_args_is_help=True, help="Benchmarks: retrieval quality, ingest speed.")
 
 
+def _question_set(path: Path) -> Path:
+    """The --questions file as given, or the shipped set of that name (evals/benchmark.shipped)."""
+    from evals.benchmark import shipped
+
+    found = shipped(path)
+    if not found.is_file():
+        raise typer.BadParameter(f"{path} is not a file here, nor a question set shipped with evals/")
+    return found
+
+
+QuestionSet = typer.Option(callback=_question_set, dir_okay=False, help="Benchmark JSONL: a path, or the name of "
+                           "a set shipped in evals/questions/.")
+
+
 def _gate(metrics: dict, fail_under: list[str]) -> None:
     """Exit 1 when a metric is under its --fail-under floor (the CI quality gate), 2 on a malformed floor."""
     from evals.run import failures, parse_thresholds
@@ -40,6 +54,7 @@ def _gate(metrics: dict, fail_under: list[str]) -> None:
 
 def _build_vanilla(generator: str | None, models: LocalModels) -> VanillaRAG:
     """The LangChain-tutorial baseline with our embeddings and the chosen LLM generator."""
+    from evals.benchmark import shipped
     from evals.vanilla import VanillaRAG
     from rag.embeddings import build_embeddings
     from rag.generators import build_chat_model, generator_class, model_label, resolve_generator
@@ -49,13 +64,13 @@ def _build_vanilla(generator: str | None, models: LocalModels) -> VanillaRAG:
     if not generator_class(name).needs_llm:
         err.print("[red]The vanilla pipeline needs an LLM generator (local or openai).[/red]")
         raise typer.Exit(2)
-    return VanillaRAG(settings.reports_dir, build_embeddings(settings), build_chat_model(settings, name, models),
-                      model_label(settings, name), settings.prompts_dir)
+    return VanillaRAG(shipped(settings.reports_dir), build_embeddings(settings),
+                      build_chat_model(settings, name, models), model_label(settings, name), settings.prompts_dir)
 
 
 @eval_app.command("retrieval")
 def eval_retrieval(
-    questions: Annotated[Path, typer.Option(exists=True, dir_okay=False, help="Benchmark JSONL.")],
+    questions: Annotated[Path, QuestionSet],
     k: Annotated[int, typer.Option("--k", min=1, max=50)] = 5,
     out: Annotated[Path | None, typer.Option(help="Folder for per-question results and metrics.")] = None,
 ) -> None:
@@ -82,7 +97,7 @@ def eval_retrieval(
 
 @eval_app.command("run")
 def eval_run(
-    questions: Annotated[Path, typer.Option(exists=True, dir_okay=False, help="Benchmark JSONL.")],
+    questions: Annotated[Path, QuestionSet],
     out: Annotated[Path, typer.Option(help="Run folder (resumable: answered ids are skipped).")],
     generator: Annotated[str | None, Generator] = None,
     pipelines: Annotated[str, typer.Option(help="Comma-separated: ours, vanilla.")] = "ours",
@@ -162,7 +177,7 @@ def eval_compare(
 
 @eval_app.command("serving")
 def eval_serving(
-    questions: Annotated[Path, typer.Option(exists=True, dir_okay=False, help="Benchmark JSONL.")],
+    questions: Annotated[Path, QuestionSet],
     n: Annotated[int, typer.Option("--n", min=1, help="Questions to ask (answerable ones first).")] = 10,
     requests: Annotated[int, typer.Option(min=1, max=100_000, help="Search requests in the load loop.")] = 200,
     concurrency: Annotated[int, typer.Option(min=1, max=64)] = 4,
@@ -180,13 +195,15 @@ def eval_serving(
 
 @eval_app.command("ingest")
 def eval_ingest(
-    corpus: Annotated[Path | None, typer.Option(help="Folder to ingest; default: RAG_REPORTS_DIR.")] = None,
+    corpus: Annotated[Path | None, typer.Option(help="Folder to ingest (or a corpus shipped in evals/corpora/); "
+                                                     "default: RAG_REPORTS_DIR.")] = None,
 ) -> None:
     """Cold ingest into a fresh temporary index, then an unchanged re-run; prints both timings."""
+    from evals.benchmark import shipped
     from ingest.indexing import Indexer
 
     settings = load_settings()
-    corpus = corpus or settings.reports_dir
+    corpus = shipped(corpus or settings.reports_dir)
     scratch = Path(tempfile.mkdtemp(prefix="rag-eval-ingest-"))
     try:
         fresh = settings.model_copy(update={"data_dir": scratch, "chroma_url": None})

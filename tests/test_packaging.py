@@ -1,4 +1,5 @@
-"""The built wheel is a working product: an installed copy (not the checkout) finds every prompt."""
+"""The built wheel is a working product: an installed copy (not the checkout) finds every prompt, and
+the question sets and corpus that `rag eval` and the README name."""
 
 from __future__ import annotations
 
@@ -28,15 +29,19 @@ def test_the_wheel_ships_every_prompt_and_an_installed_copy_loads_them(tmp_path:
         shipped = set(archive.namelist())
         archive.extractall(tmp_path / "site")
     assert {f"prompts/{name}.md" for name in PROMPT_NAMES} <= shipped
+    benchmarks = [*(REPO / "evals" / "questions").glob("*.jsonl"), *(REPO / "evals" / "corpora").glob("*/*.txt")]
+    assert len(benchmarks) > 20 and {path.relative_to(REPO).as_posix() for path in benchmarks} <= shipped
 
     # The unpacked wheel stands in for site-packages; run outside the checkout so that only it can answer.
     shutil.rmtree(source)
     script = ("import rag; from rag.prompts import PROMPT_NAMES, load_prompt; from rag.settings import Settings; "
               "d = Settings(_env_file=None).prompts_dir; print(rag.__file__); print(d); "
-              "print(all(load_prompt(d, n) for n in PROMPT_NAMES))")
+              "print(all(load_prompt(d, n) for n in PROMPT_NAMES)); from pathlib import Path; "
+              "from evals.benchmark import shipped; print(shipped(Path('evals/questions/news-test.jsonl')))")
     result = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True,
                             env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(tmp_path / "site")}, timeout=120)
     assert result.returncode == 0, result.stderr
-    module, prompts_dir, loaded = result.stdout.split("\n")[:3]
+    module, prompts_dir, loaded, questions = result.stdout.split("\n")[:4]
     assert module.startswith(str(tmp_path / "site")) and prompts_dir == str(tmp_path / "site" / "prompts")
     assert loaded == "True"
+    assert questions == str(tmp_path / "site" / "evals" / "questions" / "news-test.jsonl")  # the README's name

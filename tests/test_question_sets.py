@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from evals.benchmark import load_questions, squash
+from evals.benchmark import load_questions, shipped, squash
 
 ROOT = Path(__file__).resolve().parent.parent
 SETS = {  # question file -> folder of the documents it is about
@@ -35,3 +35,16 @@ def test_question_set_is_well_formed(name: str) -> None:
         else:
             assert not question.key_facts, question.id
         assert all(turn.content for turn in question.history)
+
+
+def test_the_readme_names_find_the_shipped_sets_outside_the_checkout(tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """An installed copy has no evals/ folder where it runs: the names resolve to the package's own copies."""
+    monkeypatch.chdir(tmp_path)
+    news = ROOT / "evals" / "questions" / "news-test.jsonl"
+    assert shipped(Path("evals/questions/news-test.jsonl")) == news == shipped(Path("news-test.jsonl"))
+    assert shipped(Path("evals/corpora/news")) == ROOT / "evals" / "corpora" / "news"
+    assert shipped(Path("elsewhere.jsonl")) == Path("elsewhere.jsonl")  # not ours: left for the caller to refuse
+    (tmp_path / "evals" / "questions").mkdir(parents=True)
+    (tmp_path / "evals" / "questions" / "news-test.jsonl").write_text("", encoding="utf-8")
+    assert shipped(Path("evals/questions/news-test.jsonl")) == Path("evals/questions/news-test.jsonl")  # a checkout's
