@@ -163,13 +163,17 @@ def latin_names(text: str, english_context: bool) -> list[str]:
     return list(dict.fromkeys(names))
 
 
-def _tagged(text: str, keep: Callable[[str], bool]) -> list[tuple[str, str]]:
-    """(word, jieba part-of-speech tag) of the Chinese words of two or more characters whose tag passes `keep`."""
+def pos_tags(text: str) -> list[tuple[str, str]]:
+    """(word, jieba part-of-speech tag) of every word of the text, one-character words and symbols included."""
     import jieba.posseg
 
     with _POSSEG_LOCK:
-        pairs = list(jieba.posseg.cut(text))
-    return [(p.word, p.flag) for p in pairs if keep(p.flag) and len(p.word) >= 2 and _CJK.search(p.word)]
+        return [(p.word, p.flag) for p in jieba.posseg.cut(text)]
+
+
+def _tagged(text: str, keep: Callable[[str], bool]) -> list[tuple[str, str]]:
+    """(word, tag) of the Chinese words of two or more characters whose tag passes `keep`."""
+    return [(w, flag) for w, flag in pos_tags(text) if keep(flag) and len(w) >= 2 and _CJK.search(w)]
 
 
 def tagged_words(text: str, keep: Callable[[str], bool]) -> list[str]:
@@ -256,13 +260,7 @@ _LIST_MARKUP = re.compile(r"(?m)^\s*(?:\d{1,2}(?:\.(?=\s)|[、)）])|[（(]\d{1,
 
 
 _LETTER_WITH_CHARACTER = re.compile(r"(?<![A-Za-z0-9])[A-Za-z][\u4e00-\u9fff]")  # "B轮", "C端"
-_ASKS_FOR_QUANTITY = re.compile(r"多少|(?<!哪)几[个家件倍]|多大|多高|规模|比例|占比|增长|增速|金额|数量|"
-                                r"how (many|much|high|large)|what share|percentage|rate|size|number", re.IGNORECASE)
 _CHINESE_QUANTITY_WORD = re.compile(r"[零一二两三四五六七八九十百千]+(?:万亿|亿|万|倍|成|个百分点)|半数|过半")
-
-
-def asks_for_quantity(question: str) -> bool:
-    return bool(_ASKS_FOR_QUANTITY.search(question))
 
 
 # An amount in a Latin unit ("52.5EFlops", "300GW", "1.2TB", "7B", "2.1万亿tokens"), read as a name by the

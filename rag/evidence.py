@@ -30,7 +30,7 @@ QUANTITY_KINDS: dict[str, tuple[str, ...]] = {
     "growth": ("增长率", "增速", "增幅", "同比增长", "同比", "复合增长率", "年均增长", "增长", "下降", "growth",
                "grew", "cagr"),
     "share": ("占比", "份额", "比例", "比重", "渗透率", "占", "share", "proportion", "penetration"),
-    "size": ("市场规模", "产业规模", "规模", "总额", "market size", "scale"),
+    "size": ("市场规模", "产业规模", "规模", "体量", "总额", "market size", "scale"),
     "output": ("产值", "生产总值", "gdp", "output value"),
     "box_office": ("票房", "box office"),
     "visits": ("人次", "客流", "游客", "trips", "visitors"),

@@ -13,6 +13,7 @@ import re
 from rag.claims import YEAR, figures, has_quantity
 from rag.context import ContextSource, Weigher, score_sentence, token_weight
 from rag.evidence import (
+    KIND_WORD,
     clause_kinds,
     figure_spans,
     kinds_conflict,
@@ -76,8 +77,10 @@ class ExtractiveAnswerer:
         self.min_score = min_score
         self.min_coverage = min_coverage
         self.max_sentences = max_sentences
-        # As the evidence answer after a model's failed one, a sentence must name what is asked for; as the
-        # generator itself this cost more right answers than it saved refusals on the held-out set.
+        # As the evidence answer after a model's failed one, a sentence must name what is asked for. As the
+        # generator itself, only for an amount whose name no kind of quantity covers ("经济损失", "评分"): the
+        # kinds know a size's synonyms (规模, 体量), and required everywhere the focus cost more right answers
+        # (a list's or a date's question word names little) than it saved refusals.
         self.require_focus = require_focus
 
     @staticmethod
@@ -108,7 +111,9 @@ class ExtractiveAnswerer:
         place or calendar period (春节, 上半年…) than the one asked."""
         if self.coverage(sentence, query_tokens) < self.min_coverage:
             return False
-        if self.require_focus and question.focus and not mentions(question.focus, sentence):
+        focus = question.focus
+        needed = self.require_focus or (question.ask == "quantity" and focus and not KIND_WORD.search(focus))
+        if needed and focus and not mentions(focus, sentence):
             return False
         if question.ask == "quantity":
             if not has_quantity(sentence) or not answers_the_kind(sentence, set(kinds_named(question.text))):

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Literal
 
-from rag.claims import YEAR, asks_for_quantity, latin_names, normalize, person_names, places_in, tagged_words
+from rag.claims import YEAR, latin_names, normalize, person_names, places_in, pos_tags, tagged_words
 
 ConstraintKind = Literal["year", "person", "place", "work", "latin"]
 Ask = Literal["quantity", "list", "time", "entity", "other"]
@@ -25,14 +25,18 @@ _PLACE_ALIASES = {"中国": ("中国", "我国", "国内", "全国"), "我国": 
 _PLACE_SUFFIX = re.compile(r"(?<=..)(市|省|地区|自治区)$")
 _ASKS_FOR_LIST = re.compile(r"哪些|哪几|有什么|包括什么|几个方面|几大|which (ones|are)|what are|list", re.IGNORECASE)
 _ASKS_FOR_TIME = re.compile(r"何时|什么时候|哪一?年|哪一?天|哪个月|when|what year", re.IGNORECASE)
+_ASKS_FOR_QUANTITY = re.compile(r"多少|(?<!哪)几[个家件倍]|多大|多高|规模|比例|占比|增长|增速|金额|数量|"
+                                r"how (many|much|high|large)|what share|percentage|rate|size|number", re.IGNORECASE)
 _ASKS_FOR_ENTITY = re.compile(r"谁|哪家|哪个|哪一|什么公司|什么机构|叫什么|名称|who|which", re.IGNORECASE)
 # "…的导演是谁": the relation asked about, named right before the question word.
 _ROLE = re.compile(r"的([\u4e00-\u9fff]{2,6}?)(?:是|为)?(?:谁|哪位|哪家|哪个|哪一[家个位])")
 # What a question asks for is named right before its question word: "…的观众评分是多少" asks for a rating.
 _ASK_PHRASE = re.compile(r"(?:是|为|有|达到?|能到|会是|会达到|大约是|约|大概|分别是|分别)*(?:多少|多大|多高|几|谁|哪)")
-_NOT_A_FOCUS = frozenset({"大约", "一共", "总共", "具体", "目前", "现在", "预计", "当时", "最终", "累计", "全年",
-                          "今年", "去年", "实际", "大概", "主要", "整个", "相关", "分别", "能够", "可以", "应该",
-                          "已经"})
+_ASK_AMOUNT = re.compile(r"(?:是|为|有|达到?|能到|会是|会达到|大约是|约|大概|分别是|分别)*(?:多少|多大|多高)")
+# Generic words for "the value" ("…的数字是多少") name nothing a passage must state.
+_NOT_A_FOCUS = frozenset({"数字", "数据", "数值", "数额", "情况", "水平", "大约", "一共", "总共", "具体", "目前",
+                          "现在", "预计", "当时", "最终", "累计", "全年", "今年", "去年", "实际", "大概", "主要",
+                          "整个", "相关", "分别", "能够", "可以", "应该", "已经"})
 _PART_BREAK = re.compile(r"(?<=[？?；;])\s*(?=\S)|[，,]\s*(?:另外|此外|以及|同时|还有|并且|而)(?=\S)")
 
 
@@ -96,18 +100,16 @@ class QuestionAnalysis:
     def focus(self) -> str | None:
         """The word naming what is asked for: what follows "多少" ("多少充电桩" -> 充电桩), else the last word
         before the question word ("…的观众评分是多少" -> 评分). A word-matching answerer, which cannot tell a
-        rating from a box office, needs it stated."""
-        match = _ASK_PHRASE.search(self.text)
+        rating from a box office, needs it stated. None for a unit ("多少钱", "多少人"): any amount is in one."""
+        # a two-part question ("哪个产品，调用量多少") names the amount it asks for before its own question word
+        match = (self.ask == "quantity" and _ASK_AMOUNT.search(self.text)) or _ASK_PHRASE.search(self.text)
         if not match:
             return None
         after = re.split(r"[，,。？?；;！!]", self.text[match.end():])[0]
+        if re.fullmatch(r"[\u4e00-\u9fff]", after.strip()):
+            return None
         counted = [w for w in tagged_words(after, lambda flag: flag[:1] in ("n", "v", "a")) if w not in _NOT_A_FOCUS]
-        if counted:
-            return counted[0]
-        before = _WORK.sub("", self.text[:match.start()])
-        words = [w for w in tagged_words(before, lambda flag: True)
-                 if w not in _NOT_A_FOCUS and not re.search(r"\d", w)]
-        return words[-1] if words else None
+        return counted[0] if counted else _last_word(_WORK.sub("", self.text[:match.start()]))
 
     @property
     def places(self) -> tuple[str, ...]:
@@ -133,7 +135,7 @@ def ask_of(question: str) -> Ask:
         return "list"
     if _ASKS_FOR_TIME.search(question):
         return "time"
-    if asks_for_quantity(question):
+    if _ASKS_FOR_QUANTITY.search(question):
         return "quantity"
     if _ASKS_FOR_ENTITY.search(question):
         return "entity"
@@ -175,3 +177,26 @@ def fit_question(standalone: str, question: str, limit: int) -> str:
         borrowed = standalone[:-len(question)].rstrip()
         return f"{borrowed[:max(0, limit - len(question) - 1)]} {question}".strip()
     return standalone[:limit]
+
+
+# One-character suffixes of a measure's name, which jieba may split off ("总体"+"量", "数字"+"人") or glue
+# to the verb after it ("不良贷款"+"率降").
+_SUFFIX = re.compile(r"[率量额值数人]")
+
+
+def _last_word(text: str) -> str | None:
+    """The last word of `text` that can name what is asked for, its compound mended where jieba broke it."""
+    pairs = pos_tags(text)
+    for i in range(len(pairs) - 1, -1, -1):
+        word, flag = pairs[i]
+        before = pairs[i - 1] if i else ("", "")
+        if flag.startswith("v") and _SUFFIX.match(word) and before[1].startswith("n") and len(before[0]) >= 2:
+            return before[0] + word[0]
+        after = pairs[i + 1][0] if i + 1 < len(pairs) else ""
+        if flag.startswith("n") and _SUFFIX.fullmatch(after):
+            word += after
+        if len(word) >= 2 and word not in _NOT_A_FOCUS and re.search(r"[\u4e00-\u9fff]", word) and not any(
+                c.isdigit() for c in word):
+            return word
+    return None
+
