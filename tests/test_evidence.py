@@ -82,23 +82,6 @@ def test_as_the_evidence_answer_a_sentence_must_name_what_is_asked() -> None:
     assert answer is not None and "1.8亿元" in answer
 
 
-def test_the_extractive_generator_gives_no_amount_of_another_measure() -> None:
-    """Standing alone, the answerer still needs the asked amount's name when no kind of quantity covers it:
-    people moved are not the storm's losses; a size asked as 体量 is answered by a 规模 sentence, and a
-    list question is left to word overlap."""
-    answerer = ExtractiveAnswerer()
-    storm = [_source(1, "台风“海棠”在南港市登陆，全市紧急转移3.2万人，直接经济损失12亿元。"),
-             _source(2, "台风“海棠”登陆南港市，全市紧急转移3.2万人。")]
-    losses = "台风“海棠”给南港市造成的直接经济损失是多少？"
-    answer = answerer.compose(losses, storm, analyze(losses, "zh"))
-    assert answer is not None and "12亿元" in answer
-    assert answerer.compose(losses, storm[1:], analyze(losses, "zh")) is None
-    size = "南港市无人机产业的总体量有多大？"
-    sources = [_source(1, "2031年南港市无人机产业规模达到86亿元，同比增长21%。")]
-    answer = answerer.compose(size, sources, analyze(size, "zh"))
-    assert answer is not None and "86亿元" in answer
-
-
 def test_a_part_the_answer_left_out_gets_the_sources_sentence() -> None:
     from rag.part_completion import missing_parts
 
