@@ -36,7 +36,7 @@ _ASK_AMOUNT = re.compile(r"(?:是|为|有|达到?|能到|会是|会达到|大约
 # Generic words for "the value" ("…的数字是多少") name nothing a passage must state.
 _NOT_A_FOCUS = frozenset({"数字", "数据", "数值", "数额", "情况", "水平", "大约", "一共", "总共", "具体", "目前",
                           "现在", "预计", "当时", "最终", "累计", "全年", "今年", "去年", "实际", "大概", "主要",
-                          "整个", "相关", "分别", "能够", "可以", "应该", "已经"})
+                          "整个", "相关", "分别", "能够", "可以", "应该", "已经", "同比", "环比"})
 _PART_BREAK = re.compile(r"(?<=[？?；;])\s*(?=\S)|[，,]\s*(?:另外|此外|以及|同时|还有|并且|而)(?=\S)")
 
 
@@ -182,16 +182,22 @@ def fit_question(standalone: str, question: str, limit: int) -> str:
 # One-character suffixes of a measure's name, which jieba may split off ("总体"+"量", "数字"+"人") or glue
 # to the verb after it ("不良贷款"+"率降").
 _SUFFIX = re.compile(r"[率量额值数人]")
+_CHANGE = frozenset({"增长", "增加", "提升", "提高", "上升", "上涨", "扩大", "下降", "降低", "减少", "下跌", "下滑",
+                     "缩短", "缩小", "变化", "变动"})
 
 
 def _last_word(text: str) -> str | None:
-    """The last word of `text` that can name what is asked for, its compound mended where jieba broke it."""
+    """The last word of `text` that can name what is asked for, its compound mended where jieba broke it.
+    A verb of change names the change asked about, not the amount ("退货率下降了多少" asks for the 退货率's
+    fall); a time word ("上半年增长了多少") names when, not what."""
     pairs = pos_tags(text)
     for i in range(len(pairs) - 1, -1, -1):
         word, flag = pairs[i]
         before = pairs[i - 1] if i else ("", "")
-        if flag.startswith("v") and _SUFFIX.match(word) and before[1].startswith("n") and len(before[0]) >= 2:
+        if flag.startswith("v") and _SUFFIX.match(word) and before[1][:1] in ("n", "v") and len(before[0]) >= 2:
             return before[0] + word[0]
+        if word in _CHANGE or flag.startswith("t"):
+            continue
         after = pairs[i + 1][0] if i + 1 < len(pairs) else ""
         if flag.startswith("n") and _SUFFIX.fullmatch(after):
             word += after

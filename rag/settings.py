@@ -85,7 +85,7 @@ class Settings(BaseSettings):
                                     "others use it, before a 503 'busy'.")
     llm_deadline_seconds: float = Field(120, gt=0, description="Longest one request may hold the local model: "
                                         "its answer ends there, and /readyz reports a model held longer.")
-    context_tokens: int = Field(450, ge=50, le=100_000, description="Budget of the sources shown to the generator "
+    context_tokens: int = Field(500, ge=50, le=100_000, description="Budget of the sources shown to the generator "
                                 "(tiktoken tokens); raise it for a fast remote model.")
     prompts_dir: Path = Field(default_factory=lambda: Path(str(resources.files("prompts"))),
                               description="Folder of the prompt templates; default: the shipped `prompts` package.")

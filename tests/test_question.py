@@ -41,6 +41,11 @@ def test_the_word_naming_the_asked_amount() -> None:
     assert analyze("两家机构对无人机市场规模的数字分别是多少？", "zh").focus in {"市场规模", "规模"}
     assert analyze("南港市登记量最高的是哪个机型，登记量多少？", "zh").focus == "登记量"
     assert analyze("电影《南岭往事》的豆瓣评分是多少？", "zh").focus == "评分"
+    # a verb of change or a time word before the question word is not what the amount measures
+    assert analyze("智能客服让用户投诉率具体下降了多少个百分点？", "zh").focus == "投诉率"
+    assert analyze("自动续费让会员退订率降低了多少？", "zh").focus == "退订率"
+    assert analyze("南港港口的集装箱吞吐量同比增长了多少？", "zh").focus == "吞吐量"
+    assert analyze("南港文旅集团的门票收入上半年提高了多少？", "zh").focus == "收入"
 
 
 def test_what_a_question_asks_for() -> None:
