@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from rag.claims import YEAR, Figure, figures, normalize, places_in, pos_tags
+from rag.claims import YEAR, Figure, normalize, places_in
 from rag.question import Constraint
 from rag.sentences import split_sentences
 
@@ -185,23 +185,6 @@ def subject_unbacked(sentence: str, start: int, words: tuple[str, ...], passage:
     clause = sentence[max((m.end() for m in _CLAUSE.finditer(sentence, 0, start)), default=0):start]
     return [w for w in words if w in clause and normalize(w) not in passage and not KIND_WORD.fullmatch(w)
             and any(normalize(w) in other for other in context)]
-
-
-def label_elsewhere(sentence: str, start: int, occurrence: Occurrence, passage: str) -> list[str]:
-    """The nouns labelling the answer's figure at `start` ("生产效率提升15%") that the passage gives to other
-    figures only: they stand in its sentences stating figures, never in the one where this figure stands.
-    A hospital's 15% rise in diagnostic accuracy is not the factory's rise in productivity beside it."""
-    clause = sentence[max((m.end() for m in _CLAUSE.finditer(sentence, 0, start)), default=0):start]
-    label: list[str] = []  # the nouns right before the figure and its verb ("提升", "达到了"); not the subject
-    for word, flag in reversed(pos_tags(clause)):
-        if flag[:1] == "n" or flag == "vn":
-            label.append(word)
-        elif label:
-            break
-    own = normalize(occurrence.context)
-    bound = [normalize(passage[a:b]) for a, b in split_sentences(passage) if figures(passage[a:b])]
-    return [w for w in label if len(w) >= 2 and not KIND_WORD.fullmatch(w) and normalize(w) not in own
-            and any(normalize(w) in b for b in bound)]
 
 
 def kinds_named(text: str) -> frozenset[str]:

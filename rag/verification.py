@@ -28,7 +28,6 @@ from rag.evidence import (
     figure_spans,
     frame_in_sentence,
     kinds_named,
-    label_elsewhere,
     names_other_period,
     names_other_place,
     occurrences,
@@ -155,7 +154,7 @@ class CitationVerifier:
             places = occurrences(figure, text)
             if claimed is not None and places and not any(
                     consistent(claimed, expected, p, self._asked_kinds) and not self._other_place(sentence, p)
-                    and not label_elsewhere(sentence, spans[0][0], p, text) for p in places):
+                    for p in places):
                 return False
         return not row_conflict(sentence, text)
 
