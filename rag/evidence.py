@@ -89,6 +89,15 @@ class Occurrence:
     years: tuple[str, ...]
     kind: str | None
     context: str = ""  # its sentence, with the title line above it (a slide's "杭州：数据要素高地")
+    in_range: bool = False  # an end of a range ("提升15%-20%"): it states neither end alone
+
+
+_RANGE_AFTER = re.compile(r"\s*[-~～—–至到]\s*\d")
+_RANGE_BEFORE = re.compile(r"\d\s*[%％]?\s*[-~～—–至到]\s*$")
+
+
+def in_range(text: str, start: int, end: int) -> bool:
+    return bool(_RANGE_AFTER.match(text, end) or _RANGE_BEFORE.search(text[max(0, start - 12):start]))
 
 
 _EVENT_WORD = re.compile("|".join(re.escape(w) for ws in EVENT_KINDS.values() for w in ws), re.IGNORECASE)
@@ -138,7 +147,7 @@ def occurrences(figure: Figure, passage: str) -> list[Occurrence]:
         context = (above + "\n" if above and not _SENTENCE_PUNCTUATION.search(above) and len(above) <= 30 else "")
         sentence_end = next((b for a, b in spans if a <= start < b), len(passage))
         found.append(Occurrence(tuple(years), kind_near(passage, start, end),
-                                context + passage[sentence_start:sentence_end]))
+                                context + passage[sentence_start:sentence_end], in_range(passage, start, end)))
     return found
 
 
@@ -150,7 +159,7 @@ def frame_in_sentence(figure: Figure, sentence: str) -> Occurrence | None:
     start, end = spans[0]
     clause_end = next((m.start() for m in _CLAUSE.finditer(sentence, end)), len(sentence))
     years = _years_before(sentence, start) or YEAR.findall(sentence[end:clause_end])
-    return Occurrence(tuple(years), kind_near(sentence, start, end))
+    return Occurrence(tuple(years), kind_near(sentence, start, end), in_range=in_range(sentence, start, end))
 
 
 # "营收规模" and "营收" name one quantity, as do "产业规模" and "产值"; an industry's output is not a
@@ -166,7 +175,9 @@ def consistent(claimed: Occurrence, expected_years: tuple[str, ...], source: Occ
                expected_kinds: frozenset[str] = frozenset()) -> bool:
     """An occurrence supports the claimed figure unless it is governed by another year than the one claimed
     (or, when the claim names none, asked about), or is another kind of quantity than the one claimed (or
-    asked about)."""
+    asked about), or is one end of a range the claim gives as a single value ("15%" from "15%-20%")."""
+    if source.in_range and not claimed.in_range:
+        return False
     years = claimed.years or expected_years
     if years and source.years and not set(years) & set(source.years):
         return False

@@ -340,6 +340,15 @@ def test_a_figure_tied_to_a_subject_comes_from_a_passage_that_speaks_of_it() -> 
     assert verify_answer("手表的返修率下降了8%[1]。", [speakers], "zh", question).grounded is True
 
 
+def test_one_end_of_a_range_is_not_a_value_the_passage_states() -> None:
+    plant = source(1, "南港电池厂引入视觉质检后，检测效率提升25%-40%，漏检率下降至0.5%。")
+    assert not verify_answer("检测效率提升25%[1]。", [plant], "zh").grounded
+    assert not verify_answer("检测效率提升40%[1]。", [plant], "zh").grounded
+    assert verify_answer("检测效率提升25%-40%[1]。", [plant], "zh").grounded
+    assert verify_answer("检测效率提升25%至40%[1]。", [plant], "zh").grounded
+    assert verify_answer("漏检率下降至0.5%[1]。", [plant], "zh").grounded
+
+
 def test_the_specific_words_of_a_question_are_those_few_passages_use() -> None:
     rare = {"返修": 3.0, "手表": 2.5}
     assert specific_words("青禾手表的返修率下降了多少", lambda word: rare.get(word, 0.8)) == ("手表", "返修")
