@@ -187,9 +187,9 @@ def consistent(claimed: Occurrence, expected_years: tuple[str, ...], source: Occ
 
 
 def subject_unbacked(sentence: str, start: int, words: tuple[str, ...], passage: str, context: list[str]) -> list[str]:
-    """The words of `words` that the sentence puts in the clause of its figure at `start` ("退货率下降了10%"),
+    """The words of `words` that the sentence puts in the clause of its figure at `start` ("投诉率下降了10%"),
     which some passage of the context uses but `passage` (where the figure stands) does not: the 10% of a
-    passage about defect rates is not a return rate, a country's user count not one product's. A word no
+    passage about defect rates is not a complaint rate, a country's user count not one product's. A word no
     passage uses is the question's own wording (a synonym of the reports'), and is not held against it; nor
     is a word naming a kind of quantity, whose synonyms the kinds know (GDP, 生产总值). `passage` and `context`
     are normalized (rag.claims.normalize) by the caller, once per answer."""

@@ -73,7 +73,7 @@ class QuestionAnalysis:
     # Organisations and other proper nouns by the tagger's guess ("深澜智能"): too unreliable to refuse on
     # (it also tags ordinary words), reliable enough to prefer the passages that mention them.
     topics: tuple[str, ...] = ()
-    # The question's words that few passages of the corpus use ("退货率", a product's name): a figure the answer
+    # The question's words that few passages of the corpus use ("投诉率", a product's name): a figure the answer
     # ties to one of them must come from a passage that uses it too (rag/evidence.subject_unbacked).
     specific: tuple[str, ...] = ()
 
@@ -188,7 +188,7 @@ _CHANGE = frozenset({"增长", "增加", "提升", "提高", "上升", "上涨",
 
 def _last_word(text: str) -> str | None:
     """The last word of `text` that can name what is asked for, its compound mended where jieba broke it.
-    A verb of change names the change asked about, not the amount ("退货率下降了多少" asks for the 退货率's
+    A verb of change names the change asked about, not the amount ("投诉率下降了多少" asks for the 投诉率's
     fall); a time word ("上半年增长了多少") names when, not what."""
     pairs = pos_tags(text)
     for i in range(len(pairs) - 1, -1, -1):
