@@ -14,6 +14,7 @@ name from another never support one statement.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from rag.claims import YEAR, Figure, normalize, places_in
@@ -40,8 +41,14 @@ QUANTITY_KINDS: dict[str, tuple[str, ...]] = {
 }
 # What happened on a date: a rule published in July and in force from August has two dates.
 EVENT_KINDS: dict[str, tuple[str, ...]] = {
-    "released": ("发布", "印发", "出台", "公布", "推出", "released", "published", "issued"),
+    "released": ("发布", "印发", "出台", "公布", "推出", "发表", "released", "published", "issued"),
     "in_force": ("施行", "实施", "生效", "took effect", "in force", "effective"),
+    "production": ("量产", "投产", "批量生产", "mass production", "mass-produced"),
+    "founded": ("成立", "创立", "创办", "founded", "established"),
+    "opened": ("开通", "通车", "开业", "开馆", "投运", "投入运营", "opened"),
+    "on_sale": ("上映", "开售", "发售", "on sale"),
+    "held": ("举办", "举行", "召开", "开幕", "开跑", "鸣枪", "took place"),
+    "built": ("开工", "动工", "竣工", "建成", "completed"),
 }
 KIND_WORD = re.compile("|".join(sorted((re.escape(w) for ws in QUANTITY_KINDS.values() for w in ws),
                                         key=len, reverse=True)), re.IGNORECASE)
@@ -110,16 +117,20 @@ def events_of(sentence: str) -> set[str]:
 
 
 def date_supported(date: Figure, claimed_events: set[str], passage: str) -> bool:
-    """A date stands in the passage in a sentence about the same event as claimed (or one that names none)."""
+    """A date stands in the passage where it is the date of the same event as claimed: the event its clause
+    names, else its sentence's, else any. The year a paper was published is not the year a product goes
+    into mass production; "一期2025年投产，二期2027年建成" gives phase one's start of production once."""
     if not claimed_events:
         return True
-    normalized = "".join(date.number.split())
-    for start, end in split_sentences(passage):
-        sentence = passage[start:end]
-        if normalized in "".join(sentence.split()):
-            own = events_of(sentence)
-            if not own or own & claimed_events:
-                return True
+    written = r"\s*".join(re.escape(ch) for ch in "".join(date.number.split()))  # "2023年6月" in "2023年6月10日"
+    for found in re.finditer(rf"(?<!\d){written}" + (r"(?!\d)" if date.number[-1:].isdigit() else ""), passage):
+        start, end = found.span()
+        sentence = next(((a, b) for a, b in split_sentences(passage) if a <= start < b), (0, len(passage)))
+        clause_start = max((m.end() for m in _CLAUSE.finditer(passage, sentence[0], start)), default=sentence[0])
+        clause_end = next((m.start() for m in _CLAUSE.finditer(passage, end, sentence[1])), sentence[1])
+        own = events_of(passage[clause_start:clause_end]) or events_of(passage[sentence[0]:sentence[1]])
+        if not own or own & claimed_events:
+            return True
     return False
 
 
@@ -184,6 +195,14 @@ def consistent(claimed: Occurrence, expected_years: tuple[str, ...], source: Occ
     if claimed.kind:
         return not kinds_conflict(claimed.kind, source.kind)
     return not expected_kinds or not source.kind or any(not kinds_conflict(k, source.kind) for k in expected_kinds)
+
+
+def named_after(words: Iterable[str], header: str, before: str, passage: str) -> list[str]:
+    """The words a passage uses only after the sentence that states a fact (`before` ends with it), and its
+    header (title, section) not at all: a passage names what it speaks of first, so the
+    men's runner-up of a sentence followed by "女子全程组冠军由…获得" is not the women's runner-up. All
+    texts normalized (rag.claims.normalize) by the caller."""
+    return [w for w in words if (n := normalize(w)) in passage and n not in before and n not in header]
 
 
 def subject_unbacked(sentence: str, start: int, words: tuple[str, ...], passage: str, context: list[str]) -> list[str]:

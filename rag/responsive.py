@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 from rag.claims import YEAR, Figure, claim_of, has_quantity, normalize
-from rag.evidence import KIND_OF_WORD, KIND_WORD, figure_spans, kind_near, kinds_conflict
+from rag.evidence import KIND_OF_WORD, KIND_WORD, figure_spans, kind_near, kinds_conflict, named_after
 from rag.question import QuestionAnalysis
 from rag.sentences import split_sentences
 
@@ -70,25 +70,59 @@ def mentions(word: str, text: str) -> bool:
     return any(piece in normalized for piece in pieces)
 
 
-def role_stated(role: str, answer: str, question: str, passage: str) -> bool:
+def role_stated(role: str, answer: str, question: QuestionAnalysis, passage: str, header: str = "") -> bool:
     """Some sentence of the passage names the role asked about ("导演") together with what the answer adds
     to the question — its names, or where none is recognised its other words: "林某主演" does not make 林某
-    the director. A longer role may be worded in part ("领投方" / "领投")."""
-    names = [normalize(name) for name in claim_of(answer).names if name not in question]
-    added = _bigrams(normalize(answer)) - _bigrams(normalize(question))
+    the director. A longer role may be worded in part ("领投方" / "领投"). What the answer says the role is
+    of (the question's specific words it repeats) is named by then, not only after (rag.evidence.named_after)."""
+    names = [normalize(name) for name in claim_of(answer).names if name not in question.text]
+    added = _bigrams(normalize(answer)) - _bigrams(normalize(question.text))
+    repeated = [w for w in question.specific if w in answer]
+    whole = normalize(passage)
     for start, end in split_sentences(passage):
         sentence = normalize(passage[start:end])
         if mentions(role, sentence) and (any(name in sentence for name in names) if names
-                                         else any(pair in sentence for pair in added)):
+                                         else any(pair in sentence for pair in added)) and not named_after(
+                repeated, header, normalize(passage[:end]), whole):
             return True
     return False
 
 
-def answers_question(sentence: str, passages: list[str], question: QuestionAnalysis) -> bool:
+# A unit the question names after its question word ("多少亿元", "几家"): only an amount in that unit answers
+# it. Units of one family answer for each other (亿元 / 亿美元, 人 / 名).
+_UNIT_FAMILIES = (("元", "美元", "欧元", "港元", "日元", "英镑"), ("人", "名", "位", "人次"),
+                  ("个百分点", "百分点"), ("家",), ("辆",), ("台",), ("吨",), ("倍",), ("座",), ("所",))
+_UNIT = "|".join(sorted((u for family in _UNIT_FAMILIES for u in family), key=len, reverse=True))
+_UNIT_ASKED = re.compile(rf"(?:多少|(?<![哪第])几)[万亿千百]*({_UNIT})")
+_UNIT_AFTER = re.compile(rf"\s*(?:多|余|来)?[万亿千百]*({_UNIT})")
+
+
+def _family(unit: str) -> tuple[str, ...]:
+    return next(family for family in _UNIT_FAMILIES if unit in family)
+
+
+def in_unit_asked(figure: Figure, sentence: str, question: str) -> bool:
+    """The amount is in the unit the question names, if it names one: "98.7亿元" answers "产值是多少亿元",
+    a growth rate of 33.8% or a count of 126 companies does not."""
+    asked = _UNIT_ASKED.search(question)
+    if not asked:
+        return True
+    family = _family(asked.group(1))
+    for _, end in figure_spans(figure, sentence):
+        unit = _UNIT_AFTER.match(sentence, end)
+        if unit and unit.group(1) in family:
+            return True
+    return False
+
+
+def answers_question(sentence: str, passages: list[str], question: QuestionAnalysis,
+                     headers: list[str] | None = None) -> bool:
     """The sentence gives what the question asks for: a name stated in the role asked about ("…的导演是谁"),
-    an amount when it asks "how much", of a kind it asks for."""
+    an amount when it asks "how much", of a kind (and in a unit) it asks for. `headers` are the passages'
+    normalized titles, sections and document openings."""
     if question.role:
-        return any(role_stated(question.role, sentence, question.text, passage) for passage in passages)
+        return any(role_stated(question.role, sentence, question, passage, header)
+                   for passage, header in zip(passages, headers or [""] * len(passages), strict=True))
     if question.ask != "quantity":
         return True
     if not has_quantity(sentence):
@@ -96,4 +130,5 @@ def answers_question(sentence: str, passages: list[str], question: QuestionAnaly
     amounts = [f for f in claim_of(sentence).figures
                if "年" not in f.number and (f.magnitude or not YEAR.fullmatch(f.number))]
     asked = kinds_asked(question.text)
-    return not amounts or any(answers_kinds(f, sentence, passages, asked) for f in amounts)
+    return not amounts or any(answers_kinds(f, sentence, passages, asked) and in_unit_asked(f, sentence, question.text)
+                              for f in amounts)

@@ -72,8 +72,10 @@ class CitationVerifier:
         # what the question asks about, standing in where a sentence leaves it implicit
         self._asked_kinds = kinds_named(question.text) if question is not None else frozenset()
         self._asked_events = events_of(question.text) if question is not None else set()
+        self._asks_time = question is not None and question.ask == "time"
         self._specific = question.specific if question is not None else ()
         self._frames = {source.n: normalize(passage_frame(source.hit, source.head)) for source in sources}
+        self._headers = {source.n: normalize(f"{source.hit.title}\n{source.hit.section}") for source in sources}
         self.answered = False
         self._after_line_break = False
         self.renumber: dict[int, int] = {}
@@ -118,7 +120,7 @@ class CitationVerifier:
 
     def _responsive(self, text: str, cited: list[int]) -> bool:
         return self.question is None or answers_question(text, [self.sources[n].support_text for n in cited],
-                                                         self.question)
+                                                         self.question, [self._headers[n] for n in cited])
 
     def _expected_years(self, n: int) -> tuple[str, ...]:
         return self.question.years_asked(self.sources[n].hit.title) if self.question else ()
@@ -140,11 +142,13 @@ class CitationVerifier:
             return False
         expected = self._expected_years(n)
         for figure in claim.figures:
-            if "年" in figure.number:  # a date: of the same event (published, in force) as claimed or asked
+            year = YEAR.fullmatch(figure.number) and not figure.magnitude
+            # a date, or the year a "when" question asks for: of the event claimed or asked (date_supported)
+            if "年" in figure.number or (year and self._asks_time):
                 if not date_supported(figure, events_of(sentence) or self._asked_events, text):
                     return False
                 continue
-            if YEAR.fullmatch(figure.number) and not figure.magnitude:
+            if year:
                 continue  # a year is itself the frame
             spans = figure_spans(figure, sentence)
             if spans and subject_unbacked(sentence, spans[0][0], self._specific, self._frames[n],
@@ -275,7 +279,7 @@ class CitationVerifier:
         if self.refused or not self.cited_sentences:
             if not self.refused and any(cited for _, _, cited in self.pending):
                 self.notes.append("the supported sentences do not give what the question asks for (an amount of "
-                                  "its kind, or the one in the role it names)")
+                                  "its kind and unit, or the one in the role it names)")
             elif not self.refused and self.pending:
                 self.notes.append("no sentence of the answer was supported by the sources")
             return VerifiedAnswer(REFUSALS[self.language], [], grounded=False, notes=self.notes)

@@ -6,7 +6,10 @@ fictional start-up); none comes from a benchmark set.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from rag.chain import _agree
+from rag.claims import normalize
 from rag.context import ContextSource
 from rag.question import analyze
 from rag.responsive import answers_question, kinds_asked
@@ -55,6 +58,31 @@ def test_a_name_in_another_role_does_not_answer() -> None:
     assert analyze("电影《北方来信》是谁执导的？", "zh").role is None  # no "…的X是谁": nothing to require
     cast = analyze("电影《北方来信》的主演是谁？", "zh")
     assert answers_question("电影《北方来信》的主演是陈一鸣、苏晓。", [FILM], cast)
+
+
+def test_a_unit_the_question_names_is_the_unit_of_the_answer() -> None:
+    drones = "2025年，海湾市低空经济产值同比增长21.5%，相关企业达到88家。全市低空经济产值为64.2亿元。"
+    asked = analyze("2025年海湾市低空经济产值是多少亿元？", "zh")
+    assert not answers_question("2025年，海湾市低空经济产值同比增长21.5%，相关企业达到88家。", [drones], asked)
+    assert answers_question("全市低空经济产值为64.2亿元。", [drones], asked)
+    firms = analyze("海湾市低空经济相关企业有几家？", "zh")
+    assert answers_question("相关企业达到88家。", [drones], firms)
+    assert not answers_question("全市低空经济产值为64.2亿元。", [drones], firms)
+    ranking = analyze("海湾市低空经济产值排在全省第几位？占全省多少份额？", "zh")  # an ordinal, not a unit
+    assert answers_question("海湾市低空经济产值占全省的21.5%。", ["海湾市低空经济产值占全省的21.5%。"], ranking)
+
+
+def test_a_role_is_of_what_the_passage_names_before_it() -> None:
+    race = ("青年组比赛中，李明远以58分12秒夺冠，周可以58分40秒获得亚军。"
+            "成年组冠军由赵一凡获得，成绩为55分03秒。")
+    adults = replace(analyze("成年组的亚军是谁？", "zh"), specific=("成年组",))
+    assert adults.role == "亚军"
+    # the runner-up named is the youth race's: the adults' race is named only after that sentence
+    assert not answers_question("成年组的亚军是周可。", [race], adults)
+    youth = replace(analyze("青年组的亚军是谁？", "zh"), specific=("青年组",))
+    assert answers_question("青年组的亚军是周可。", [race], youth)
+    # a title naming the race covers every sentence under it
+    assert answers_question("成年组的亚军是周可。", ["周可以58分40秒获得亚军。"], adults, [normalize("成年组决赛")])
 
 
 def test_the_verifier_refuses_a_true_sentence_that_answers_another_question() -> None:

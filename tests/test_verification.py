@@ -321,6 +321,19 @@ def test_a_date_of_another_event_and_a_figure_of_another_asked_kind_are_not_supp
     assert verify_answer("青岩科技为80亿元[1]。", [funding], "zh", valuation).grounded
 
 
+def test_the_year_a_when_question_asks_for_is_the_year_of_that_event() -> None:
+    lab = source(1, "松原大学林某团队在固态电池电解质研究上取得进展，相关论文于2023年9月发表在期刊上。")
+    asked = analyze("林某团队的固态电池什么时候量产？", "zh")
+    assert asked.ask == "time"
+    # the paper's year is not the year of mass production, whether written as a year or as a month
+    assert not verify_answer("林某团队的固态电池预计在2023年量产[1]。", [lab], "zh", asked).grounded
+    assert not verify_answer("林某团队的固态电池于2023年9月量产[1]。", [lab], "zh", asked).grounded
+    assert verify_answer("林某团队的论文于2023年发表[1]。", [lab], "zh", analyze("论文哪一年发表？", "zh")).grounded
+    plant = source(1, "松原电池工厂一期已于2025年投产，二期计划2027年建成。")
+    assert verify_answer("一期于2025年投产[1]。", [plant], "zh", analyze("工厂一期什么时候投产？", "zh")).grounded
+    assert not verify_answer("一期于2027年投产[1]。", [plant], "zh", analyze("工厂一期什么时候投产？", "zh")).grounded
+
+
 def test_a_figure_of_another_place_is_not_support() -> None:
     slide = source(1, "杭州：设立50亿元产业基金，提供算力补贴。\n宁波：建设智能制造示范区，补贴最高300万元。")
     assert not verify_answer("宁波设立了50亿元产业基金[1]。", [slide], "zh").grounded
