@@ -14,16 +14,25 @@ from rag.schema import ChatTurn
 _ELLIPTICAL = re.compile(r"^(那么?|还有|而|另外|同样|and\b|what about|how about)|呢[？?]?$", re.IGNORECASE)
 
 
+# Words pointing back at the conversation: "它的增速", "这家公司", "those rounds". A question that uses one
+# means something the earlier turns named.
+_POINTING_BACK = re.compile(r"它|(?<![尤极])其[^他次余实]|这家|那家|该[公机报企项产地市国省]|这[个些一两几][^\d]|"
+                            r"那[个些][^\d]|上述|前面|刚才|\b(?:it|its|them|those|these|(?:this|that|the same) "
+                            r"(?:one|report|company|firm|model|product|market|figure|number|year))\b", re.IGNORECASE)
+
+
 def previous_question(history: list[ChatTurn]) -> str | None:
     """The user's last question that stands on its own. After "2031年…规模多少？" and "那2032年呢？", the
     follow-up "2034年会有多少？" leans on the first, not on "那2032年呢？"."""
     asked = [turn.content for turn in history if turn.role == "user"]
-    return next((q for q in reversed(asked) if not _ELLIPTICAL.search(q.strip())), asked[-1] if asked else None)
+    return next((q for q in reversed(asked) if not _ELLIPTICAL.search(q.strip()) and not _POINTING_BACK.search(q)),
+                asked[-1] if asked else None)
 
 
 def is_elliptical(question: str) -> bool:
-    """"那2032年呢？", "上海呢", "and 2032?": a follow-up that leans on the previous question."""
-    return bool(_ELLIPTICAL.search(question.strip())) or len(question.strip()) <= 12
+    """"那2032年呢？", "上海呢", "and 2032?", "它的增速是多少？": a follow-up that leans on the previous question."""
+    question = question.strip()
+    return bool(_ELLIPTICAL.search(question) or _POINTING_BACK.search(question)) or len(question) <= 12
 
 
 def condense_by_substitution(question: str, history: list[ChatTurn]) -> str | None:

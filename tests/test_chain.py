@@ -15,7 +15,7 @@ from langchain_core.embeddings import Embeddings
 
 from ingest.indexing import Indexer
 from rag.chain import AnswerChain
-from rag.followups import condense_by_substitution
+from rag.followups import condense_by_substitution, is_elliptical, previous_question
 from rag.llama_chat import LlamaCppChatModel
 from rag.passages import absent_names
 from rag.question import analyze
@@ -189,6 +189,20 @@ def test_cli_ask_json_and_resumable_batch(tmp_path: Path, small_corpus: Path) ->
 def test_follow_up_with_two_years_substitutes_in_one_pass() -> None:
     history = [ChatTurn(role="user", content="从2022年到2024年规模增长了多少？")]
     assert condense_by_substitution("那2024年到2025年呢？", history) == "从2024年到2025年规模增长了多少？"
+
+
+def test_a_question_pointing_back_at_the_conversation_is_a_follow_up() -> None:
+    for question in ("它的销量增速是多少？", "这家公司去年的估值是多少？", "其中新能源客车占多少？",
+                     "Which of those firms raised the most money?", "Who wrote this report, then?"):
+        assert is_elliptical(question), question
+    for question in ("2024年东港市新能源汽车销量是多少？", "尤其是金融行业的渗透率是多少？",
+                     "其他城市的充电桩数量是多少？", "Which accelerators speed up the models that the plan mentions?"):
+        assert not is_elliptical(question), question
+    history = [ChatTurn(role="user", content="2022年东港市新能源汽车销量是多少？"),
+               ChatTurn(role="assistant", content="8.6万辆[1]。"),
+               ChatTurn(role="user", content="它的出口占比是多少？"),
+               ChatTurn(role="assistant", content="报告中没有找到相关信息。")]
+    assert previous_question(history) == "2022年东港市新能源汽车销量是多少？"  # the question it points back at
 
 
 def test_punctuation_only_and_zero_k_are_refused(indexed: HybridRetriever) -> None:
