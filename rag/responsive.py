@@ -10,7 +10,16 @@ from __future__ import annotations
 import re
 
 from rag.claims import YEAR, Figure, claim_of, has_quantity, normalize
-from rag.evidence import KIND_OF_WORD, KIND_WORD, figure_spans, kind_near, kinds_conflict, named_after
+from rag.evidence import (
+    KIND_OF_WORD,
+    KIND_WORD,
+    date_supported,
+    events_of,
+    figure_spans,
+    kind_near,
+    kinds_conflict,
+    named_after,
+)
 from rag.question import QuestionAnalysis
 from rag.sentences import split_sentences
 
@@ -119,10 +128,14 @@ def answers_question(sentence: str, passages: list[str], question: QuestionAnaly
                      headers: list[str] | None = None) -> bool:
     """The sentence gives what the question asks for: a name stated in the role asked about ("…的导演是谁"),
     an amount when it asks "how much", of a kind (and in a unit) it asks for. `headers` are the passages'
-    normalized titles, sections and document openings."""
+    normalized titles and sections. Asked "when" something happened, a sentence giving dates gives one of
+    that event: the day a paper was published does not say when production starts."""
     if question.role:
         return any(role_stated(question.role, sentence, question, passage, header)
                    for passage, header in zip(passages, headers or [""] * len(passages), strict=True))
+    if question.ask == "time":
+        dates = [f for f in claim_of(sentence).figures if "年" in f.number or YEAR.fullmatch(f.number)]
+        return not dates or any(date_supported(f, events_of(question.text), sentence) for f in dates)
     if question.ask != "quantity":
         return True
     if not has_quantity(sentence):

@@ -72,6 +72,15 @@ def test_a_unit_the_question_names_is_the_unit_of_the_answer() -> None:
     assert answers_question("海湾市低空经济产值占全省的21.5%。", ["海湾市低空经济产值占全省的21.5%。"], ranking)
 
 
+def test_a_when_question_is_answered_by_a_date_of_that_event() -> None:
+    lab = "松原大学林某团队在固态电池电解质研究上取得进展，相关论文于2023年9月发表在期刊上。"
+    production = analyze("林某团队的固态电池什么时候量产？", "zh")
+    assert not answers_question(lab, [lab], production)  # true, and dated, but the date is the paper's
+    assert answers_question(lab, [lab], analyze("林某团队的论文什么时候发表？", "zh"))
+    rule = "《松原市养犬管理办法》于2024年3月印发，自2024年5月1日起施行。"
+    assert answers_question(rule, [rule], analyze("《松原市养犬管理办法》什么时候开始施行？", "zh"))
+
+
 def test_a_role_is_of_what_the_passage_names_before_it() -> None:
     race = ("青年组比赛中，李明远以58分12秒夺冠，周可以58分40秒获得亚军。"
             "成年组冠军由赵一凡获得，成绩为55分03秒。")
