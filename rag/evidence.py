@@ -199,9 +199,9 @@ def consistent(claimed: Occurrence, expected_years: tuple[str, ...], source: Occ
 
 def named_after(words: Iterable[str], header: str, before: str, passage: str) -> list[str]:
     """The words a passage uses only after the sentence that states a fact (`before` ends with it), and its
-    header (title, section) not at all: a passage names what it speaks of first, so the
-    men's runner-up of a sentence followed by "女子全程组冠军由…获得" is not the women's runner-up. All
-    texts normalized (rag.claims.normalize) by the caller."""
+    header (title, section) not at all: a passage names what it speaks of first, so the men's runner-up of
+    a sentence followed by "女子全程组冠军由…获得" is not the women's runner-up. All texts normalized
+    (rag.claims.normalize) by the caller."""
     return [w for w in words if (n := normalize(w)) in passage and n not in before and n not in header]
 
 
