@@ -117,6 +117,8 @@ def in_unit_asked(figure: Figure, sentence: str, question: str) -> bool:
     if not asked:
         return True
     family = _family(asked.group(1))
+    if figure.magnitude.endswith(family):  # "2.4倍", "3个百分点": the unit is read as the figure's magnitude
+        return True
     for _, end in figure_spans(figure, sentence):
         unit = _UNIT_AFTER.match(sentence, end)
         if unit and unit.group(1) in family:

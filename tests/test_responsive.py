@@ -68,6 +68,11 @@ def test_a_unit_the_question_names_is_the_unit_of_the_answer() -> None:
     firms = analyze("海湾市低空经济相关企业有几家？", "zh")
     assert answers_question("相关企业达到88家。", [drones], firms)
     assert not answers_question("全市低空经济产值为64.2亿元。", [drones], firms)
+    times = analyze("海湾市低空经济产值是邻市的多少倍？", "zh")
+    assert answers_question("海湾市低空经济产值是邻市的2.6倍。", ["海湾市低空经济产值是邻市的2.6倍。"], times)
+    points = analyze("海湾市低空经济产值占比提高了几个百分点？", "zh")
+    assert answers_question("占比提高了1.5个百分点。", ["占比提高了1.5个百分点。"], points)
+    assert not answers_question("占比提高到21.5%。", ["占比提高到21.5%。"], points)
     ranking = analyze("海湾市低空经济产值排在全省第几位？占全省多少份额？", "zh")  # an ordinal, not a unit
     assert answers_question("海湾市低空经济产值占全省的21.5%。", ["海湾市低空经济产值占全省的21.5%。"], ranking)
 
