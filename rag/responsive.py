@@ -102,7 +102,8 @@ def role_stated(role: str, answer: str, question: QuestionAnalysis, passage: str
 _UNIT_FAMILIES = (("元", "美元", "欧元", "港元", "日元", "英镑"), ("人", "名", "位", "人次"),
                   ("个百分点", "百分点"), ("家",), ("辆",), ("台",), ("吨",), ("倍",), ("座",), ("所",))
 _UNIT = "|".join(sorted((u for family in _UNIT_FAMILIES for u in family), key=len, reverse=True))
-_UNIT_ASKED = re.compile(rf"(?:多少|(?<![哪第])几)[万亿千百]*({_UNIT})")
+_UNIT_ASKED = re.compile(rf"(?:多少|(?<![哪第这那前后])几)[万亿千百]*({_UNIT})")
+_ASKED = re.compile(r"多少|多大|多高|(?<![哪第这那前后])几")
 _UNIT_AFTER = re.compile(rf"\s*(?:多|余|来)?[万亿千百]*({_UNIT})")
 
 
@@ -111,9 +112,11 @@ def _family(unit: str) -> tuple[str, ...]:
 
 
 def in_unit_asked(figure: Figure, sentence: str, question: str) -> bool:
-    """The amount is in the unit the question names, if it names one: "98.7亿元" answers "产值是多少亿元",
-    a growth rate of 33.8% or a count of 126 companies does not."""
-    asked = _UNIT_ASKED.search(question)
+    """The amount is in the unit the question names for what it asks, if it names one: "98.7亿元" answers
+    "产值是多少亿元", a growth rate of 33.8% or a count of 126 companies does not. Only the last question word
+    asks ("几家企业的增速是多少" asks for rates, of several companies)."""
+    last = list(_ASKED.finditer(question))
+    asked = _UNIT_ASKED.match(question, last[-1].start()) if last else None
     if not asked:
         return True
     family = _family(asked.group(1))

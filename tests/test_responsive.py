@@ -73,6 +73,8 @@ def test_a_unit_the_question_names_is_the_unit_of_the_answer() -> None:
     points = analyze("海湾市低空经济产值占比提高了几个百分点？", "zh")
     assert answers_question("占比提高了1.5个百分点。", ["占比提高了1.5个百分点。"], points)
     assert not answers_question("占比提高到21.5%。", ["占比提高到21.5%。"], points)
+    several = analyze("海湾市有几家低空经济企业的产值增速超过20%？增速分别是多少？", "zh")  # the rates are asked
+    assert answers_question("两家企业的增速分别为21.5%和24%。", ["两家企业的增速分别为21.5%和24%。"], several)
     ranking = analyze("海湾市低空经济产值排在全省第几位？占全省多少份额？", "zh")  # an ordinal, not a unit
     assert answers_question("海湾市低空经济产值占全省的21.5%。", ["海湾市低空经济产值占全省的21.5%。"], ranking)
 
