@@ -139,6 +139,7 @@ def test_conversations_survive_a_reload_and_a_restart(tmp_path: Path, small_corp
             "低空物流迈入规模化运营", timeout=30_000)
         expect(page.locator("#chat .bot").first).to_contain_text("4.7万架次")
 
+        page.goto("about:blank")  # else the page's own reconnect-reload races the navigation below
         process.terminate()
         process.wait(timeout=30)
         _, url = start()
