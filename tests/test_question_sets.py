@@ -17,6 +17,8 @@ SETS = {  # question file -> folder of the documents it is about
     "broad-test.jsonl": ROOT / "data" / "reports",
     "news-tune.jsonl": ROOT / "evals" / "corpora" / "news",
     "news-test.jsonl": ROOT / "evals" / "corpora" / "news",
+    "fresh-test.jsonl": ROOT / "data" / "reports",
+    "policy-test.jsonl": ROOT / "evals" / "corpora" / "policy",
 }
 
 
