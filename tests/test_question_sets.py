@@ -17,7 +17,9 @@ SETS = {  # question file -> folder of the documents it is about
     "broad-test.jsonl": ROOT / "data" / "reports",
     "news-tune.jsonl": ROOT / "evals" / "corpora" / "news",
     "news-test.jsonl": ROOT / "evals" / "corpora" / "news",
+    "fresh-tune.jsonl": ROOT / "data" / "reports",
     "fresh-test.jsonl": ROOT / "data" / "reports",
+    "policy-tune.jsonl": ROOT / "evals" / "corpora" / "policy",
     "policy-test.jsonl": ROOT / "evals" / "corpora" / "policy",
 }
 
