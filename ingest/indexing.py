@@ -30,7 +30,8 @@ from rag.tokens import TokenCounter
 
 # Bump when cleaning or chunking changes what a file turns into: every document is then re-chunked (vectors
 # of unchanged passages still come from the cache).
-PIPELINE_VERSION = 2  # 2: chart series paired with their year labels (ingest/tables.py)
+PIPELINE_VERSION = 3  # 2: chart series paired with their year labels (ingest/tables.py); 3: numbers and run-in
+# headings the wrap cut are rejoined (ingest/cleaning.py, ingest/structure.py)
 
 Progress = Callable[[str, int, int], None]
 

@@ -22,13 +22,15 @@ _STYLES: tuple[tuple[str, re.Pattern[str]], ...] = (
 )
 _TITLE_CHARS = re.compile(r"[\u4e00-\u9fffA-Za-z]")
 _NOT_A_HEADING_END = re.compile(r"[。；;，,、]$")
+# "一、补贴期限。2024年5月1日起…": a run-in heading, the rest of its line is the paragraph's body
+_RUN_IN = re.compile(r"[。！？!?]\s*\S")
 MAX_HEADING_LENGTH = 50
 
 
 def heading_style(line: str) -> str | None:
     """The numbering style of a heading line, or None for body text."""
     line = line.strip()
-    if not line or len(line) > MAX_HEADING_LENGTH or _NOT_A_HEADING_END.search(line):
+    if not line or len(line) > MAX_HEADING_LENGTH or _NOT_A_HEADING_END.search(line) or _RUN_IN.search(line):
         return None
     for name, pattern in _STYLES:
         match = pattern.match(line)
