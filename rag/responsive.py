@@ -129,6 +129,10 @@ def in_unit_asked(figure: Figure, sentence: str, question: str) -> bool:
     return False
 
 
+# Numbers that name a day or a thing, not an amount: "3月26日", "168号", "第3批" answer no "how much".
+_DATE_OR_LABEL = re.compile(r"\d{1,2}月(?:\d{1,2}[日号])?|\d{1,2}[日号](?!元)|\d+号|第\d+")
+
+
 def answers_question(sentence: str, passages: list[str], question: QuestionAnalysis,
                      headers: list[str] | None = None) -> bool:
     """The sentence gives what the question asks for: a name stated in the role asked about ("…的导演是谁"),
@@ -143,6 +147,7 @@ def answers_question(sentence: str, passages: list[str], question: QuestionAnaly
         return not dates or any(date_supported(f, events_of(question.text), sentence) for f in dates)
     if question.ask != "quantity":
         return True
+    sentence = _DATE_OR_LABEL.sub("", sentence)
     if not has_quantity(sentence):
         return False
     amounts = [f for f in claim_of(sentence).figures

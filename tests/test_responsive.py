@@ -79,6 +79,14 @@ def test_a_unit_the_question_names_is_the_unit_of_the_answer() -> None:
     assert answers_question("海湾市低空经济产值占全省的21.5%。", ["海湾市低空经济产值占全省的21.5%。"], ranking)
 
 
+def test_a_date_or_a_house_number_is_no_amount() -> None:
+    asked = analyze("海湾市低空经济协会的年度报告里，2033年全市低空经济营收是多少？", "zh")
+    meeting = "海湾市低空经济协会2034年3月26日在港湾路168号召开年会，发布2033年度报告。"
+    assert not answers_question(meeting, [meeting], asked)
+    revenue = "2033年全市低空经济营收64.2亿元，其中3月份营收5.1亿元。"
+    assert answers_question(revenue, [revenue], asked)
+
+
 def test_a_when_question_is_answered_by_a_date_of_that_event() -> None:
     lab = "松原大学林某团队在固态电池电解质研究上取得进展，相关论文于2023年9月发表在期刊上。"
     production = analyze("林某团队的固态电池什么时候量产？", "zh")
