@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from rag.claims import YEAR, Figure, normalize, places_in
 from rag.question import Constraint
 from rag.sentences import split_sentences
+from rag.years import governing_year
 
 # Kinds of quantity, each with the words that name it. The first group whose word stands nearest the figure
 # decides. Ordered from specific to general within a clause is not needed: nearest wins.
@@ -57,12 +58,6 @@ _CLAUSE = re.compile(r"[，,；;：:。！？!?\n]")
 _ROW_SEPARATOR = re.compile(r"\s{1,}|[,，]\s*|[:：]\s*")
 _SENTENCE_PUNCTUATION = re.compile(r"[。！？!?；;]")
 MAX_ROW_CHARS = 40
-
-
-def _years_before(text: str, position: int) -> list[str]:
-    """The year that governs a figure at `position`: the last year before it in its sentence."""
-    years = [m for m in YEAR.finditer(text[:position])]
-    return [years[-1].group(0)] if years else []
 
 
 _NAMED_AFTER = re.compile(r"^[^，,；;。\s]{0,4}?(融资|募资|投资)")  # "完成12亿元B轮融资"
@@ -149,10 +144,10 @@ def occurrences(figure: Figure, passage: str) -> list[Occurrence]:
     spans = split_sentences(passage)
     for start, end in figure_spans(figure, passage):
         sentence_start = next((a for a, b in spans if a <= start < b), 0)
-        years = _years_before(passage[sentence_start:start], start - sentence_start)
+        years = governing_year(passage[sentence_start:start], start - sentence_start)
         if not years:
             clause_end = next((m.start() for m in _CLAUSE.finditer(passage, end)), len(passage))
-            years = YEAR.findall(passage[end:clause_end]) or _years_before(passage, sentence_start)
+            years = YEAR.findall(passage[end:clause_end]) or governing_year(passage, sentence_start)
         line_start = passage.rfind("\n", 0, sentence_start) + 1
         above = passage[passage.rfind("\n", 0, max(0, line_start - 1)) + 1:line_start].strip()
         context = (above + "\n" if above and not _SENTENCE_PUNCTUATION.search(above) and len(above) <= 30 else "")
@@ -169,7 +164,7 @@ def frame_in_sentence(figure: Figure, sentence: str) -> Occurrence | None:
         return None
     start, end = spans[0]
     clause_end = next((m.start() for m in _CLAUSE.finditer(sentence, end)), len(sentence))
-    years = _years_before(sentence, start) or YEAR.findall(sentence[end:clause_end])
+    years = governing_year(sentence, start) or YEAR.findall(sentence[end:clause_end])
     return Occurrence(tuple(years), kind_near(sentence, start, end), in_range=in_range(sentence, start, end))
 
 

@@ -24,6 +24,7 @@ from rag.evidence import (
 from rag.keyword_index import tokenize
 from rag.question import QuestionAnalysis
 from rag.responsive import mentions
+from rag.years import frame_years
 
 _TITLE_LINE = re.compile(r"^[^。！？!?；;，,\s\d]{2,24}$")  # a title carries no figure: a value line is a cell
 _LIST_SEPARATORS = re.compile(r"、|；|及|以及|和|与")
@@ -43,13 +44,13 @@ def _answer_type_bonus(question: QuestionAnalysis, sentence: str) -> float:
 
 def sentence_years(text: str, start: int, end: int) -> set[str]:
     """The years a sentence of a passage is about: its own, else the last one stated earlier on its line
-    (a paragraph of the cleaned text)."""
-    own = set(YEAR.findall(text[start:end]))
+    (a paragraph of the cleaned text); not a year it compares with ("为2019年同期的108.9%")."""
+    own = {m.group(0) for m in frame_years(text[start:end])}
     if own:
         return own
     line_start = text.rfind("\n", 0, start) + 1
-    before = YEAR.findall(text[line_start:start])
-    return {before[-1]} if before else set()
+    before = frame_years(text[line_start:start])
+    return {before[-1].group(0)} if before else set()
 
 
 def asked_years(question: QuestionAnalysis, source: ContextSource) -> set[str]:

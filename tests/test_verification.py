@@ -334,6 +334,16 @@ def test_the_year_a_when_question_asks_for_is_the_year_of_that_event() -> None:
     assert not verify_answer("一期于2027年投产[1]。", [plant], "zh", analyze("工厂一期什么时候投产？", "zh")).grounded
 
 
+def test_a_year_compared_with_does_not_frame_the_figures_after_it() -> None:
+    tourism = source(1, "2033年，海湾市旅游市场全面复苏。全年接待游客6842.7万人次，恢复至2029年同期的112.5%；"
+                        "实现旅游总收入702.6亿元，为2029年同期的108.9%。相关企业达到214家，较2032年的156家增加58家。")
+    asked = analyze("海湾市2033年旅游总收入是多少？", "zh")
+    assert verify_answer("海湾市2033年旅游总收入702.6亿元[1]。", [tourism], "zh", asked).grounded
+    assert not verify_answer("海湾市2029年旅游总收入702.6亿元[1]。", [tourism], "zh").grounded
+    assert verify_answer("2032年相关企业有156家[1]。", [tourism], "zh").grounded  # that year's own figure
+    assert not verify_answer("2033年相关企业有156家[1]。", [tourism], "zh").grounded
+
+
 def test_a_figure_of_another_place_is_not_support() -> None:
     slide = source(1, "杭州：设立50亿元产业基金，提供算力补贴。\n宁波：建设智能制造示范区，补贴最高300万元。")
     assert not verify_answer("宁波设立了50亿元产业基金[1]。", [slide], "zh").grounded
