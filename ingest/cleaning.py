@@ -112,13 +112,13 @@ def _drop_furniture(lines: list[str]) -> list[str]:
     return kept
 
 
-# A number ending a line of Chinese text: "较2" + "022年" is one number the extractor's wrap cut.
+# A number ending a line of Chinese text: "较2" + "031年" is one number the extractor's wrap cut.
 _CHINESE_NUMBER_END = re.compile(r"(?:^|[^\x00-\x7f])[\d.,:/%+\-]*\d$")
 
 
 def _joiner(left: str, right: str) -> str:
-    """No space between Chinese text, nor inside a number of a Chinese sentence cut by the wrap ("358亿元",
-    "4.82GW"); one space where two Latin words or numbers of Latin text meet."""
+    """No space between Chinese text, nor inside a number of a Chinese sentence cut by the wrap ("417亿元",
+    "6.35GW"); one space where two Latin words or numbers of Latin text meet."""
     if left in ("•", "-", "*"):
         return " "
     if _CHINESE_NUMBER_END.search(left) and right[0].isascii() and right[0].isalnum():

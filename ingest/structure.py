@@ -22,7 +22,7 @@ _STYLES: tuple[tuple[str, re.Pattern[str]], ...] = (
 )
 _TITLE_CHARS = re.compile(r"[\u4e00-\u9fffA-Za-z]")
 _NOT_A_HEADING_END = re.compile(r"[。；;，,、]$")
-# "一、补贴期限。2024年5月1日起…": a run-in heading, the rest of its line is the paragraph's body
+# "一、申报时间。2033年8月1日起…": a run-in heading, the rest of its line is the paragraph's body
 _RUN_IN = re.compile(r"[。！？!?]\s*\S")
 MAX_HEADING_LENGTH = 50
 

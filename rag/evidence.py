@@ -91,7 +91,7 @@ class Occurrence:
     years: tuple[str, ...]
     kind: str | None
     context: str = ""  # its sentence, with the title line above it (a slide's "杭州：数据要素高地")
-    in_range: bool = False  # an end of a range ("提升15%-20%"): it states neither end alone
+    in_range: bool = False  # an end of a range ("提升12%-18%"): it states neither end alone
 
 
 _RANGE_AFTER = re.compile(r"\s*[-~～—–至到]\s*\d")
@@ -181,7 +181,7 @@ def consistent(claimed: Occurrence, expected_years: tuple[str, ...], source: Occ
                expected_kinds: frozenset[str] = frozenset()) -> bool:
     """An occurrence supports the claimed figure unless it is governed by another year than the one claimed
     (or, when the claim names none, asked about), or is another kind of quantity than the one claimed (or
-    asked about), or is one end of a range the claim gives as a single value ("15%" from "15%-20%")."""
+    asked about), or is one end of a range the claim gives as a single value ("12%" from "12%-18%")."""
     if source.in_range and not claimed.in_range:
         return False
     years = claimed.years or expected_years

@@ -44,7 +44,7 @@ def _answer_type_bonus(question: QuestionAnalysis, sentence: str) -> float:
 
 def sentence_years(text: str, start: int, end: int) -> set[str]:
     """The years a sentence of a passage is about: its own, else the last one stated earlier on its line
-    (a paragraph of the cleaned text); not a year it compares with ("为2019年同期的108.9%")."""
+    (a paragraph of the cleaned text); not a year it compares with ("为2029年同期的104.2%")."""
     own = {m.group(0) for m in frame_years(text[start:end])}
     if own:
         return own

@@ -112,7 +112,7 @@ def _family(unit: str) -> tuple[str, ...]:
 
 
 def in_unit_asked(figure: Figure, sentence: str, question: str) -> bool:
-    """The amount is in the unit the question names for what it asks, if it names one: "98.7亿元" answers
+    """The amount is in the unit the question names for what it asks, if it names one: "41.3亿元" answers
     "产值是多少亿元", a growth rate of 33.8% or a count of 126 companies does not. Only the last question word
     asks ("几家企业的增速是多少" asks for rates, of several companies)."""
     last = list(_ASKED.finditer(question))
@@ -129,7 +129,7 @@ def in_unit_asked(figure: Figure, sentence: str, question: str) -> bool:
     return False
 
 
-# Numbers that name a day or a thing, not an amount: "3月26日", "168号", "第3批" answer no "how much".
+# Numbers that name a day or a thing, not an amount: "9月14日", "215号", "第3批" answer no "how much".
 _DATE_OR_LABEL = re.compile(r"\d{1,2}月(?:\d{1,2}[日号])?|\d{1,2}[日号](?!元)|\d+号|第\d+")
 
 

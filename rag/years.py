@@ -1,6 +1,6 @@
 """Which year frames a figure: the last one named before it, but not a year the text compares with.
 
-"实现旅游总收入702.6亿元，为2019年同期的108.9%" is a 2023 figure in a 2023 paragraph; reading 2019 as its year
+"实现文旅收入418.5亿元，为2029年同期的104.2%" is a 2033 figure in a 2033 paragraph; reading 2029 as its year
 turned a right answer into "the reports give this only for another year".
 """
 
@@ -10,8 +10,8 @@ import re
 
 from rag.claims import YEAR
 
-# A year the text compares with ("比2022年增长", "恢复至2019年同期的112.5%") frames no figure after it, unless
-# the figure is that year's own ("较2022年的156家").
+# A year the text compares with ("比2032年增长", "恢复至2029年同期的97.4%") frames no figure after it, unless
+# the figure is that year's own ("较2032年的83家").
 _BASE_BEFORE = re.compile(r"(?:比|较|于|与)$")
 _BASE_AFTER = re.compile(r"年?(?:同期|水平|相比)")
 _OWN_FIGURE = re.compile(r"年?(?:的|[（(])?")

@@ -28,26 +28,26 @@ def test_narrow_column_with_blank_line_after_every_line_is_rejoined() -> None:
 
 
 def test_a_number_the_wrap_cut_in_chinese_text_is_one_number_again() -> None:
-    """Without a space: "3 58亿元" is neither the figure a reader searches for nor one a claim can cite."""
-    raw = ("澜州市低空物流企业达到214家，较2032年的156家增加58家；东港区实现营收3\n"
-           "58亿元，同比增长61.3%，增速居全市首位；全市累计装机规模达到4.82\n"
-           "GW，其中2033年新增装机2.67GW，医护比为1:1.1，配送站点达到320\n"
+    """Without a space: "4 17亿元" is neither the figure a reader searches for nor one a claim can cite."""
+    raw = ("澜州市低空物流企业达到137家，较2032年的91家增加46家；东港区实现营收4\n"
+           "17亿元，同比增长23.9%，增速居全市首位；全市累计装机规模达到6.35\n"
+           "GW，其中2033年新增装机1.94GW，医护比为1:1.3，配送站点达到418\n"
            "6个，覆盖全部县区和乡镇，偏远山村的包裹时效由两天缩短到半天。\n")
     cleaned = clean_text(raw)
-    assert "营收358亿元" in cleaned and "4.82GW" in cleaned and "3206个" in cleaned
+    assert "营收417亿元" in cleaned and "6.35GW" in cleaned and "4186个" in cleaned
     english = ("The fleet grew quickly after the pilot routes were opened to all the districts in the year 2033\n"
                "45 new depots were opened and the delivery time to remote villages fell from two days to half\n")
     assert "2033 45 new depots" in clean_text(english)
 
 
 def test_a_run_in_heading_paragraph_cut_by_the_wrap_is_rejoined() -> None:
-    """"一、补贴期限。2033年5月1日起…" is a paragraph that opens with its heading, not a heading line."""
-    raw = ("一、补贴期限。2033年5月1日至2033年12月31日，以机动车销售统一发\n"
-           "票开具日期为准，逾期提交的申请不予受理，补贴资金按月拨付到位。\n"
-           "二、资金规模。本轮补贴资金总规模3.6亿元，其中中央和省级资金2.88亿\n"
-           "元，市级配套0.72亿元，由市财政局会同市商务局统筹安排使用。\n")
+    """"一、申报时间。2033年8月1日起…" is a paragraph that opens with its heading, not a heading line."""
+    raw = ("一、申报时间。2033年8月1日至2033年11月30日，以申报系统提交时间\n"
+           "为准，逾期提交的申请不予受理，奖励资金按季度拨付到位，请提前准备。\n"
+           "二、资金规模。本轮奖励资金总规模4.5亿元，其中中央和省级资金3.15亿\n"
+           "元，市级配套1.35亿元，由市财政局会同市商务局统筹安排使用。\n")
     cleaned = clean_text(raw)
-    assert "以机动车销售统一发票开具日期为准" in cleaned and "2.88亿元" in cleaned
+    assert "以申报系统提交时间为准" in cleaned and "3.15亿元" in cleaned
 
 
 def test_english_words_keep_their_space_across_a_wrap() -> None:

@@ -23,7 +23,7 @@ def test_body_text_is_not_a_heading() -> None:
     assert not is_heading("一、二线城市的渗透率更高，三四线城市仍有空间。")
     assert not is_heading("第一章节选内容较长的一句话，" * 3)
     assert not is_heading("截至2034年9月,澜州低空物流市场规模超过57亿元,低空物流企业数量超过640家。")
-    assert not is_heading("（二）床位。2033年末，全市医疗卫生机构床位6.84万张")  # a run-in heading: body
+    assert not is_heading("（二）站点。2033年末，全市低空物流起降站点4186个")  # a run-in heading: body
 
 
 def test_section_paths_nest_by_first_appearance_of_a_style() -> None:

@@ -335,13 +335,13 @@ def test_the_year_a_when_question_asks_for_is_the_year_of_that_event() -> None:
 
 
 def test_a_year_compared_with_does_not_frame_the_figures_after_it() -> None:
-    tourism = source(1, "2033年，海湾市旅游市场全面复苏。全年接待游客6842.7万人次，恢复至2029年同期的112.5%；"
-                        "实现旅游总收入702.6亿元，为2029年同期的108.9%。相关企业达到214家，较2032年的156家增加58家。")
+    tourism = source(1, "2033年，海湾市旅游市场全面复苏。全年接待游客5318.4万人次，恢复至2029年同期的97.4%；"
+                        "实现旅游总收入418.5亿元，为2029年同期的104.2%。相关企业达到137家，较2032年的83家增加54家。")
     asked = analyze("海湾市2033年旅游总收入是多少？", "zh")
-    assert verify_answer("海湾市2033年旅游总收入702.6亿元[1]。", [tourism], "zh", asked).grounded
-    assert not verify_answer("海湾市2029年旅游总收入702.6亿元[1]。", [tourism], "zh").grounded
-    assert verify_answer("2032年相关企业有156家[1]。", [tourism], "zh").grounded  # that year's own figure
-    assert not verify_answer("2033年相关企业有156家[1]。", [tourism], "zh").grounded
+    assert verify_answer("海湾市2033年旅游总收入418.5亿元[1]。", [tourism], "zh", asked).grounded
+    assert not verify_answer("海湾市2029年旅游总收入418.5亿元[1]。", [tourism], "zh").grounded
+    assert verify_answer("2032年相关企业有83家[1]。", [tourism], "zh").grounded  # that year's own figure
+    assert not verify_answer("2033年相关企业有83家[1]。", [tourism], "zh").grounded
 
 
 def test_a_figure_of_another_place_is_not_support() -> None:
