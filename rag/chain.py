@@ -238,10 +238,13 @@ class AnswerChain:
                 model_text, drafted, analysis):
             verifier.notes.append("the sources' best sentences do not state what the model's answer named")
             drafted = None
-        if drafted is None:
+        if drafted is None and model_text and (drafted := self.extractive.anchored(model_text, sources, analysis)):
+            verifier.notes.append("the model's answer did not hold up; answered with the source sentences that "
+                                  "state its figures")
+        elif drafted is None:
             verifier.refused = True
             return verifier
-        if self.generator != "extractive":
+        elif self.generator != "extractive":
             verifier.notes.append("the model's answer did not hold up; answered with the sources' own sentences")
         lead = _EXTRACTIVE_LEAD if analysis.language == "en" else ""
         for event in self._verified(iter(sentences(drafted)), verifier, timings, started):

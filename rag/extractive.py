@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from rag.claims import YEAR, figures, has_quantity
+from rag.claims import YEAR, Claim, claim_of, figures, has_quantity
 from rag.context import ContextSource, Weigher, score_sentence, token_weight
 from rag.evidence import (
     clause_kinds,
@@ -24,6 +24,7 @@ from rag.evidence import (
 from rag.keyword_index import tokenize
 from rag.question import QuestionAnalysis
 from rag.responsive import mentions
+from rag.sentences import sentences
 from rag.years import frame_years
 
 _TITLE_LINE = re.compile(r"^[^。！？!?；;，,\s\d]{2,24}$")  # a title carries no figure: a value line is a cell
@@ -159,6 +160,42 @@ class ExtractiveAnswerer:
                 covered |= gain
         return "".join(f"{_trim(sentence)}[{n}]" + ("" if sentence.endswith(("。", "！", "？")) else "。")
                        for _, n, sentence in chosen)
+
+    def anchored(self, model_text: str, sources: list[ContextSource], question: QuestionAnalysis) -> str | None:
+        """The shown source sentences that state every figure (and every name the question does not echo) of
+        a sentence the model wrote, cited; None when no model sentence is stated so by one source sentence.
+
+        A small model often reads the right sentence and words its answer in the question's words ("废品率"
+        for the report's "不良率"), which the verifier rightly cannot accept as the report's claim. The
+        source sentence holding the model's figures is two readings agreeing (the model chose the figures,
+        the passage states them) without requiring the question's words. Year, place, period and the asked
+        kind of quantity are still checked, so a neighbouring year's figure is never offered."""
+        kinds = set(kinds_named(question.text))
+        chosen: list[tuple[int, str]] = []
+        for written in sentences(model_text):
+            claim = claim_of(written, question.language)
+            parts = Claim(tuple(f for f in claim.figures if not YEAR.fullmatch(f.number)),
+                          tuple(n for n in claim.names if n not in question.text))
+            if not parts.figures and not parts.names:
+                continue
+            for source in sources:
+                for start, end, sentence in self._units(source):
+                    if len(parts.found_in(sentence)) == len(parts.parts) and (source.n, sentence) not in chosen \
+                            and self._may_answer(sentence, sentence_years(source.hit.text, start, end),
+                                                 asked_years(question, source), question, kinds):
+                        chosen.append((source.n, sentence))
+        return "".join(f"{_trim(sentence)}[{n}]" + ("" if sentence.endswith(("。", "！", "？")) else "。")
+                       for n, sentence in chosen[:self.max_sentences]) or None
+
+    @staticmethod
+    def _may_answer(sentence: str, years: set[str], wanted: set[str], question: QuestionAnalysis,
+                    kinds: set[str]) -> bool:
+        """Not about another year (an amount must say the asked year), place or period, nor plainly another
+        kind of quantity than the one asked."""
+        if wanted and not wanted & years and (question.ask == "quantity" or years):
+            return False
+        return answers_the_kind(sentence, kinds) and not (names_other_place(sentence, list(question.places))
+                                                          or names_other_period(sentence, periods_in(question.text)))
 
     def nearest_other_year(self, query: str, sources: list[ContextSource],
                            question: QuestionAnalysis) -> tuple[int, str] | None:
