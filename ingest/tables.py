@@ -1,4 +1,4 @@
-"""Chart series in flattened PDF text, paired up as rows.
+"""Chart series and tables in flattened PDF text, paired up as rows.
 
 A bar chart extracted from a PDF leaves its values scattered over several lines and its category labels on
 one line after them ("206 286 477" / "1034" / ... / "2015 2016 2017 ... 2023E"): the value of a given year can
@@ -6,6 +6,12 @@ only be read by counting. When a line of three or more year labels follows exact
 a derived row is added right after the labels ("（图表数据）2015：206；2016：286；…"), so "the 2017 value"
 stands next to its year in one sentence. The original lines stay as they were: quotes of them still match,
 and nothing is paired when the counts differ.
+
+A table extracted from a PDF or a spreadsheet leaves a header line ("项目 2031年 2030年 增减") and rows of
+as many cells ("营业收入 1,204.5 1,088.0 10.7%"), often under a "单位：万元" line or with a 单位 column: the
+meaning of the third number is in the header, the unit two lines up. After such a table a derived line per
+row names every cell by its header, with the unit written on ("（表格行）营业收入：2031年 1,204.5万元；…"), so
+that one sentence says what the figure is, of what and in which unit.
 """
 
 from __future__ import annotations
@@ -16,6 +22,11 @@ _YEAR_LABEL = re.compile(r"(?:19|20)\d{2}[EeF年]?")
 _BARE_NUMBER = re.compile(r"\d+(?:\.\d+)?%?")
 MAX_LOOKBACK_LINES = 12
 SERIES_MARK = "（图表数据）"
+ROW_MARK = "（表格行）"
+_NUMERIC_CELL = re.compile(r"[-+]?\d[\d,]*(?:\.\d+)?%?")
+_UNIT_LINE = re.compile(r"^[（(]?单位[：:]\s*(?:人民币)?([^\s)）]{1,8})[)）]?$")
+_UNIT_COLUMN = "单位"
+MIN_TABLE_ROWS = 2
 
 
 def _labels(line: str) -> list[str] | None:
@@ -50,4 +61,56 @@ def pair_chart_series(text: str) -> str:
         if values:
             out.append(SERIES_MARK + "；".join(f"{label}：{value}" for label, value in zip(labels, values, strict=True))
                        + "。")
+    return "\n".join(out)
+
+
+def _header(line: str) -> list[str] | None:
+    """Three or more short cells, none a bare number and none a sentence: column labels."""
+    cells = line.split()
+    if len(cells) < 3 or len(line) > 120 or any(_NUMERIC_CELL.fullmatch(c) or c.endswith(("。", "；")) for c in cells):
+        return None
+    return cells
+
+
+def _row(line: str, width: int) -> list[str] | None:
+    """As many cells as the header, most after the first a number: one row of values."""
+    cells = line.split()
+    if len(cells) != width or _NUMERIC_CELL.fullmatch(cells[0]):
+        return None
+    numeric = sum(bool(_NUMERIC_CELL.fullmatch(c)) for c in cells[1:])
+    return cells if 2 * numeric >= len(cells) - 1 and numeric else None
+
+
+def _named_cells(header: list[str], row: list[str], unit: str) -> str:
+    if _UNIT_COLUMN in header[1:]:
+        unit = row[header.index(_UNIT_COLUMN)]
+    if re.search(r"[（(][^)）]*[元%人个吨]", row[0]):  # "每股收益（元/股）": the row states its own unit
+        unit = ""
+    named = [f"{label} {cell}{unit if unit and _NUMERIC_CELL.fullmatch(cell) and not cell.endswith('%') else ''}"
+             for label, cell in zip(header[1:], row[1:], strict=True) if label != _UNIT_COLUMN]
+    # Year columns last: a figure belongs to the last year written before it, and "增减 -9%" is no year's own.
+    named.sort(key=lambda cell: bool(_YEAR_LABEL.match(cell)))
+    return f"{ROW_MARK}{row[0]}：{'；'.join(named)}。"
+
+
+def pair_table_rows(text: str) -> str:
+    lines = text.split("\n")
+    out: list[str] = []
+    index = 0
+    while index < len(lines):
+        header = _header(lines[index].strip())
+        rows: list[list[str]] = []
+        end = index + 1
+        while header and end < len(lines) and (row := _row(lines[end].strip(), len(header))):
+            rows.append(row)
+            end += 1
+        if len(rows) < MIN_TABLE_ROWS:
+            out.append(lines[index])
+            index += 1
+            continue
+        above = next((line.strip() for line in reversed(lines[:index]) if line.strip()), "")
+        unit = match.group(1) if (match := _UNIT_LINE.match(above)) else ""
+        out.extend(lines[index:end])
+        out.extend(_named_cells(header, row, unit) for row in rows)
+        index = end
     return "\n".join(out)
