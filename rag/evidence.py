@@ -18,42 +18,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from rag.claims import YEAR, Figure, normalize, places_in
+from rag.kinds import EVENT_KINDS, KIND_OF_WORD, KIND_WORD, RATES, growth_base, kinds_conflict
 from rag.question import Constraint
 from rag.sentences import split_sentences
 from rag.years import governing_year
 
-# Kinds of quantity, each with the words that name it. The first group whose word stands nearest the figure
-# decides. Ordered from specific to general within a clause is not needed: nearest wins.
-QUANTITY_KINDS: dict[str, tuple[str, ...]] = {
-    "valuation": ("估值", "市值", "valuation", "valued"),
-    "financing": ("融资", "募资", "募集", "融得", "投资额", "financing", "raised", "funding"),
-    "revenue": ("营收", "营业收入", "收入", "销售额", "营业额", "revenue", "sales"),
-    "profit": ("净利润", "利润", "净利", "profit"),
-    "growth": ("增长率", "增速", "增幅", "同比增长", "同比", "复合增长率", "年均增长", "增长", "下降", "growth",
-               "grew", "cagr"),
-    "share": ("占比", "份额", "比例", "比重", "渗透率", "占", "share", "proportion", "penetration"),
-    "size": ("市场规模", "产业规模", "规模", "体量", "总额", "market size", "scale"),
-    "output": ("产值", "生产总值", "gdp", "output value"),
-    "box_office": ("票房", "box office"),
-    "visits": ("人次", "客流", "游客", "trips", "visitors"),
-    "volume": ("销量", "销售量", "出货量", "产量", "units sold", "shipments"),
-    "users": ("用户数", "用户规模", "月活", "日活", "活跃用户", "users"),
-    "population": ("常住人口", "户籍人口", "人口", "population"),
-}
-# What happened on a date: a rule published in July and in force from August has two dates.
-EVENT_KINDS: dict[str, tuple[str, ...]] = {
-    "released": ("发布", "印发", "出台", "公布", "推出", "发表", "released", "published", "issued"),
-    "in_force": ("施行", "实施", "生效", "took effect", "in force", "effective"),
-    "production": ("量产", "投产", "批量生产", "mass production", "mass-produced"),
-    "founded": ("成立", "创立", "创办", "founded", "established"),
-    "opened": ("开通", "通车", "开业", "开馆", "投运", "投入运营", "opened"),
-    "on_sale": ("上映", "开售", "发售", "on sale"),
-    "held": ("举办", "举行", "召开", "开幕", "开跑", "鸣枪", "took place"),
-    "built": ("开工", "动工", "竣工", "建成", "completed"),
-}
-KIND_WORD = re.compile("|".join(sorted((re.escape(w) for ws in QUANTITY_KINDS.values() for w in ws),
-                                        key=len, reverse=True)), re.IGNORECASE)
-KIND_OF_WORD = {w: kind for kind, words in QUANTITY_KINDS.items() for w in words}
 _CLAUSE = re.compile(r"[，,；;：:。！？!?\n]")
 _ROW_SEPARATOR = re.compile(r"\s{1,}|[,，]\s*|[:：]\s*")
 _SENTENCE_PUNCTUATION = re.compile(r"[。！？!?；;]")
@@ -92,6 +61,7 @@ class Occurrence:
     kind: str | None
     context: str = ""  # its sentence, with the title line above it (a slide's "杭州：数据要素高地")
     in_range: bool = False  # an end of a range ("提升12%-18%"): it states neither end alone
+    base: str | None = None  # for a growth rate, the kind of quantity that grew (rag.kinds.growth_base)
 
 
 _RANGE_AFTER = re.compile(r"\s*[-~～—–至到]\s*\d")
@@ -130,8 +100,12 @@ def date_supported(date: Figure, claimed_events: set[str], passage: str) -> bool
 
 
 def figure_spans(figure: Figure, text: str) -> list[tuple[int, int]]:
-    """Spans of `figure` in `text` (as written, magnitude included), on the raw text so frames can be read."""
+    """Spans of `figure` in `text` (as written, magnitude included), on the raw text so frames can be read.
+    A figure is normalized without thousands separators; the text may have them ("1,386亿元")."""
+    whole, dot, fraction = figure.number.partition(".")
     number = re.escape(figure.number)
+    if whole.isdigit() and len(whole) > 3 and not whole.startswith("0"):
+        number = f"(?:{number}|{re.escape(f'{int(whole):,}' + dot + fraction)})"
     magnitude = re.escape(figure.magnitude) + r"(?![万亿千百])" if figure.magnitude else r"(?![\d.]\d)"
     pattern = rf"(?<![\d.]){number}\s*{magnitude}"
     return [m.span() for m in re.finditer(pattern, text)]
@@ -152,8 +126,10 @@ def occurrences(figure: Figure, passage: str) -> list[Occurrence]:
         above = passage[passage.rfind("\n", 0, max(0, line_start - 1)) + 1:line_start].strip()
         context = (above + "\n" if above and not _SENTENCE_PUNCTUATION.search(above) and len(above) <= 30 else "")
         sentence_end = next((b for a, b in spans if a <= start < b), len(passage))
-        found.append(Occurrence(tuple(years), kind_near(passage, start, end),
-                                context + passage[sentence_start:sentence_end], in_range(passage, start, end)))
+        kind = kind_near(passage, start, end)
+        found.append(Occurrence(tuple(years), kind, context + passage[sentence_start:sentence_end],
+                                in_range(passage, start, end),
+                                growth_base(passage, sentence_start, start) if kind == "growth" else None))
     return found
 
 
@@ -165,28 +141,26 @@ def frame_in_sentence(figure: Figure, sentence: str) -> Occurrence | None:
     start, end = spans[0]
     clause_end = next((m.start() for m in _CLAUSE.finditer(sentence, end)), len(sentence))
     years = governing_year(sentence, start) or YEAR.findall(sentence[end:clause_end])
-    return Occurrence(tuple(years), kind_near(sentence, start, end), in_range=in_range(sentence, start, end))
-
-
-# "营收规模" and "营收" name one quantity, as do "产业规模" and "产值"; an industry's output is not a
-# city's tourism revenue.
-_INTERCHANGEABLE_KINDS = (frozenset({"revenue", "size"}), frozenset({"output", "size"}))
-
-
-def kinds_conflict(a: str | None, b: str | None) -> bool:
-    return bool(a and b and a != b and frozenset({a, b}) not in _INTERCHANGEABLE_KINDS)
+    kind = kind_near(sentence, start, end)
+    return Occurrence(tuple(years), kind, in_range=in_range(sentence, start, end),
+                      base=growth_base(sentence, 0, start) if kind == "growth" else None)
 
 
 def consistent(claimed: Occurrence, expected_years: tuple[str, ...], source: Occurrence,
                expected_kinds: frozenset[str] = frozenset()) -> bool:
     """An occurrence supports the claimed figure unless it is governed by another year than the one claimed
     (or, when the claim names none, asked about), or is another kind of quantity than the one claimed (or
-    asked about), or is one end of a range the claim gives as a single value ("12%" from "12%-18%")."""
+    asked about; for a growth rate, the growth of another kind), or is one end of a range the claim gives as
+    a single value ("12%" from "12%-18%")."""
     if source.in_range and not claimed.in_range:
         return False
     years = claimed.years or expected_years
     if years and source.years and not set(years) & set(source.years):
         return False
+    if claimed.kind == source.kind == "growth":  # and the same thing grew: revenue's growth is not GDP's
+        bases = {claimed.base} if claimed.base else set(expected_kinds) - RATES
+        if source.base and bases and all(kinds_conflict(base, source.base) for base in bases):
+            return False
     if claimed.kind:
         return not kinds_conflict(claimed.kind, source.kind)
     return not expected_kinds or not source.kind or any(not kinds_conflict(k, source.kind) for k in expected_kinds)
@@ -210,11 +184,6 @@ def subject_unbacked(sentence: str, start: int, words: tuple[str, ...], passage:
     clause = sentence[max((m.end() for m in _CLAUSE.finditer(sentence, 0, start)), default=0):start]
     return [w for w in words if w in clause and normalize(w) not in passage and not KIND_WORD.fullmatch(w)
             and any(normalize(w) in other for other in context)]
-
-
-def kinds_named(text: str) -> frozenset[str]:
-    """The kinds of quantity a question names ("营收" -> revenue, "渗透率" -> share)."""
-    return frozenset(KIND_OF_WORD[m.group(0).lower()] for m in KIND_WORD.finditer(text))
 
 
 def names_other_place(text: str, places: list[str]) -> bool:

@@ -15,13 +15,12 @@ from rag.context import ContextSource, Weigher, score_sentence, token_weight
 from rag.evidence import (
     clause_kinds,
     figure_spans,
-    kinds_conflict,
-    kinds_named,
     names_other_period,
     names_other_place,
     periods_in,
 )
 from rag.keyword_index import tokenize
+from rag.kinds import kinds_conflict, kinds_named
 from rag.question import QuestionAnalysis
 from rag.responsive import mentions
 from rag.sentences import sentences

@@ -11,15 +11,13 @@ import re
 
 from rag.claims import YEAR, Figure, claim_of, has_quantity, normalize
 from rag.evidence import (
-    KIND_OF_WORD,
-    KIND_WORD,
     date_supported,
     events_of,
     figure_spans,
     kind_near,
-    kinds_conflict,
     named_after,
 )
+from rag.kinds import KIND_OF_WORD, KIND_WORD, kinds_conflict
 from rag.question import QuestionAnalysis
 from rag.sentences import split_sentences
 

@@ -27,7 +27,6 @@ from rag.evidence import (
     events_of,
     figure_spans,
     frame_in_sentence,
-    kinds_named,
     names_other_period,
     names_other_place,
     occurrences,
@@ -36,6 +35,7 @@ from rag.evidence import (
     row_conflict,
     subject_unbacked,
 )
+from rag.kinds import kinds_named
 from rag.passages import passage_frame
 from rag.qualifiers import with_qualifiers
 from rag.question import QuestionAnalysis

@@ -401,3 +401,25 @@ def test_a_kind_named_after_its_figure_binds_it() -> None:
     assert not verify_answer("青禾科技智能业务的营收是180%[1]。", [half_year], "zh").grounded
     assert verify_answer("青禾科技智能业务上半年增长180%[1]。", [half_year], "zh").grounded
     assert verify_answer("青禾科技的市场份额为12%[1]。", [half_year], "zh").grounded
+
+
+def test_a_figure_written_with_thousands_separators_is_held_to_its_year_and_kind() -> None:
+    """"2,480亿元" is read with its frame like "2480亿元": the 2031 revenue is not the 2030 GDP."""
+    text = "2031年海湾省文旅产业实现营业收入2,480亿元，同比增长23.6%；规模以上企业达到318家，较2030年的260家增加58家。"
+    for asked, written in (("海湾省2030年GDP是多少？", "海湾省2030年GDP为2,480亿元[1]。"),
+                           ("海湾省2031年GDP是多少？", "海湾省2031年GDP为2480亿元[1]。")):
+        assert not verify_answer(written, [source(1, text)], "zh", analyze(asked, "zh")).grounded, written
+    asked = "海湾省文旅产业2031年营业收入是多少？"
+    answer = verify_answer("2031年文旅产业营业收入为2480亿元[1]。", [source(1, text)], "zh", analyze(asked, "zh"))
+    assert answer.grounded
+
+
+def test_a_growth_rate_supports_only_the_growth_of_what_grew() -> None:
+    """"营业收入…同比增长23.6%" is revenue's growth: not the province's GDP growth, asked or written."""
+    text = "2031年海湾省文旅产业实现营业收入2480亿元，同比增长23.6%。全省地区生产总值增长5.2%。"
+    gdp = analyze("海湾省2031年GDP增速是多少？", "zh")
+    assert not verify_answer("海湾省2031年GDP增速是23.6%[1]。", [source(1, text)], "zh", gdp).grounded
+    assert not verify_answer("增速为23.6%[1]。", [source(1, text)], "zh", gdp).grounded
+    assert verify_answer("海湾省2031年GDP增速是5.2%[1]。", [source(1, text)], "zh", gdp).grounded
+    revenue = analyze("海湾省文旅产业2031年营收增长了多少？", "zh")
+    assert verify_answer("文旅产业营收同比增长23.6%[1]。", [source(1, text)], "zh", revenue).grounded

@@ -1,0 +1,63 @@
+"""Kinds of quantity and of dated event, by the words that name them: one vocabulary for reading a figure's
+frame in an answer, in a passage and in a question (rag/evidence.py, rag/responsive.py, rag/extractive.py)."""
+
+from __future__ import annotations
+
+import re
+
+# Kinds of quantity, each with the words that name it. The first group whose word stands nearest the figure
+# decides. Ordered from specific to general within a clause is not needed: nearest wins.
+QUANTITY_KINDS: dict[str, tuple[str, ...]] = {
+    "valuation": ("估值", "市值", "valuation", "valued"),
+    "financing": ("融资", "募资", "募集", "融得", "投资额", "financing", "raised", "funding"),
+    "revenue": ("营收", "营业收入", "收入", "销售额", "营业额", "revenue", "sales"),
+    "profit": ("净利润", "利润", "净利", "profit"),
+    "growth": ("增长率", "增速", "增幅", "同比增长", "同比", "复合增长率", "年均增长", "增长", "下降", "growth",
+               "grew", "cagr"),
+    "share": ("占比", "份额", "比例", "比重", "渗透率", "占", "share", "proportion", "penetration"),
+    "size": ("市场规模", "产业规模", "规模", "体量", "总额", "market size", "scale"),
+    "output": ("产值", "生产总值", "gdp", "output value"),
+    "box_office": ("票房", "box office"),
+    "visits": ("人次", "客流", "游客", "trips", "visitors"),
+    "volume": ("销量", "销售量", "出货量", "产量", "units sold", "shipments"),
+    "users": ("用户数", "用户规模", "月活", "日活", "活跃用户", "users"),
+    "population": ("常住人口", "户籍人口", "人口", "population"),
+}
+# What happened on a date: a rule published in July and in force from August has two dates.
+EVENT_KINDS: dict[str, tuple[str, ...]] = {
+    "released": ("发布", "印发", "出台", "公布", "推出", "发表", "released", "published", "issued"),
+    "in_force": ("施行", "实施", "生效", "took effect", "in force", "effective"),
+    "production": ("量产", "投产", "批量生产", "mass production", "mass-produced"),
+    "founded": ("成立", "创立", "创办", "founded", "established"),
+    "opened": ("开通", "通车", "开业", "开馆", "投运", "投入运营", "opened"),
+    "on_sale": ("上映", "开售", "发售", "on sale"),
+    "held": ("举办", "举行", "召开", "开幕", "开跑", "鸣枪", "took place"),
+    "built": ("开工", "动工", "竣工", "建成", "completed"),
+}
+KIND_WORD = re.compile("|".join(sorted((re.escape(w) for ws in QUANTITY_KINDS.values() for w in ws),
+                                        key=len, reverse=True)), re.IGNORECASE)
+KIND_OF_WORD = {w: kind for kind, words in QUANTITY_KINDS.items() for w in words}
+
+
+# "营收规模" and "营收" name one quantity, as do "产业规模" and "产值"; an industry's output is not a
+# city's tourism revenue.
+_INTERCHANGEABLE_KINDS = (frozenset({"revenue", "size"}), frozenset({"output", "size"}))
+
+
+def kinds_conflict(a: str | None, b: str | None) -> bool:
+    return bool(a and b and a != b and frozenset({a, b}) not in _INTERCHANGEABLE_KINDS)
+
+
+def kinds_named(text: str) -> frozenset[str]:
+    """The kinds of quantity a question names ("营收" -> revenue, "渗透率" -> share)."""
+    return frozenset(KIND_OF_WORD[m.group(0).lower()] for m in KIND_WORD.finditer(text))
+
+
+RATES = frozenset({"growth", "share"})
+
+
+def growth_base(text: str, sentence_start: int, start: int) -> str | None:
+    """What a growth rate at text[start:] is the growth of: the nearest quantity word before it in its
+    sentence that is not itself a rate ("营业收入820亿元，同比增长31.5%" is revenue's growth, not GDP's)."""
+    bases = [KIND_OF_WORD[m.group(0).lower()] for m in KIND_WORD.finditer(text, sentence_start, start)]
+    return next((kind for kind in reversed(bases) if kind not in RATES), None)
