@@ -62,10 +62,26 @@ class Occurrence:
     context: str = ""  # its sentence, with the title line above it (a slide's "杭州：数据要素高地")
     in_range: bool = False  # an end of a range ("提升12%-18%"): it states neither end alone
     base: str | None = None  # for a growth rate, the kind of quantity that grew (rag.kinds.growth_base)
+    measure: str | None = None  # what is counted (measure_of)
 
 
 _RANGE_AFTER = re.compile(r"\s*[-~～—–至到]\s*\d")
 _RANGE_BEFORE = re.compile(r"\d\s*[%％]?\s*[-~～—–至到]\s*$")
+
+
+# What is counted: "40余家" brands are not "40款" components. A closed class of measure words right after the
+# figure ("余"/"多" may come between); units of money and percentages are the figure's own magnitude.
+_MEASURE_AFTER = re.compile(r"(?:余|多|个?以上)?(家|款|项|个|台|辆|件|座|所|种|类|名|位|条|颗|部|批|只|架|艘|套|户)")
+
+
+def measure_of(text: str, end: int) -> str | None:
+    match = _MEASURE_AFTER.match(text, end)
+    return match.group(1) if match else None
+
+
+def other_measure(a: str | None, b: str | None) -> bool:
+    """Two measure words that count different things; 个 counts anything."""
+    return bool(a and b and a != b and "个" not in (a, b))
 
 
 def in_range(text: str, start: int, end: int) -> bool:
@@ -129,7 +145,8 @@ def occurrences(figure: Figure, passage: str) -> list[Occurrence]:
         kind = kind_near(passage, start, end)
         found.append(Occurrence(tuple(years), kind, context + passage[sentence_start:sentence_end],
                                 in_range(passage, start, end),
-                                growth_base(passage, sentence_start, start) if kind == "growth" else None))
+                                growth_base(passage, sentence_start, start) if kind == "growth" else None,
+                                measure_of(passage, end)))
     return found
 
 
@@ -143,16 +160,17 @@ def frame_in_sentence(figure: Figure, sentence: str) -> Occurrence | None:
     years = governing_year(sentence, start) or YEAR.findall(sentence[end:clause_end])
     kind = kind_near(sentence, start, end)
     return Occurrence(tuple(years), kind, in_range=in_range(sentence, start, end),
-                      base=growth_base(sentence, 0, start) if kind == "growth" else None)
+                      base=growth_base(sentence, 0, start) if kind == "growth" else None,
+                      measure=measure_of(sentence, end))
 
 
 def consistent(claimed: Occurrence, expected_years: tuple[str, ...], source: Occurrence,
                expected_kinds: frozenset[str] = frozenset()) -> bool:
     """An occurrence supports the claimed figure unless it is governed by another year than the one claimed
     (or, when the claim names none, asked about), or is another kind of quantity than the one claimed (or
-    asked about; for a growth rate, the growth of another kind), or is one end of a range the claim gives as
-    a single value ("12%" from "12%-18%")."""
-    if source.in_range and not claimed.in_range:
+    asked about; for a growth rate, the growth of another kind), or counts something else ("40家" is not
+    "40款"), or is one end of a range the claim gives as a single value ("12%" from "12%-18%")."""
+    if (source.in_range and not claimed.in_range) or other_measure(claimed.measure, source.measure):
         return False
     years = claimed.years or expected_years
     if years and source.years and not set(years) & set(source.years):

@@ -423,3 +423,12 @@ def test_a_growth_rate_supports_only_the_growth_of_what_grew() -> None:
     assert verify_answer("海湾省2031年GDP增速是5.2%[1]。", [source(1, text)], "zh", gdp).grounded
     revenue = analyze("海湾省文旅产业2031年营收增长了多少？", "zh")
     assert verify_answer("文旅产业营收同比增长23.6%[1]。", [source(1, text)], "zh", revenue).grounded
+
+
+def test_a_count_supports_only_a_count_of_the_same_thing() -> None:
+    """"30余家" brands are not "30款" components; 个 counts anything."""
+    text = "星桥平台已与30余家玩具品牌达成技术对接，并开放了12款开箱即用的组件。"
+    asked = analyze("星桥平台开放了多少款组件？", "zh")
+    assert not verify_answer("星桥平台开放了30款开箱即用的组件[1]。", [source(1, text)], "zh", asked).grounded
+    for written in ("星桥平台开放了12款组件[1]。", "星桥平台开放了12个组件[1]。", "星桥平台与30余家品牌对接[1]。"):
+        assert verify_answer(written, [source(1, text)], "zh", asked).grounded, written
