@@ -239,8 +239,11 @@ class AnswerChain:
             verifier.notes.append("the sources' best sentences do not state what the model's answer named")
             drafted = None
         if drafted is None and model_text and (drafted := self.extractive.anchored(model_text, sources, analysis)):
-            verifier.notes.append("the model's answer did not hold up; answered with the source sentences that "
-                                  "state its figures")
+            # anchored() checked the asked year, place and kind; which amount answers is the model's reading
+            asked = replace(analysis, ask="other") if analysis.ask == "quantity" else analysis
+            earlier, verifier = verifier.notes, CitationVerifier(sources, "zh", asked)
+            verifier.notes = [*earlier, "the model's answer did not hold up; answered with the source sentences "
+                              "that state its figures"]
         elif drafted is None:
             verifier.refused = True
             return verifier

@@ -58,3 +58,34 @@ def test_a_neighbouring_fact_does_not_answer_what_is_asked(chain: AnswerChain) -
     assert not director.grounded and "林晓" not in director.answer
     known = chain.invoke("电影《北风之歌》的导演是谁？")
     assert known.grounded and "陈明远" in known.answer
+
+
+def test_a_model_answer_in_the_question_s_words_gives_way_to_the_sentence_stating_its_figures(
+        chain: AnswerChain) -> None:
+    """The model's sentence (here given as written by a model) uses the question's words, which the report
+    does not: the report's sentence with the same figures is the answer, cited; a model sentence whose
+    figures stand for another year gets no such stand-in."""
+    from rag.context import ContextSource
+    from rag.question import analyze
+    from rag.schema import SearchHit, Timings
+    from rag.sentences import split_sentences
+    from rag.verification import VerifiedAnswer
+
+    text = "引入视觉质检后，产线效率提升12%-18%，不良率下降6%-9%。2031年全厂产量为4.2万吨。"
+    hit = SearchHit(chunk_id="c1", source="plant.txt", section="", text=text, score=1.0)
+    sources = [ContextSource(n=1, hit=hit, sentences=split_sentences(text))]
+
+    def answer_from_evidence(question: str, model_text: str) -> VerifiedAnswer:
+        steps = chain._from_evidence(question, sources, analyze(question, "zh"), [], Timings(), 0.0, model_text)
+        while True:
+            try:
+                next(steps)
+            except StopIteration as done:
+                return done.value.finish()
+
+    worded = answer_from_evidence("用了AI质检，产出效率和废品比例各改善多少？",
+                                  "产出效率和废品比例各改善12%-18%和6%-9%[1]。")
+    assert worded.grounded and "产线效率提升12%-18%，不良率下降6%-9%" in worded.text
+    assert worded.citations[0].source == "plant.txt"
+    other_year = answer_from_evidence("2032年全厂产量是多少？", "2032年全厂产量为4.2万吨[1]。")
+    assert not other_year.grounded
