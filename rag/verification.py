@@ -18,7 +18,7 @@ import re
 from dataclasses import dataclass, field
 
 from rag.citing import attach_markers, best_quote, content_overlap
-from rag.claims import YEAR, Claim, claim_of, claim_segments, normalize
+from rag.claims import YEAR, Claim, claim_of, claim_segments, language_of, normalize
 from rag.context import ContextSource, is_injection
 from rag.evidence import (
     Occurrence,
@@ -162,8 +162,8 @@ class CitationVerifier:
                 return False
         return not row_conflict(sentence, text)
 
-    def _claim(self, text: str) -> Claim:
-        return claim_of(text, self.language)
+    def _claim(self, text: str) -> Claim:  # a Chinese sentence of an English answer has Chinese names
+        return claim_of(text, "zh" if self.language == "zh" else language_of(text))
 
     def _number(self, n: int, sentence: str) -> int:
         self.renumber.setdefault(n, len(self.renumber) + 1)

@@ -432,3 +432,11 @@ def test_a_count_supports_only_a_count_of_the_same_thing() -> None:
     assert not verify_answer("星桥平台开放了30款开箱即用的组件[1]。", [source(1, text)], "zh", asked).grounded
     for written in ("星桥平台开放了12款组件[1]。", "星桥平台开放了12个组件[1]。", "星桥平台与30余家品牌对接[1]。"):
         assert verify_answer(written, [source(1, text)], "zh", asked).grounded, written
+
+
+def test_a_chinese_sentence_of_an_english_answer_is_checked_as_chinese() -> None:
+    """Asked in English, the model may still write Chinese: its Chinese names must stand in the passage too."""
+    text = "导演陈明远使用GPT-4撰写讲话稿，东岛国税务局开通了12366智能热线。"
+    asked = analyze("Who uses GPT-4 to write speeches?", "en")
+    assert not verify_answer("上海市使用GPT-4撰写讲话稿[1]。", [source(1, text)], "en", asked).grounded
+    assert verify_answer("导演陈明远使用GPT-4撰写讲话稿[1]。", [source(1, text)], "en", asked).grounded
