@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from rag.claims import YEAR, Claim, claim_of, figures, has_quantity
+from rag.claims import YEAR, Claim, claim_of, figures
 from rag.context import ContextSource, Weigher, score_sentence, token_weight
 from rag.evidence import (
     clause_kinds,
@@ -20,9 +20,9 @@ from rag.evidence import (
     periods_in,
 )
 from rag.keyword_index import tokenize
-from rag.kinds import kinds_conflict, kinds_named
+from rag.kinds import RATES, growth_base, kinds_conflict, kinds_named
 from rag.question import QuestionAnalysis
-from rag.responsive import mentions
+from rag.responsive import mentions, states_amount
 from rag.sentences import sentences
 from rag.years import frame_years
 
@@ -33,7 +33,7 @@ _LIST_SEPARATORS = re.compile(r"、|；|及|以及|和|与")
 def _answer_type_bonus(question: QuestionAnalysis, sentence: str) -> float:
     """Reward sentences of the kind the question asks for: a quantity (not just a year), an enumeration,
     a date."""
-    if question.ask == "quantity" and has_quantity(sentence):
+    if question.ask == "quantity" and states_amount(sentence):
         return 1.5
     if question.ask == "list" and len(_LIST_SEPARATORS.findall(sentence)) >= 2:
         return 1.5
@@ -59,13 +59,19 @@ def asked_years(question: QuestionAnalysis, source: ContextSource) -> set[str]:
 
 def answers_the_kind(sentence: str, kinds: set[str]) -> bool:
     """False when every figure of the sentence is plainly another kind of quantity than the one asked: a
-    growth rate does not answer a question about revenue. A figure's kinds are the quantity words of its
-    clause ("实现了318%的增长")."""
+    growth rate does not answer a question about revenue, nor revenue's growth one about GDP's. A figure's
+    kinds are the quantity words of its clause ("实现了318%的增长")."""
     if not kinds:
         return True
-    found = [clause_kinds(sentence, *span) for figure in figures(sentence) if not YEAR.fullmatch(figure.number)
-             for span in figure_spans(figure, sentence)[:1]]
-    return not found or any(not own or any(not kinds_conflict(k, q) for k in own for q in kinds) for own in found)
+    bases = kinds - RATES
+    verdicts = []
+    for figure in figures(sentence):
+        for start, end in figure_spans(figure, sentence)[:1] if not YEAR.fullmatch(figure.number) else []:
+            own = clause_kinds(sentence, start, end)
+            base = growth_base(sentence, 0, start) if "growth" in own else None
+            other_growth = bool(base and bases and all(kinds_conflict(b, base) for b in bases))  # revenue's, not GDP's
+            verdicts.append(not other_growth and (not own or any(not kinds_conflict(k, q) for k in own for q in kinds)))
+    return not verdicts or any(verdicts)
 
 
 class ExtractiveAnswerer:
@@ -113,7 +119,7 @@ class ExtractiveAnswerer:
         if self.require_focus and question.focus and not mentions(question.focus, sentence):
             return False
         if question.ask == "quantity":
-            if not has_quantity(sentence) or not answers_the_kind(sentence, set(kinds_named(question.text))):
+            if not states_amount(sentence) or not answers_the_kind(sentence, set(kinds_named(question.text))):
                 return False
             if wanted and not wanted & years:
                 return False

@@ -131,6 +131,11 @@ def in_unit_asked(figure: Figure, sentence: str, question: str) -> bool:
 _DATE_OR_LABEL = re.compile(r"\d{1,2}月(?:\d{1,2}[日号])?|\d{1,2}[日号](?!元)|\d+号|第\d+")
 
 
+def states_amount(sentence: str) -> bool:
+    """A quantity other than a year, a day or a label: something that can answer "how much"."""
+    return has_quantity(_DATE_OR_LABEL.sub("", sentence))
+
+
 def answers_question(sentence: str, passages: list[str], question: QuestionAnalysis,
                      headers: list[str] | None = None) -> bool:
     """The sentence gives what the question asks for: a name stated in the role asked about ("…的导演是谁"),
@@ -145,9 +150,9 @@ def answers_question(sentence: str, passages: list[str], question: QuestionAnaly
         return not dates or any(date_supported(f, events_of(question.text), sentence) for f in dates)
     if question.ask != "quantity":
         return True
-    sentence = _DATE_OR_LABEL.sub("", sentence)
-    if not has_quantity(sentence):
+    if not states_amount(sentence):
         return False
+    sentence = _DATE_OR_LABEL.sub("", sentence)
     amounts = [f for f in claim_of(sentence).figures
                if "年" not in f.number and (f.magnitude or not YEAR.fullmatch(f.number))]
     asked = kinds_asked(question.text)

@@ -136,3 +136,22 @@ def test_the_source_sentence_stating_the_model_s_figures_answers_when_the_model_
     assert answerer.anchored("AI质检的效果没有具体数据。", sources, asked) is None  # nothing to anchor on
     valuation = analyze("星桥科技的估值是多少？", "zh")  # a financing amount is no valuation
     assert answerer.anchored("星桥科技估值3亿元[1]。", [_source(1, "星桥科技完成3亿元A轮融资。")], valuation) is None
+
+
+def test_revenue_growth_does_not_stand_in_for_gdp_growth() -> None:
+    answerer = ExtractiveAnswerer(require_focus=True)
+    sources = [_source(1, "2031年海湾省文旅产业实现营业收入2480亿元，同比增长23.6%。")]
+    gdp = analyze("海湾省2031年GDP增速是多少？", "zh")
+    assert answerer.anchored("海湾省2031年GDP增速是23.6%[1]。", sources, gdp) is None
+    revenue = analyze("海湾省文旅产业2031年营收增速是多少？", "zh")
+    assert answerer.anchored("文旅产业营收增速是23.6%[1]。", sources, revenue) is not None
+
+
+def test_a_sentence_giving_only_dates_is_not_the_nearest_amount_of_a_false_premise() -> None:
+    answerer = ExtractiveAnswerer()
+    dates = _source(1, "海湾省文旅协会发布《海湾省文旅产业2031年度发展报告》\n2032年4月12日，海湾省文旅协会"
+                       "2032年会员大会暨年度报告发布会在临川市召开。")
+    question = analyze("海湾省文旅协会2030年会员大会有多少人参加？", "zh")
+    assert answerer.nearest_other_year(question.text, [dates], question) is None
+    attended = "海湾省文旅协会2032年会员大会共有320余人参加。"
+    assert answerer.nearest_other_year(question.text, [_source(1, attended)], question) == (1, attended)
