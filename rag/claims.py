@@ -16,8 +16,9 @@ import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 
-_NUMBER = re.compile(r"(?<![0-9A-Za-z.])(\d{4}\.\d{1,2}\.\d{1,2}|\d+(?:\.\d+)?(?:/\d+)?)(?!\.?[0-9A-Za-z])"
-                     r"(\s*(?:万亿|亿|万|千|百|%|‰|个百分点|倍))?")
+# a date "2031.5.1", a number, a fraction "1/4" or a ratio "16.8:1" (one figure: "1" and "10" say nothing)
+_NUMBER = re.compile(r"(?<![0-9A-Za-z.])(\d{4}\.\d{1,2}\.\d{1,2}|\d+(?:\.\d+)?(?:/\d+|:\d+(?:\.\d+)?)?)"
+                     r"(?!\.?[0-9A-Za-z])(\s*(?:万亿|亿|万|千|百|%|‰|个百分点|倍))?")
 _NUMERALS = "零一二两三四五六七八九十百千"
 _CHINESE_NUMERAL = re.compile(rf"[{_NUMERALS}]+(?:万亿|亿|万)?")
 # an amount in Chinese numerals with a magnitude: "五千亿", "一亿" (not a bare "千亿", which is vague)
@@ -33,7 +34,7 @@ _POSSEG_LOCK = threading.Lock()
 
 
 def _unify(text: str) -> str:
-    text = unicodedata.normalize("NFKC", text)
+    text = unicodedata.normalize("NFKC", text).replace("∶", ":")  # a ratio "16.8∶1" is one figure, as "16.8:1"
     return re.sub(r"(?<=\d),(?=\d{3}(?!\d))", "", text)
 
 

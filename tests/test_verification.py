@@ -440,3 +440,13 @@ def test_a_chinese_sentence_of_an_english_answer_is_checked_as_chinese() -> None
     asked = analyze("Who uses GPT-4 to write speeches?", "en")
     assert not verify_answer("上海市使用GPT-4撰写讲话稿[1]。", [source(1, text)], "en", asked).grounded
     assert verify_answer("导演陈明远使用GPT-4撰写讲话稿[1]。", [source(1, text)], "en", asked).grounded
+
+
+def test_a_ratio_is_one_figure() -> None:
+    """"1:12" is not supported by a passage that has a 1 and a 12 somewhere; "16.5∶1" is "16.5:1"."""
+    assert [str(f) for f in figures("生师比为16.5∶1，开放时间9:30")] == ["16.5:1", "9:30"]
+    text = "全县小学专任教师1.2万人，生师比16.5:1；初中在校生12万人。"
+    asked = analyze("全县初中生师比是多少？", "zh")
+    assert not verify_answer("全县初中生师比是1:12[1]。", [source(1, text)], "zh", asked).grounded
+    primary = analyze("全县小学的生师比是多少？", "zh")
+    assert verify_answer("全县小学的生师比为16.5:1[1]。", [source(1, text)], "zh", primary).grounded
