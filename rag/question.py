@@ -14,12 +14,24 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Literal
 
-from rag.claims import YEAR, latin_names, normalize, person_names, places_in, pos_tags, tagged_words
+from rag.claims import (
+    YEAR,
+    chinese_amount_in_digits,
+    digits_in_chinese,
+    latin_names,
+    normalize,
+    person_names,
+    places_in,
+    pos_tags,
+    tagged_words,
+)
 
-ConstraintKind = Literal["year", "person", "place", "work", "latin"]
+ConstraintKind = Literal["year", "person", "place", "work", "latin", "ordinal"]
 Ask = Literal["quantity", "list", "time", "entity", "other"]
 
 _WORK = re.compile(r"《([^《》]{1,40})》")
+# "第四期", "第3批": which issue, batch, round or session. The third issue's dates are not the fourth's.
+_ORDINAL = re.compile(r"第([0-9]{1,2}|[一二三四五六七八九十]{1,3})(期|批|届|轮)")
 # Writing the same country or city several ways: "中国" in a question, "我国" in a report.
 _PLACE_ALIASES = {"中国": ("中国", "我国", "国内", "全国"), "我国": ("中国", "我国", "国内", "全国")}
 _PLACE_SUFFIX = re.compile(r"(?<=..)(市|省|地区|自治区)$")
@@ -49,6 +61,11 @@ class Constraint:
         if self.kind == "place":
             base = _PLACE_SUFFIX.sub("", self.text)
             return _PLACE_ALIASES.get(base, (base,))
+        if self.kind == "ordinal" and (match := _ORDINAL.fullmatch(self.text)):
+            number, unit = match.groups()
+            value = int(number) if number.isdigit() else (chinese_amount_in_digits(number) or ("0",))[0]
+            first = (f"首{unit}",) if str(value) == "1" else ()
+            return (f"第{value}{unit}", f"第{digits_in_chinese(int(value))}{unit}", *first)
         return (self.text,)
 
     def found_in(self, text: str) -> bool:
@@ -127,6 +144,7 @@ def constraints_of(question: str, language: str) -> tuple[Constraint, ...]:
     if language == "zh":
         found += [Constraint("person", w) for w in person_names(bare)]
         found += [Constraint("place", w) for w in places_in(bare)]
+        found += [Constraint("ordinal", m.group(0)) for m in _ORDINAL.finditer(bare)]
     return tuple(dict.fromkeys(found))
 
 

@@ -65,3 +65,17 @@ def test_a_two_part_question_is_split_and_a_fragment_stays_with_its_part() -> No
 def test_an_english_question_s_acronym_is_not_a_name_to_find() -> None:
     assert analyze("What does the IDC report say about TPU demand?", "en").constraints == ()
     assert [c.text for c in analyze("When was GPT-5 released?", "en").constraints] == ["GPT-5"]
+
+
+def test_an_issue_or_batch_number_is_a_constraint_in_either_numeral_system() -> None:
+    """The third issue's dates do not answer for the fourth: "第四期" must stand in a passage, as 第4期 or
+    第四期 (the first also as 首期)."""
+    from rag.passages import absent_names
+
+    question = analyze("海湾市第四期文旅消费券什么时候发放？", "zh")
+    assert Constraint("ordinal", "第四期") in question.constraints
+    third = "海湾市第三期文旅消费券分三轮发放：第一轮5月6日，第二轮5月13日。"
+    assert absent_names(question, [third]) == ["第四期"]
+    assert absent_names(question, ["海湾市第4期文旅消费券5月20日发放。"]) == []
+    first = analyze("第1批试点企业有哪些？", "zh")
+    assert absent_names(first, ["首批试点企业包括星桥科技和云杉智能。"]) == []
