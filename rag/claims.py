@@ -292,7 +292,7 @@ def claim_segments(sentence: str) -> list[str]:
     follow it ("从2031年的2716亿元增长到2033年的3890亿元" holds two facts). The words before a clause's first
     year stay with it: in "甲公司2031年的净利润为3亿元" they say whose figure it is."""
     segments = []
-    for clause in re.split(r"[，,；;：:]", sentence):
+    for clause in re.split(r"[，,；;]|(?<!\d)[：:]|[：:](?!\d)", sentence):  # not inside a ratio "1:10"
         starts = [m.start() for m in re.finditer(r"(?<!\d)(?:19|20)\d{2}(?=\s*年)", clause)]
         bounds = [0, *starts[1:], len(clause)]  # what precedes the first year is its subject: kept with it
         segments += [clause[a:b] for a, b in itertools.pairwise(bounds) if clause[a:b].strip()]

@@ -448,5 +448,7 @@ def test_a_ratio_is_one_figure() -> None:
     text = "全县小学专任教师1.2万人，生师比16.5:1；初中在校生12万人。"
     asked = analyze("全县初中生师比是多少？", "zh")
     assert not verify_answer("全县初中生师比是1:12[1]。", [source(1, text)], "zh", asked).grounded
+    one, ten = source(1, "全县初中学校名单详见附件1。"), source(2, "申请材料须在10个工作日内报送县教育局。")
+    assert not verify_answer("全县初中生师比是1:10[1][2]。", [one, ten], "zh", asked).grounded  # no ratio there
     primary = analyze("全县小学的生师比是多少？", "zh")
     assert verify_answer("全县小学的生师比为16.5:1[1]。", [source(1, text)], "zh", primary).grounded
