@@ -41,10 +41,3 @@ def test_chart_values_are_paired_with_their_year_labels() -> None:
     chart = "市场规模（亿元）\n120 150\n190\n2029 2030 2031E"
     assert pair_chart_series(chart).split("\n")[-1] == f"{SERIES_MARK}2029：120；2030：150；2031E：190。"
     assert pair_chart_series("120 150\n2029 2030 2031E") == "120 150\n2029 2030 2031E"  # counts differ
-
-
-def test_a_derived_row_is_one_sentence_so_no_cell_is_quoted_without_its_row() -> None:
-    from rag.sentences import split_sentences
-
-    row = next(line for line in pair_table_rows(ANNUAL).split("\n") if line.startswith(ROW_MARK))
-    assert split_sentences(row) == [(0, len(row))]
