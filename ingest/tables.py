@@ -10,7 +10,7 @@ and nothing is paired when the counts differ.
 A table extracted from a PDF or a spreadsheet leaves a header line ("项目 2031年 2030年 增减") and rows of
 as many cells ("营业收入 1,204.5 1,088.0 10.7%"), often under a "单位：万元" line or with a 单位 column: the
 meaning of the third number is in the header, the unit two lines up. After such a table a derived line per
-row names every cell by its header, with the unit written on ("（表格行）营业收入：2031年 1,204.5万元，…"), so
+row names every cell by its header, with the unit written on ("（表格行）营业收入：2031年 1,204.5万元；…"), so
 that one sentence says what the figure is, of what and in which unit.
 """
 
@@ -90,7 +90,7 @@ def _named_cells(header: list[str], row: list[str], unit: str) -> str:
              for label, cell in zip(header[1:], row[1:], strict=True) if label != _UNIT_COLUMN]
     # Year columns last: a figure belongs to the last year written before it, and "增减 -9%" is no year's own.
     named.sort(key=lambda cell: bool(_YEAR_LABEL.match(cell)))
-    return f"{ROW_MARK}{row[0]}：{'，'.join(named)}。"  # "，": one sentence, so a cell is never quoted without its row
+    return f"{ROW_MARK}{row[0]}：{'；'.join(named)}。"
 
 
 def pair_table_rows(text: str) -> str:

@@ -16,16 +16,16 @@ def test_a_table_row_names_each_cell_by_its_column_with_the_table_s_unit() -> No
     out = pair_table_rows(ANNUAL)
     assert out.startswith(ANNUAL.split("\n三")[0])  # the original lines stay: quotes of them still match
     derived = [line for line in out.split("\n") if line.startswith(ROW_MARK)]
-    assert derived == [f"{ROW_MARK}营业收入：本年比上年增减 10.71%，2031年 1,204.50万元，2030年 1,088.00万元。",
-                       f"{ROW_MARK}每股收益（元/股）：本年比上年增减 20.00%，2031年 0.42，2030年 0.35。"]
+    assert derived == [f"{ROW_MARK}营业收入：本年比上年增减 10.71%；2031年 1,204.50万元；2030年 1,088.00万元。",
+                       f"{ROW_MARK}每股收益（元/股）：本年比上年增减 20.00%；2031年 0.42；2030年 0.35。"]
     assert out.endswith("三、经营情况")
 
 
 def test_a_unit_column_gives_each_row_its_own_unit() -> None:
     table = "产品 单位 产量 库存量\n钢丝绳 万吨 3.2 0.4\n滤芯 万件 18.6 2.1"
     derived = [line for line in pair_table_rows(table).split("\n") if line.startswith(ROW_MARK)]
-    assert derived == [f"{ROW_MARK}钢丝绳：产量 3.2万吨，库存量 0.4万吨。",
-                       f"{ROW_MARK}滤芯：产量 18.6万件，库存量 2.1万件。"]
+    assert derived == [f"{ROW_MARK}钢丝绳：产量 3.2万吨；库存量 0.4万吨。",
+                       f"{ROW_MARK}滤芯：产量 18.6万件；库存量 2.1万件。"]
 
 
 def test_text_that_only_looks_like_a_table_is_left_alone() -> None:
