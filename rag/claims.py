@@ -16,7 +16,7 @@ import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 
-# a date "2031.5.1", a number, a fraction "1/4" or a ratio "16.8:1" (one figure: "1" and "10" say nothing)
+# a date "2031.5.1", a number, a fraction "1/4" or a ratio "14.5:1" (one figure: "1" and "12" say nothing)
 _NUMBER = re.compile(r"(?<![0-9A-Za-z.])(\d{4}\.\d{1,2}\.\d{1,2}|\d+(?:\.\d+)?(?:/\d+|:\d+(?:\.\d+)?)?)"
                      r"(?!\.?[0-9A-Za-z])(\s*(?:万亿|亿|万|千|百|%|‰|个百分点|倍))?")
 _NUMERALS = "零一二两三四五六七八九十百千"
@@ -34,7 +34,7 @@ _POSSEG_LOCK = threading.Lock()
 
 
 def _unify(text: str) -> str:
-    text = unicodedata.normalize("NFKC", text).replace("∶", ":")  # a ratio "16.8∶1" is one figure, as "16.8:1"
+    text = unicodedata.normalize("NFKC", text).replace("∶", ":")  # a ratio "14.5∶1" is one figure, as "14.5:1"
     return re.sub(r"(?<=\d),(?=\d{3}(?!\d))", "", text)
 
 

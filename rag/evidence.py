@@ -69,7 +69,7 @@ _RANGE_AFTER = re.compile(r"\s*[-~～—–至到]\s*\d")
 _RANGE_BEFORE = re.compile(r"\d\s*[%％]?\s*[-~～—–至到]\s*$")
 
 
-# What is counted: "40余家" brands are not "40款" components. A closed class of measure words right after the
+# What is counted: "30余家" brands are not "30款" components. A closed class of measure words right after the
 # figure ("余"/"多" may come between); units of money and percentages are the figure's own magnitude.
 _MEASURE_AFTER = re.compile(r"(?:余|多|个?以上)?(家|款|项|个|台|辆|件|座|所|种|类|名|位|条|颗|部|批|只|架|艘|套|户)")
 
@@ -117,7 +117,7 @@ def date_supported(date: Figure, claimed_events: set[str], passage: str) -> bool
 
 def figure_spans(figure: Figure, text: str) -> list[tuple[int, int]]:
     """Spans of `figure` in `text` (as written, magnitude included), on the raw text so frames can be read.
-    A figure is normalized without thousands separators; the text may have them ("1,386亿元")."""
+    A figure is normalized without thousands separators; the text may have them ("2,480亿元")."""
     whole, dot, fraction = figure.number.partition(".")
     number = re.escape(figure.number)
     if whole.isdigit() and len(whole) > 3 and not whole.startswith("0"):
@@ -168,8 +168,8 @@ def consistent(claimed: Occurrence, expected_years: tuple[str, ...], source: Occ
                expected_kinds: frozenset[str] = frozenset()) -> bool:
     """An occurrence supports the claimed figure unless it is governed by another year than the one claimed
     (or, when the claim names none, asked about), or is another kind of quantity than the one claimed (or
-    asked about; for a growth rate, the growth of another kind), or counts something else ("40家" is not
-    "40款"), or is one end of a range the claim gives as a single value ("12%" from "12%-18%")."""
+    asked about; for a growth rate, the growth of another kind), or counts something else ("30家" is not
+    "30款"), or is one end of a range the claim gives as a single value ("12%" from "12%-18%")."""
     if (source.in_range and not claimed.in_range) or other_measure(claimed.measure, source.measure):
         return False
     years = claimed.years or expected_years

@@ -170,8 +170,8 @@ class ExtractiveAnswerer:
         """The shown source sentences that state every figure (and every name the question does not echo) of
         a sentence the model wrote, cited; None when no model sentence is stated so by one source sentence.
 
-        A small model often reads the right sentence and words its answer in the question's words ("废品率"
-        for the report's "不良率"), which the verifier rightly cannot accept as the report's claim. The
+        A small model often reads the right sentence and words its answer in the question's words ("投诉比例"
+        for the report's "客诉率"), which the verifier rightly cannot accept as the report's claim. The
         source sentence holding the model's figures is two readings agreeing (the model chose the figures,
         the passage states them) without requiring the question's words. Year, place, period and the asked
         kind of quantity are still checked, so a neighbouring year's figure is never offered."""

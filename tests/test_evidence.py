@@ -122,18 +122,18 @@ def test_a_part_that_names_nothing_keeps_passages_that_do_not_name_the_other_par
 
 
 def test_the_source_sentence_stating_the_model_s_figures_answers_when_the_model_s_wording_does_not_hold() -> None:
-    """The model read the right sentence and answered in the question's words ("废品比例" for "不良率"): the
+    """The model read the right sentence and answered in the question's words ("投诉比例" for "客诉率"): the
     source's own sentence with those figures is shown, but never one of another year or another kind."""
     answerer = ExtractiveAnswerer(require_focus=True)
-    sources = [_source(1, "引入视觉质检后，产线效率提升12%-18%，不良率下降6%-9%。2031年全厂产量为4.2万吨。")]
-    asked = analyze("用了AI质检，产出效率和废品比例各改善多少？", "zh")
-    model = "产出效率和废品比例各改善12%-18%和6%-9%[1]。"
+    sources = [_source(1, "上线智能排班后，门店人效提升12%-18%，客诉率下降6%-9%。2031年全厂产量为4.2万吨。")]
+    asked = analyze("用了智能排班，员工效率和投诉比例各改善多少？", "zh")
+    model = "员工效率和投诉比例各改善12%-18%和6%-9%[1]。"
     assert answerer.compose(asked.text, sources, asked) is None  # the question's words are not the report's
     answer = answerer.anchored(model, sources, asked)
-    assert answer == "引入视觉质检后，产线效率提升12%-18%，不良率下降6%-9%。[1]"
+    assert answer == "上线智能排班后，门店人效提升12%-18%，客诉率下降6%-9%。[1]"
     other_year = analyze("2032年全厂产量是多少？", "zh")
     assert answerer.anchored("2032年全厂产量为4.2万吨[1]。", sources, other_year) is None
-    assert answerer.anchored("AI质检的效果没有具体数据。", sources, asked) is None  # nothing to anchor on
+    assert answerer.anchored("智能排班的效果没有具体数据。", sources, asked) is None  # nothing to anchor on
     valuation = analyze("星桥科技的估值是多少？", "zh")  # a financing amount is no valuation
     assert answerer.anchored("星桥科技估值3亿元[1]。", [_source(1, "星桥科技完成3亿元A轮融资。")], valuation) is None
 
