@@ -18,7 +18,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from rag.claims import YEAR, Figure, normalize, places_in
-from rag.kinds import EVENT_KINDS, KIND_OF_WORD, KIND_WORD, RATES, growth_base, kinds_conflict
+from rag.kinds import EVENT_KINDS, KIND_OF_WORD, KIND_WORD, RATES, growth_base, growth_of_another, kinds_conflict
 from rag.question import Constraint
 from rag.sentences import split_sentences
 from rag.years import governing_year
@@ -175,10 +175,9 @@ def consistent(claimed: Occurrence, expected_years: tuple[str, ...], source: Occ
     years = claimed.years or expected_years
     if years and source.years and not set(years) & set(source.years):
         return False
-    if claimed.kind == source.kind == "growth":  # and the same thing grew: revenue's growth is not GDP's
-        bases = {claimed.base} if claimed.base else set(expected_kinds) - RATES
-        if source.base and bases and all(kinds_conflict(base, source.base) for base in bases):
-            return False
+    if claimed.kind == source.kind == "growth" and growth_of_another(  # and the same thing grew
+            source.base, {claimed.base} if claimed.base else expected_kinds - RATES):
+        return False
     if claimed.kind:
         return not kinds_conflict(claimed.kind, source.kind)
     return not expected_kinds or not source.kind or any(not kinds_conflict(k, source.kind) for k in expected_kinds)

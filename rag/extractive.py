@@ -20,7 +20,7 @@ from rag.evidence import (
     periods_in,
 )
 from rag.keyword_index import tokenize
-from rag.kinds import RATES, growth_base, kinds_conflict, kinds_named
+from rag.kinds import RATES, growth_base, growth_of_another, kinds_conflict, kinds_named
 from rag.question import QuestionAnalysis
 from rag.responsive import mentions, states_amount
 from rag.sentences import sentences
@@ -63,14 +63,17 @@ def answers_the_kind(sentence: str, kinds: set[str]) -> bool:
     kinds are the quantity words of its clause ("实现了318%的增长")."""
     if not kinds:
         return True
-    bases = kinds - RATES
     verdicts = []
     for figure in figures(sentence):
-        for start, end in figure_spans(figure, sentence)[:1] if not YEAR.fullmatch(figure.number) else []:
-            own = clause_kinds(sentence, start, end)
-            base = growth_base(sentence, 0, start) if "growth" in own else None
-            other_growth = bool(base and bases and all(kinds_conflict(b, base) for b in bases))  # revenue's, not GDP's
-            verdicts.append(not other_growth and (not own or any(not kinds_conflict(k, q) for k in own for q in kinds)))
+        spans = [] if YEAR.fullmatch(figure.number) else figure_spans(figure, sentence)
+        if not spans:
+            continue
+        start, end = spans[0]
+        own = clause_kinds(sentence, start, end)
+        if "growth" in own and growth_of_another(growth_base(sentence, 0, start), kinds - RATES):
+            verdicts.append(False)
+        else:
+            verdicts.append(not own or any(not kinds_conflict(k, q) for k in own for q in kinds))
     return not verdicts or any(verdicts)
 
 
@@ -176,19 +179,17 @@ class ExtractiveAnswerer:
         the passage states them) without requiring the question's words. Year, place, period and the asked
         kind of quantity are still checked, so a neighbouring year's figure is never offered."""
         kinds = set(kinds_named(question.text))
+        eligible = [(source.n, sentence) for source in sources for start, end, sentence in self._units(source)
+                    if self._may_answer(sentence, sentence_years(source.hit.text, start, end),
+                                        asked_years(question, source), question, kinds)]
         chosen: list[tuple[int, str]] = []
         for written in sentences(model_text):
             claim = claim_of(written, question.language)
             parts = Claim(tuple(f for f in claim.figures if not YEAR.fullmatch(f.number)),
                           tuple(n for n in claim.names if n not in question.text))
-            if not parts.figures and not parts.names:
-                continue
-            for source in sources:
-                for start, end, sentence in self._units(source):
-                    if len(parts.found_in(sentence)) == len(parts.parts) and (source.n, sentence) not in chosen \
-                            and self._may_answer(sentence, sentence_years(source.hit.text, start, end),
-                                                 asked_years(question, source), question, kinds):
-                        chosen.append((source.n, sentence))
+            for unit in eligible if parts.checkable else []:
+                if unit not in chosen and len(parts.found_in(unit[1])) == len(parts.parts):
+                    chosen.append(unit)
         return "".join(f"{_trim(sentence)}[{n}]" + ("" if sentence.endswith(("。", "！", "？")) else "。")
                        for n, sentence in chosen[:self.max_sentences]) or None
 

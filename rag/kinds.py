@@ -4,6 +4,7 @@ frame in an answer, in a passage and in a question (rag/evidence.py, rag/respons
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 # Kinds of quantity, each with the words that name it. The first group whose word stands nearest the figure
 # decides. Ordered from specific to general within a clause is not needed: nearest wins.
@@ -61,3 +62,9 @@ def growth_base(text: str, sentence_start: int, start: int) -> str | None:
     sentence that is not itself a rate ("营业收入820亿元，同比增长31.5%" is revenue's growth, not GDP's)."""
     bases = [KIND_OF_WORD[m.group(0).lower()] for m in KIND_WORD.finditer(text, sentence_start, start)]
     return next((kind for kind in reversed(bases) if kind not in RATES), None)
+
+
+def growth_of_another(base: str | None, asked: Iterable[str]) -> bool:
+    """A growth rate of `base` is not the growth of any of `asked` (revenue's growth is not GDP's)."""
+    asked = set(asked)
+    return bool(base and asked and all(kinds_conflict(kind, base) for kind in asked))

@@ -63,9 +63,11 @@ class Constraint:
             return _PLACE_ALIASES.get(base, (base,))
         if self.kind == "ordinal" and (match := _ORDINAL.fullmatch(self.text)):
             number, unit = match.groups()
-            value = int(number) if number.isdigit() else (chinese_amount_in_digits(number) or ("0",))[0]
-            first = (f"首{unit}",) if str(value) == "1" else ()
-            return (f"第{value}{unit}", f"第{digits_in_chinese(int(value))}{unit}", *first)
+            digits = number if number.isdigit() else (chinese_amount_in_digits(number) or ("",))[0]
+            if digits.isdigit():
+                value = int(digits)
+                first = (f"首{unit}",) if value == 1 else ()
+                return (f"第{value}{unit}", f"第{digits_in_chinese(value)}{unit}", *first)
         return (self.text,)
 
     def found_in(self, text: str) -> bool:
