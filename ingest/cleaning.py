@@ -15,6 +15,7 @@ import statistics
 import unicodedata
 
 from ingest.structure import is_heading
+from rag.keyword_index import word_across
 
 _SENTENCE_END = re.compile(r"[。！？!?；;…：:][”’」』）)\]】]*$")
 _CONTINUES = re.compile(r"[，、,（(“‘《〈【\-—/&+]$")
@@ -156,22 +157,34 @@ def _can_join(left: str, right: str) -> bool:
     return not (_NUMERIC_LINE.match(left) or _NUMERIC_LINE.match(right))
 
 
+def _label_after_blank(left: str, right: str) -> bool:
+    """A short unpunctuated line after a blank, below a full line, is a slide's label ("渠道格局") rather
+    than the tail of a wrapped sentence, unless joining the two puts one word across the seam ("…应用行" +
+    "动方案》": "行动")."""
+    if _display_length(right) * 2 > _display_length(left) or _SENTENCE_END.search(right) or _CONTINUES.search(left):
+        return False
+    return not (left[-1].isascii() and right[0].isascii()) and not word_across(left, right)
+
+
 def _rejoin_wrapped(lines: list[str]) -> list[str]:
     wrapped = _wrapped_flags(lines)
     out: list[str] = []
     last_wrapped = False
+    last_line = ""  # as extracted: a join makes out[-1] wider than the column it came from
     pending_blank = 0
     for line, is_wrapped in zip(lines, wrapped, strict=True):
         if not line:
             pending_blank += 1
             continue
-        if out and out[-1] and pending_blank <= 1 and last_wrapped and _can_join(out[-1], line):
+        if (out and out[-1] and pending_blank <= 1 and last_wrapped and _can_join(out[-1], line)
+                and not (pending_blank and _label_after_blank(last_line, line))):
             out[-1] = out[-1] + _joiner(out[-1], line) + line
         else:
             if pending_blank and out:
                 out.append("")
             out.append(line)
         last_wrapped = is_wrapped
+        last_line = line
         pending_blank = 0
     return out
 

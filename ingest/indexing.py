@@ -30,8 +30,9 @@ from rag.tokens import TokenCounter
 
 # Bump when cleaning or chunking changes what a file turns into: every document is then re-chunked (vectors
 # of unchanged passages still come from the cache).
-PIPELINE_VERSION = 4  # 2: chart series paired with their year labels (ingest/tables.py); 3: numbers and run-in
-# headings the wrap cut are rejoined (ingest/cleaning.py, ingest/structure.py); 4: table rows named by header
+PIPELINE_VERSION = 5  # 2: chart series paired with their year labels (ingest/tables.py); 3: numbers and run-in
+# headings the wrap cut are rejoined (ingest/cleaning.py, ingest/structure.py); 4: table rows named by header;
+# 5: a slide label after a blank line is not joined onto the full line above it
 
 Progress = Callable[[str, int, int], None]
 

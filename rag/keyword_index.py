@@ -51,6 +51,19 @@ def load_jieba() -> None:
             jieba.initialize()
 
 
+def word_across(left: str, right: str) -> bool:
+    """Whether segmenting `left + right` puts one word across the seam ("基础信" + "息"): evidence that
+    the two were cut apart by a line wrap, not two separate lines."""
+    load_jieba()
+    head, tail = left[-6:], right[:6]
+    position = 0
+    for word in jieba.lcut(head + tail, HMM=False):
+        if position < len(head) < position + len(word):
+            return True
+        position += len(word)
+    return False
+
+
 def tokenize(text: str, cache_dir: Path | None = None) -> list[str]:
     """Search tokens: NFKC, lower case, line breaks inside Chinese text closed, jieba's search-mode
     segmentation (which also emits the sub-words of long words), punctuation and stopwords dropped.

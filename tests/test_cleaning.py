@@ -61,6 +61,17 @@ def test_short_slide_lines_stay_separate() -> None:
     assert clean_text(raw) == "航线规划\n\n起降调度\n\n电池管理飞控升级\n\n保险理赔\n"
 
 
+def test_a_slide_label_after_a_full_line_is_not_glued_onto_it() -> None:
+    """Across a blank line, a short label below a full-width line starts something new ("航线规划"), while a
+    wrap's tail that completes a word ("…运" + "营模式") still joins."""
+    wide = "澜州低空物流完成了从试点航线到常态化运营的转变，偏远山村包裹时效缩短了38%"
+    lines = [wide, wide, wide, wide, wide]
+    raw = "\n\n".join(lines) + "\n\n航线规划\n\n下一阶段的重点是起降调度。\n"
+    assert "\n航线规划\n" in clean_text(raw)
+    wrapped = "\n\n".join([*lines[:4], wide[:-6] + "，转向日常运"]) + "\n\n营模式\n"
+    assert "转向日常运营模式" in clean_text(wrapped)
+
+
 def test_table_of_contents_and_page_numbers_are_dropped() -> None:
     raw = fixture_text(MARKET)
     assert "第一章 低空物流产业概述 2\n" in raw and "摘要\t1\n" in raw and "\n\n4\n\n" in raw
