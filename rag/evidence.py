@@ -30,12 +30,12 @@ MAX_ROW_CHARS = 40
 
 
 _NAMED_AFTER = re.compile(r"^[^，,；;。\s]{0,4}?(融资|募资|投资)")  # "完成12亿元B轮融资"
-_KIND_AFTER = re.compile(rf"的[^，,；;。！？!?\s]{{0,4}}?({KIND_WORD.pattern})", re.IGNORECASE)  # "256%的增长"
+_KIND_AFTER = re.compile(rf"的[^，,；;。！？!?\s]{{0,4}}?({KIND_WORD.pattern})", re.IGNORECASE)  # "318%的增长"
 
 
 def kind_near(text: str, start: int, end: int) -> str | None:
     """The kind of quantity of the figure at text[start:end]: the nearest quantity word before it within its
-    clause, else one named right after it ("完成12亿元B轮融资", "实现了256%的增长", "12%的市场份额")."""
+    clause, else one named right after it ("完成12亿元B轮融资", "实现了318%的增长", "12%的市场份额")."""
     clause_start = max((m.end() for m in _CLAUSE.finditer(text, 0, start)), default=0)
     before = list(KIND_WORD.finditer(text, clause_start, start))
     if before:
@@ -225,6 +225,19 @@ def names_other_period(text: str, periods: set[str]) -> bool:
     """The text names a calendar period, and none of `periods`: the 中秋国庆 figure says nothing of 春节."""
     own = periods_in(text)
     return bool(periods and own and not own & periods)
+
+
+# Words that split one subject in two, each half with its own figures and winners: the women's race is not
+# the men's, exports are not imports. A closed class of opposites, not topic words.
+_OPPOSITES = (("男子", "女子"), ("男性", "女性"), ("出口", "进口"), ("城镇", "农村"), ("线上", "线下"),
+              ("境内", "境外"), ("国内", "海外"))
+
+
+def names_the_other_side(text: str, question: str) -> bool:
+    """The question names one side of an opposite and the text only the other: "女子组的亚军" is not
+    answered by a sentence about the men's race."""
+    return any(one in question and other in text and one not in text
+               for pair in _OPPOSITES for one, other in (pair, pair[::-1]) if other not in question)
 
 
 def rows(passage: str) -> list[list[str]]:

@@ -10,17 +10,18 @@ from __future__ import annotations
 
 import re
 
-from rag.claims import YEAR, Claim, claim_of, figures
+from rag.claims import YEAR, Claim, Figure, claim_of, figures
 from rag.context import ContextSource, Weigher, score_sentence, token_weight
 from rag.evidence import (
     clause_kinds,
     figure_spans,
     names_other_period,
     names_other_place,
+    names_the_other_side,
     periods_in,
 )
 from rag.keyword_index import tokenize
-from rag.kinds import RATES, growth_base, growth_of_another, kinds_conflict, kinds_named
+from rag.kinds import RATES, growth_base, growth_of_another, kinds_conflict, kinds_named, unit_of_another_kind
 from rag.question import QuestionAnalysis
 from rag.responsive import mentions, states_amount
 from rag.sentences import sentences
@@ -57,24 +58,26 @@ def asked_years(question: QuestionAnalysis, source: ContextSource) -> set[str]:
     return set(question.years_asked(source.hit.title))
 
 
-def answers_the_kind(sentence: str, kinds: set[str]) -> bool:
-    """False when every figure of the sentence is plainly another kind of quantity than the one asked: a
-    growth rate does not answer a question about revenue, nor revenue's growth one about GDP's. A figure's
-    kinds are the quantity words of its clause ("实现了318%的增长")."""
-    if not kinds:
+def figure_answers_the_kind(sentence: str, figure: Figure, kinds: set[str]) -> bool:
+    """False when the figure is plainly another kind of quantity than the one asked: a growth rate does not
+    answer a question about revenue, nor revenue's growth one about GDP's, nor millimetres of rain one about
+    a loss. A figure's kinds are the quantity words of its clause ("实现了318%的增长")."""
+    spans = [] if YEAR.fullmatch(figure.number) else figure_spans(figure, sentence)
+    if not kinds or not spans:
         return True
-    verdicts = []
-    for figure in figures(sentence):
-        spans = [] if YEAR.fullmatch(figure.number) else figure_spans(figure, sentence)
-        if not spans:
-            continue
-        start, end = spans[0]
-        own = clause_kinds(sentence, start, end)
-        if "growth" in own and growth_of_another(growth_base(sentence, 0, start), kinds - RATES):
-            verdicts.append(False)
-        else:
-            verdicts.append(not own or any(not kinds_conflict(k, q) for k in own for q in kinds))
-    return not verdicts or any(verdicts)
+    start, end = spans[0]
+    own = clause_kinds(sentence, start, end)
+    if unit_of_another_kind(kinds, sentence, end):
+        return False
+    if "growth" in own and growth_of_another(growth_base(sentence, 0, start), kinds - RATES):
+        return False
+    return not own or any(not kinds_conflict(k, q) for k in own for q in kinds)
+
+
+def answers_the_kind(sentence: str, kinds: set[str]) -> bool:
+    """Some figure of the sentence may be of the asked kind (or the sentence states no figure)."""
+    stated = [f for f in figures(sentence) if not YEAR.fullmatch(f.number) and figure_spans(f, sentence)]
+    return not stated or any(figure_answers_the_kind(sentence, f, kinds) for f in stated)
 
 
 class ExtractiveAnswerer:
@@ -127,7 +130,8 @@ class ExtractiveAnswerer:
             if wanted and not wanted & years:
                 return False
         return not (names_other_place(sentence, list(question.places))
-                    or names_other_period(sentence, periods_in(question.text)))
+                    or names_other_period(sentence, periods_in(question.text))
+                    or names_the_other_side(sentence, question.text))
 
     def rank(self, query: str, sources: list[ContextSource], question: QuestionAnalysis,
              other_years: bool = False) -> list[tuple[float, int, str]]:
@@ -188,7 +192,8 @@ class ExtractiveAnswerer:
             parts = Claim(tuple(f for f in claim.figures if not YEAR.fullmatch(f.number)),
                           tuple(n for n in claim.names if n not in question.text))
             for unit in eligible if parts.checkable else []:
-                if unit not in chosen and len(parts.found_in(unit[1])) == len(parts.parts):
+                of_kind = not parts.figures or any(figure_answers_the_kind(unit[1], f, kinds) for f in parts.figures)
+                if unit not in chosen and len(parts.found_in(unit[1])) == len(parts.parts) and of_kind:
                     chosen.append(unit)
         return "".join(f"{_trim(sentence)}[{n}]" + ("" if sentence.endswith(("。", "！", "？")) else "。")
                        for n, sentence in chosen[:self.max_sentences]) or None
@@ -201,7 +206,8 @@ class ExtractiveAnswerer:
         if wanted and not wanted & years and (question.ask == "quantity" or years):
             return False
         return answers_the_kind(sentence, kinds) and not (names_other_place(sentence, list(question.places))
-                                                          or names_other_period(sentence, periods_in(question.text)))
+                                                          or names_other_period(sentence, periods_in(question.text))
+                                                          or names_the_other_side(sentence, question.text))
 
     def nearest_other_year(self, query: str, sources: list[ContextSource],
                            question: QuestionAnalysis) -> tuple[int, str] | None:

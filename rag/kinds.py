@@ -23,6 +23,9 @@ QUANTITY_KINDS: dict[str, tuple[str, ...]] = {
     "volume": ("销量", "销售量", "出货量", "产量", "units sold", "shipments"),
     "users": ("用户数", "用户规模", "月活", "日活", "活跃用户", "users"),
     "population": ("常住人口", "户籍人口", "人口", "population"),
+    "loss": ("经济损失", "损失", "亏损", "loss"),
+    "cost": ("成本", "费用", "支出", "花费", "cost", "spending"),
+    "price": ("价格", "售价", "单价", "票价", "price"),
 }
 # What happened on a date: a rule published in July and in force from August has two dates.
 EVENT_KINDS: dict[str, tuple[str, ...]] = {
@@ -68,3 +71,18 @@ def growth_of_another(base: str | None, asked: Iterable[str]) -> bool:
     """A growth rate of `base` is not the growth of any of `asked` (revenue's growth is not GDP's)."""
     asked = set(asked)
     return bool(base and asked and all(kinds_conflict(kind, base) for kind in asked))
+
+
+# Kinds counted in money. A question about one is not answered by a figure written in a physical unit or as a
+# count: a loss is not "318毫米" of rain, a price not "12家" shops. A percentage may be (a cost falls by 12%);
+# whether it is the asked one is for the kind words to say.
+MONEY_KINDS = frozenset({"valuation", "financing", "revenue", "profit", "output", "box_office", "loss", "cost",
+                         "price"})
+_NOT_MONEY_UNIT = re.compile(r"\s*(?:毫米|厘米|公里|千米|米|吨|千克|公斤|千瓦时|千瓦|兆瓦|GW|MW|"
+                             r"小时|分钟|秒|天|℃|摄氏度|人次|人|名|位|家|款|项|台|辆|件|座|所|种|条|颗|部|架|艘|套|户|岁)")
+
+
+def unit_of_another_kind(kinds: Iterable[str], text: str, end: int) -> bool:
+    """The figure ending at text[end] is written in a unit that is not money while every asked kind is."""
+    kinds = set(kinds)
+    return bool(kinds) and kinds <= MONEY_KINDS and _NOT_MONEY_UNIT.match(text, end) is not None

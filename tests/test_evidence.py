@@ -147,6 +147,32 @@ def test_revenue_growth_does_not_stand_in_for_gdp_growth() -> None:
     assert answerer.anchored("文旅产业营收增速是23.6%[1]。", sources, revenue) is not None
 
 
+def test_the_model_s_figure_must_be_of_the_asked_kind_where_the_source_states_it() -> None:
+    """The sentence holding the model's figure may state another figure of the asked kind's frame (a count),
+    yet the figure the model took is revenue, or rain, not the profit or the loss asked about."""
+    answerer = ExtractiveAnswerer(require_focus=True)
+    company = [_source(1, "据介绍，星桥科技2031年营业收入为4.8亿元，服务客户超过120家。")]
+    profit = analyze("星桥科技2031年的净利润是多少？", "zh")
+    assert answerer.anchored("星桥科技2031年的净利润是4.8亿元[1]。", company, profit) is None
+    revenue = analyze("星桥科技2031年的营收是多少？", "zh")
+    assert answerer.anchored("星桥科技2031年营收4.8亿元[1]。", company, revenue) is not None
+    storm = [_source(1, "受台风影响，东港市普降暴雨，最大累计降雨量为318毫米。")]
+    loss = analyze("台风给东港市造成的直接经济损失是多少？", "zh")
+    assert answerer.anchored("台风给东港市造成的直接经济损失是318毫米[1]。", storm, loss) is None
+    assert answerer.compose(loss.text, storm, loss) is None
+    rain = analyze("台风期间东港市最大累计降雨量是多少？", "zh")
+    assert answerer.anchored("东港市最大累计降雨量为318毫米[1]。", storm, rain) is not None
+
+
+def test_a_sentence_about_the_other_side_of_an_opposite_does_not_answer() -> None:
+    answerer = ExtractiveAnswerer(require_focus=True)
+    race = [_source(1, "男子组比赛中，东港选手林一鸣以2小时11分05秒获得亚军；女子组冠军由许岚获得。")]
+    women = analyze("女子组的亚军是谁？", "zh")
+    assert answerer.anchored("女子组亚军是林一鸣，成绩2小时11分05秒[1]。", race, women) is None
+    men = analyze("男子组的亚军是谁？", "zh")
+    assert answerer.anchored("男子组亚军是林一鸣，成绩2小时11分05秒[1]。", race, men) is not None
+
+
 def test_a_sentence_giving_only_dates_is_not_the_nearest_amount_of_a_false_premise() -> None:
     answerer = ExtractiveAnswerer()
     dates = _source(1, "海湾省文旅协会发布《海湾省文旅产业2031年度发展报告》\n2032年4月12日，海湾省文旅协会"
