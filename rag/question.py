@@ -89,7 +89,7 @@ class QuestionAnalysis:
     constraints: tuple[Constraint, ...]
     ask: Ask
     parts: tuple[str, ...]
-    # Organisations and other proper nouns by the tagger's guess ("深澜智能"): too unreliable to refuse on
+    # Organisations and other proper nouns by the tagger's guess ("鸿澜智能"): too unreliable to refuse on
     # (it also tags ordinary words), reliable enough to prefer the passages that mention them.
     topics: tuple[str, ...] = ()
     # The question's words that few passages of the corpus use ("投诉率", a product's name): a figure the answer

@@ -41,7 +41,7 @@ _MEASURE = re.compile(r"[\u4e00-\u9fff](?:率|量|数|额|值|比|价|费|度)")
 
 def _kind_in_sentence(figure: Figure, text: str) -> set[str | None]:
     """The kind of each occurrence of the figure: its clause's, else, in a clause that names no quantity of
-    its own, the last one named earlier in its sentence ("增长率将达30.6%，另一家机构预测41.8%": an enumeration
+    its own, the last one named earlier in its sentence ("增长率将达27.1%，另一家机构预测33.4%": an enumeration
     of one kind names it once)."""
     kinds: set[str | None] = set()
     spans = split_sentences(text)
@@ -118,7 +118,7 @@ def in_unit_asked(figure: Figure, sentence: str, question: str) -> bool:
     if not asked:
         return True
     family = _family(asked.group(1))
-    if figure.magnitude.endswith(family):  # "2.4倍", "3个百分点": the unit is read as the figure's magnitude
+    if figure.magnitude.endswith(family):  # "3.5倍", "3个百分点": the unit is read as the figure's magnitude
         return True
     for _, end in figure_spans(figure, sentence):
         unit = _UNIT_AFTER.match(sentence, end)

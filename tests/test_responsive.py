@@ -92,7 +92,7 @@ def test_a_when_question_is_answered_by_a_date_of_that_event() -> None:
     production = analyze("林某团队的固态电池什么时候量产？", "zh")
     assert not answers_question(lab, [lab], production)  # true, and dated, but the date is the paper's
     assert answers_question(lab, [lab], analyze("林某团队的论文什么时候发表？", "zh"))
-    rule = "《松原市养犬管理办法》于2024年3月印发，自2024年5月1日起施行。"
+    rule = "《松原市养犬管理办法》于2031年3月印发，自2031年6月1日起施行。"
     assert answers_question(rule, [rule], analyze("《松原市养犬管理办法》什么时候开始施行？", "zh"))
 
 
