@@ -233,11 +233,15 @@ _OPPOSITES = (("男子", "女子"), ("男性", "女性"), ("出口", "进口"), 
               ("境内", "境外"), ("国内", "海外"))
 
 
+_SIDE = re.compile("|".join(word for pair in _OPPOSITES for word in pair))
+
+
 def names_the_other_side(text: str, question: str) -> bool:
-    """The question names one side of an opposite and the text only the other: "女子组的亚军" is not
-    answered by a sentence about the men's race."""
-    return any(one in question and other in text and one not in text
-               for pair in _OPPOSITES for one, other in (pair, pair[::-1]) if other not in question)
+    """The side the text last names is the other one of an opposite the question names one side of:
+    "女子组的亚军" is not answered by "男子组比赛中，…；林某获得亚军"."""
+    sides = _SIDE.findall(text)
+    return bool(sides) and any(sides[-1] == other and one in question and other not in question
+                               for pair in _OPPOSITES for one, other in (pair, pair[::-1]))
 
 
 def rows(passage: str) -> list[list[str]]:

@@ -130,8 +130,7 @@ class ExtractiveAnswerer:
             if wanted and not wanted & years:
                 return False
         return not (names_other_place(sentence, list(question.places))
-                    or names_other_period(sentence, periods_in(question.text))
-                    or names_the_other_side(sentence, question.text))
+                    or names_other_period(sentence, periods_in(question.text)))
 
     def rank(self, query: str, sources: list[ContextSource], question: QuestionAnalysis,
              other_years: bool = False) -> list[tuple[float, int, str]]:
@@ -145,7 +144,7 @@ class ExtractiveAnswerer:
             for start, end, sentence in self._units(source):
                 years = sentence_years(source.hit.text, start, end)
                 elsewhere = bool(wanted and years and not wanted & years)
-                if elsewhere != other_years:
+                if elsewhere != other_years or names_the_other_side(_line_up_to(source.hit.text, end), question.text):
                     continue
                 if not self.qualifies(sentence, set() if other_years else years, set() if other_years else wanted,
                                       question, query_tokens):
@@ -184,7 +183,8 @@ class ExtractiveAnswerer:
         kind of quantity are still checked, so a neighbouring year's figure is never offered."""
         kinds = set(kinds_named(question.text))
         eligible = [(source.n, sentence) for source in sources for start, end, sentence in self._units(source)
-                    if self._may_answer(sentence, sentence_years(source.hit.text, start, end),
+                    if not names_the_other_side(_line_up_to(source.hit.text, end), question.text)
+                    and self._may_answer(sentence, sentence_years(source.hit.text, start, end),
                                         asked_years(question, source), question, kinds)]
         chosen: list[tuple[int, str]] = []
         for written in sentences(model_text):
@@ -206,8 +206,7 @@ class ExtractiveAnswerer:
         if wanted and not wanted & years and (question.ask == "quantity" or years):
             return False
         return answers_the_kind(sentence, kinds) and not (names_other_place(sentence, list(question.places))
-                                                          or names_other_period(sentence, periods_in(question.text))
-                                                          or names_the_other_side(sentence, question.text))
+                                                          or names_other_period(sentence, periods_in(question.text)))
 
     def nearest_other_year(self, query: str, sources: list[ContextSource],
                            question: QuestionAnalysis) -> tuple[int, str] | None:
@@ -229,6 +228,11 @@ class ExtractiveAnswerer:
                 if years and wanted and (best is None or score > best[0]):
                     best = (score, source.n, sentence)
         return (best[1], _trim(best[2])) if best else None
+
+
+def _line_up_to(text: str, end: int) -> str:
+    """A sentence with what its line says before it: "男子组比赛中，…；林某获得亚军" is about the men's race."""
+    return text[text.rfind("\n", 0, end) + 1:end]
 
 
 def _trim(sentence: str) -> str:
