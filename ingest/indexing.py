@@ -20,7 +20,7 @@ from ingest.loaders import SUPPORTED_SUFFIXES, DocumentError, LoadedDocument
 from ingest.report import DocumentResult, FileError, IngestReport
 from ingest.sandbox import ParseSandbox
 from ingest.structure import guess_title, split_blocks
-from ingest.tables import pair_chart_series, pair_table_rows
+from ingest.tables import pair_cards, pair_chart_series, pair_table_rows
 from rag.catalog import DocumentRecord, IndexedChunk
 from rag.embeddings import build_embeddings
 from rag.keyword_index import tokenize
@@ -30,9 +30,9 @@ from rag.tokens import TokenCounter
 
 # Bump when cleaning or chunking changes what a file turns into: every document is then re-chunked (vectors
 # of unchanged passages still come from the cache).
-PIPELINE_VERSION = 5  # 2: chart series paired with their year labels (ingest/tables.py); 3: numbers and run-in
+PIPELINE_VERSION = 6  # 2: chart series paired with their year labels (ingest/tables.py); 3: numbers and run-in
 # headings the wrap cut are rejoined (ingest/cleaning.py, ingest/structure.py); 4: table rows named by header;
-# 5: a slide label after a blank line is not joined onto the full line above it
+# 5: a slide label after a blank line is not joined onto the full line above it; 6: figure cards named by label
 
 Progress = Callable[[str, int, int], None]
 
@@ -151,7 +151,7 @@ class Indexer:
                                                        chunks=record.n_chunks))
                 prepared.append(_Prepared(document, "", 0, []))
                 continue
-            text = pair_table_rows(pair_chart_series(clean_text(document.text)))
+            text = pair_table_rows(pair_cards(pair_chart_series(clean_text(document.text))))
             title = document.title_hint or guess_title(text, fallback=path.stem)
             chunks = self.chunker.split(text, split_blocks(text), source=document.source, title=title,
                                         fingerprint=fingerprint)

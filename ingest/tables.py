@@ -12,11 +12,17 @@ as many cells ("营业收入 1,204.5 1,088.0 10.7%"), often under a "单位：�
 meaning of the third number is in the header, the unit two lines up. After such a table a derived line per
 row names every cell by its header, with the unit written on ("（表格行）营业收入：2031年 1,204.5万元；…"), so
 that one sentence says what the figure is, of what and in which unit.
+
+A slide of figure cards leaves each card's label above its values ("新终端-服务机器人" / "783.3万套" / "同比
++23.3%"): the growth rate alone on its line says neither what grew nor by how much it sold. Where two or more
+such cards follow one another, a derived line after each card's values names them with its label
+("（图表数据）新终端-服务机器人：783.3万套，同比+23.3%。").
 """
 
 from __future__ import annotations
 
 import re
+from itertools import pairwise
 
 _YEAR_LABEL = re.compile(r"(?:19|20)\d{2}[EeF年]?")
 _BARE_NUMBER = re.compile(r"\d+(?:\.\d+)?%?")
@@ -113,4 +119,56 @@ def pair_table_rows(text: str) -> str:
         out.extend(lines[index:end])
         out.extend(_named_cells(header, row, unit) for row in rows)
         index = end
+    return "\n".join(out)
+
+
+_CARD_LABEL = re.compile(r"^[^\d。！？!?；;，,：:]{2,16}$")
+# A value line of a card: short, and its figure written with a unit, a sign or a per cent ("2.89亿部", "同比+6.5%",
+# "电视：3656万台"), not a bare number (a table's cell).
+_CARD_VALUE = re.compile(r"^[^\d。！？!?；;]{0,6}[-+]?\d[\d,]*(?:\.\d+)?(?:%|[万亿千百]?[^\d\s，,。；;、]{1,2})$")
+MAX_CARD_VALUES = 3
+
+
+def _card_at(lines: list[str], index: int) -> tuple[str, list[str], int] | None:
+    """The card whose label starts at lines[index]: (label, value lines, index after the values)."""
+    label: list[str] = []
+    at = index
+    while at < len(lines) and len(label) < 2 and _CARD_LABEL.match(lines[at].strip()):
+        label.append(lines[at].strip())
+        at += 1
+    if not label:
+        return None
+    if at < len(lines) and not lines[at].strip():
+        at += 1
+    values: list[str] = []
+    while at < len(lines) and len(values) < MAX_CARD_VALUES and _CARD_VALUE.match(lines[at].strip()):
+        values.append(lines[at].strip())
+        at += 1
+    return ("".join(label), values, at) if values else None
+
+
+def pair_cards(text: str) -> str:
+    lines = text.split("\n")
+    cards: list[tuple[int, str, list[str], int]] = []
+    index = 0
+    while index < len(lines):
+        card = _card_at(lines, index)
+        if card is None:
+            index += 1
+            continue
+        cards.append((index, *card))
+        index = card[2]
+    # Only runs of cards, separated by nothing but blank lines: one heading above one figure is no card slide.
+    in_run: set[int] = set()
+    for i, ((_, _, _, end), (start, _, _, _)) in enumerate(pairwise(cards)):
+        if all(not line.strip() for line in lines[end:start]):
+            in_run.update({i, i + 1})
+    after = {cards[i][3]: f"{SERIES_MARK}{cards[i][1]}：{'，'.join(cards[i][2])}。" for i in sorted(in_run)}
+    out: list[str] = []
+    for index, line in enumerate(lines):
+        if index in after:
+            out.append(after[index])
+        out.append(line)
+    if len(lines) in after:
+        out.append(after[len(lines)])
     return "\n".join(out)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ingest.tables import ROW_MARK, SERIES_MARK, pair_chart_series, pair_table_rows
+from ingest.tables import ROW_MARK, SERIES_MARK, pair_cards, pair_chart_series, pair_table_rows
 
 ANNUAL = """二、主要财务数据
 单位：人民币万元
@@ -41,3 +41,19 @@ def test_chart_values_are_paired_with_their_year_labels() -> None:
     chart = "市场规模（亿元）\n120 150\n190\n2029 2030 2031E"
     assert pair_chart_series(chart).split("\n")[-1] == f"{SERIES_MARK}2029：120；2030：150；2031E：190。"
     assert pair_chart_series("120 150\n2029 2030 2031E") == "120 150\n2029 2030 2031E"  # counts differ
+
+
+def test_figure_cards_on_a_slide_are_named_by_their_labels() -> None:
+    """Each card's label above its values: the growth rate on its own line says neither what grew nor how much."""
+    slide = ("澜州低空物流主要指标\n\n配送航线\n\n174条\n同比+47.5%\n\n起降点\n\n415个\n同比+57.8%\n\n"
+             "偏远山村\n覆盖率\n92%\n\n下一页")
+    paired = pair_cards(slide)
+    assert f"{SERIES_MARK}配送航线：174条，同比+47.5%。" in paired
+    assert f"{SERIES_MARK}起降点：415个，同比+57.8%。" in paired
+    assert f"{SERIES_MARK}偏远山村覆盖率：92%。" in paired
+    assert all(line in paired.split("\n") for line in slide.split("\n"))  # the original lines stay
+    # one heading above one figure is no card slide; nor is a table's column of bare numbers
+    assert pair_cards("第二章 市场规模\n\n38.4亿元\n\n正文从这里开始，规模继续扩大。") == (
+        "第二章 市场规模\n\n38.4亿元\n\n正文从这里开始，规模继续扩大。")
+    table = "指标\n2032年\n2033年\n配送航线（条）\n118\n174\n起降点（个）\n263\n415"
+    assert pair_cards(table) == table
