@@ -11,7 +11,8 @@ import re
 from rag.claims import YEAR, chinese_names
 from rag.schema import ChatTurn
 
-_ELLIPTICAL = re.compile(r"^(那么?|还有|而|另外|同样|and\b|what about|how about)|呢[？?]?$", re.IGNORECASE)
+# "那2032年呢？", "东港方面呢，比西港多多少？": a "呢" that closes the question or its first clause.
+_ELLIPTICAL = re.compile(r"^(那么?|还有|而|另外|同样|and\b|what about|how about)|呢(?:[？?]?$|[，,])", re.IGNORECASE)
 
 
 # Words pointing back at the conversation: "它的增速", "这家公司", "those rounds". A question that uses one

@@ -193,7 +193,8 @@ def test_follow_up_with_two_years_substitutes_in_one_pass() -> None:
 
 def test_a_question_pointing_back_at_the_conversation_is_a_follow_up() -> None:
     for question in ("它的销量增速是多少？", "这家公司去年的估值是多少？", "其中新能源客车占多少？",
-                     "Which of those firms raised the most money?", "Who wrote this report, then?"):
+                     "Which of those firms raised the most money?", "Who wrote this report, then?",
+                     "客运方面呢，和货运差多少？"):
         assert is_elliptical(question), question
     for question in ("2024年东港市新能源汽车销量是多少？", "尤其是金融行业的渗透率是多少？",
                      "其他城市的充电桩数量是多少？", "Which accelerators speed up the models that the plan mentions?"):
