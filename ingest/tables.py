@@ -24,11 +24,11 @@ from __future__ import annotations
 import re
 from itertools import pairwise
 
+from rag.schema import ROW_MARK, SERIES_MARK
+
 _YEAR_LABEL = re.compile(r"(?:19|20)\d{2}[EeF年]?")
 _BARE_NUMBER = re.compile(r"\d+(?:\.\d+)?%?")
 MAX_LOOKBACK_LINES = 12
-SERIES_MARK = "（图表数据）"
-ROW_MARK = "（表格行）"
 _NUMERIC_CELL = re.compile(r"[-+]?\d[\d,]*(?:\.\d+)?%?")
 _UNIT_LINE = re.compile(r"^[（(]?单位[：:]\s*(?:人民币)?([^\s)）]{1,8})[)）]?$")
 _UNIT_COLUMN = "单位"

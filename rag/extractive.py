@@ -24,6 +24,7 @@ from rag.keyword_index import tokenize
 from rag.kinds import RATES, growth_base, growth_of_another, kinds_conflict, kinds_named, unit_of_another_kind
 from rag.question import QuestionAnalysis
 from rag.responsive import mentions, states_amount
+from rag.schema import ROW_MARK, SERIES_MARK
 from rag.sentences import sentences
 from rag.years import frame_years
 
@@ -97,14 +98,18 @@ class ExtractiveAnswerer:
     @staticmethod
     def _units(source: ContextSource) -> list[tuple[int, int, str]]:
         """The shown sentences (span, text), each preceded by the slide or table title line right above it,
-        if any: on a slide, "杭州：数据要素高地" is what the sentence under it is about."""
+        if any: on a slide, "杭州：数据要素高地" is what the sentence under it is about. A later cell of a
+        derived table row keeps the row's name ("（表格行）营业收入：…；2030年 1,088.0万元")."""
         units = []
         text = source.hit.text
         for start, end in sorted(source.sentences):
             sentence = text[start:end].strip()
             before = text[:start].rstrip("\n ").rsplit("\n", 1)[-1].strip()
+            line = text[text.rfind("\n", 0, start) + 1:start]
             if before and _TITLE_LINE.match(before) and before not in sentence and text[:start].endswith("\n"):
                 sentence = f"{before}：{sentence}" if not before.endswith(("：", ":")) else before + sentence
+            elif line.startswith((ROW_MARK, SERIES_MARK)) and "：" in line:
+                sentence = line[:line.index("：") + 1] + sentence
             units.append((start, end, sentence))
         return units
 
@@ -236,4 +241,5 @@ def _line_up_to(text: str, end: int) -> str:
 
 
 def _trim(sentence: str) -> str:
-    return re.sub(r"^[•·\-\s]+", "", sentence).rstrip("；;，,")
+    """Without a bullet, a trailing separator or the mark of a derived table line (for reading, not search)."""
+    return re.sub(r"^[•·\-\s]+", "", sentence).removeprefix(ROW_MARK).removeprefix(SERIES_MARK).rstrip("；;，,")

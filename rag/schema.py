@@ -6,6 +6,11 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+# Marks of the lines ingest derives from a flattened chart or table (ingest/tables.py): the answerer keeps a
+# row's name with each of its cells.
+SERIES_MARK = "（图表数据）"
+ROW_MARK = "（表格行）"
+
 
 class Chunk(BaseModel):
     """A passage of one cleaned document, the unit that is embedded, keyword-indexed and cited."""

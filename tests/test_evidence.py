@@ -174,6 +174,16 @@ def test_a_sentence_about_the_other_side_of_an_opposite_does_not_answer() -> Non
     assert answerer.anchored("男子组亚军是林一鸣，成绩2小时11分05秒[1]。", race, men) is not None
 
 
+def test_a_cell_of_a_derived_table_row_is_shown_with_the_row_s_name() -> None:
+    """The row line's cells are separate sentences ("；"): the 2030 cell alone says neither what nor whose."""
+    answerer = ExtractiveAnswerer(require_focus=True)
+    table = [_source(1, "项目 2031年 2030年 增减\n营业收入 1,204.5 1,088.0 10.7%\n净利润 96.3 90.2 6.8%\n"
+                        "（表格行）营业收入：增减 10.7%；2031年 1,204.5万元；2030年 1,088.0万元。\n"
+                        "（表格行）净利润：增减 6.8%；2031年 96.3万元；2030年 90.2万元。")]
+    asked = analyze("2030年的营业收入是多少？", "zh")
+    assert answerer.anchored("2030年营收为1,088.0万元[1]。", table, asked) == "营业收入：2030年 1,088.0万元。[1]"
+
+
 def test_a_sentence_giving_only_dates_is_not_the_nearest_amount_of_a_false_premise() -> None:
     answerer = ExtractiveAnswerer()
     dates = _source(1, "海湾省文旅协会发布《海湾省文旅产业2031年度发展报告》\n2032年4月12日，海湾省文旅协会"
