@@ -46,11 +46,15 @@ def kind_near(text: str, start: int, end: int) -> str | None:
     return KIND_OF_WORD[after.group(1).lower()] if after else None
 
 
+def clause_of(text: str, start: int, end: int) -> str:
+    """The clause of the figure at text[start:end]."""
+    clause_start = max((m.end() for m in _CLAUSE.finditer(text, 0, start)), default=0)
+    return text[clause_start:next((m.start() for m in _CLAUSE.finditer(text, end)), len(text))]
+
+
 def clause_kinds(text: str, start: int, end: int) -> set[str]:
     """Every kind of quantity named in the clause of the figure at text[start:end]."""
-    clause_start = max((m.end() for m in _CLAUSE.finditer(text, 0, start)), default=0)
-    clause_end = next((m.start() for m in _CLAUSE.finditer(text, end)), len(text))
-    return {KIND_OF_WORD[m.group(0).lower()] for m in KIND_WORD.finditer(text, clause_start, clause_end)}
+    return {KIND_OF_WORD[m.group(0).lower()] for m in KIND_WORD.finditer(clause_of(text, start, end))}
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from rag.claims import YEAR, Claim, Figure, claim_of, figures
 from rag.context import ContextSource, Weigher, score_sentence, token_weight
 from rag.evidence import (
     clause_kinds,
+    clause_of,
     figure_spans,
     names_other_period,
     names_other_place,
@@ -21,7 +22,7 @@ from rag.evidence import (
     periods_in,
 )
 from rag.keyword_index import tokenize
-from rag.kinds import RATES, growth_base, growth_of_another, kinds_conflict, kinds_named, unit_of_another_kind
+from rag.kinds import RATES, AskedQuantity, growth_base, growth_of_another, kinds_conflict, unit_of_another_kind
 from rag.question import QuestionAnalysis
 from rag.responsive import mentions, states_amount
 from rag.schema import ROW_MARK, SERIES_MARK
@@ -59,14 +60,20 @@ def asked_years(question: QuestionAnalysis, source: ContextSource) -> set[str]:
     return set(question.years_asked(source.hit.title))
 
 
-def figure_answers_the_kind(sentence: str, figure: Figure, kinds: set[str]) -> bool:
+def figure_answers_the_kind(sentence: str, figure: Figure, asked: AskedQuantity) -> bool:
     """False when the figure is plainly another kind of quantity than the one asked: a growth rate does not
     answer a question about revenue, nor revenue's growth one about GDP's, nor millimetres of rain one about
-    a loss. A figure's kinds are the quantity words of its clause ("实现了318%的增长")."""
+    a loss, nor a defect rate one about a return rate. A figure's kinds are the quantity words of its clause
+    ("实现了318%的增长")."""
     spans = [] if YEAR.fullmatch(figure.number) else figure_spans(figure, sentence)
-    if not kinds or not spans:
+    if not spans:
         return True
     start, end = spans[0]
+    if asked.other_rate(clause_of(sentence, start, end)):
+        return False
+    kinds = set(asked.kinds)
+    if not kinds:
+        return True
     own = clause_kinds(sentence, start, end)
     if unit_of_another_kind(kinds, sentence, end):
         return False
@@ -75,10 +82,10 @@ def figure_answers_the_kind(sentence: str, figure: Figure, kinds: set[str]) -> b
     return not own or any(not kinds_conflict(k, q) for k in own for q in kinds)
 
 
-def answers_the_kind(sentence: str, kinds: set[str]) -> bool:
+def answers_the_kind(sentence: str, asked: AskedQuantity) -> bool:
     """Some figure of the sentence may be of the asked kind (or the sentence states no figure)."""
     stated = [f for f in figures(sentence) if not YEAR.fullmatch(f.number) and figure_spans(f, sentence)]
-    return not stated or any(figure_answers_the_kind(sentence, f, kinds) for f in stated)
+    return not stated or any(figure_answers_the_kind(sentence, f, asked) for f in stated)
 
 
 class ExtractiveAnswerer:
@@ -130,7 +137,7 @@ class ExtractiveAnswerer:
         if self.require_focus and question.focus and not mentions(question.focus, sentence):
             return False
         if question.ask == "quantity":
-            if not states_amount(sentence) or not answers_the_kind(sentence, set(kinds_named(question.text))):
+            if not states_amount(sentence) or not answers_the_kind(sentence, AskedQuantity.of(question.text)):
                 return False
             if wanted and not wanted & years:
                 return False
@@ -186,18 +193,18 @@ class ExtractiveAnswerer:
         source sentence holding the model's figures is two readings agreeing (the model chose the figures,
         the passage states them) without requiring the question's words. Year, place, period and the asked
         kind of quantity are still checked, so a neighbouring year's figure is never offered."""
-        kinds = set(kinds_named(question.text))
+        asked = AskedQuantity.of(question.text)
         eligible = [(source.n, sentence) for source in sources for start, end, sentence in self._units(source)
                     if not names_the_other_side(_line_up_to(source.hit.text, end), question.text)
                     and self._may_answer(sentence, sentence_years(source.hit.text, start, end),
-                                        asked_years(question, source), question, kinds)]
+                                        asked_years(question, source), question, asked)]
         chosen: list[tuple[int, str]] = []
         for written in sentences(model_text):
             claim = claim_of(written, question.language)
             parts = Claim(tuple(f for f in claim.figures if not YEAR.fullmatch(f.number)),
                           tuple(n for n in claim.names if n not in question.text))
             for unit in eligible if parts.checkable else []:
-                of_kind = not parts.figures or any(figure_answers_the_kind(unit[1], f, kinds) for f in parts.figures)
+                of_kind = not parts.figures or any(figure_answers_the_kind(unit[1], f, asked) for f in parts.figures)
                 if unit not in chosen and len(parts.found_in(unit[1])) == len(parts.parts) and of_kind:
                     chosen.append(unit)
         return "".join(f"{_trim(sentence)}[{n}]" + ("" if sentence.endswith(("。", "！", "？")) else "。")
@@ -205,12 +212,12 @@ class ExtractiveAnswerer:
 
     @staticmethod
     def _may_answer(sentence: str, years: set[str], wanted: set[str], question: QuestionAnalysis,
-                    kinds: set[str]) -> bool:
+                    asked: AskedQuantity) -> bool:
         """Not about another year (an amount must say the asked year), place or period, nor plainly another
         kind of quantity than the one asked."""
         if wanted and not wanted & years and (question.ask == "quantity" or years):
             return False
-        return answers_the_kind(sentence, kinds) and not (names_other_place(sentence, list(question.places))
+        return answers_the_kind(sentence, asked) and not (names_other_place(sentence, list(question.places))
                                                           or names_other_period(sentence, periods_in(question.text)))
 
     def nearest_other_year(self, query: str, sources: list[ContextSource],

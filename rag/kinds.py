@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 # Kinds of quantity, each with the words that name it. The first group whose word stands nearest the figure
 # decides. Ordered from specific to general within a clause is not needed: nearest wins.
@@ -86,3 +87,30 @@ def unit_of_another_kind(kinds: Iterable[str], text: str, end: int) -> bool:
     """The figure ending at text[end] is written in a unit that is not money while every asked kind is."""
     kinds = set(kinds)
     return bool(kinds) and kinds <= MONEY_KINDS and _NOT_MONEY_UNIT.match(text, end) is not None
+
+
+# A named rate is a quantity of its own: a return rate is not a defect rate, whatever both did ("下降10%").
+# Read as the two characters before 率; words where 率 is not a metric's name are left out.
+_NAMED_RATE = re.compile(r"[\u4e00-\u9fff]{2}率")
+_NOT_NAMED_RATES = ("效率", "频率", "概率", "比率", "长率")
+
+
+def named_rates(text: str) -> frozenset[str]:
+    return frozenset(m.group(0) for m in _NAMED_RATE.finditer(text) if not m.group(0).endswith(_NOT_NAMED_RATES))
+
+
+@dataclass(frozen=True)
+class AskedQuantity:
+    """What kind of quantity a question asks for: its kind words and its named rates."""
+
+    kinds: frozenset[str]
+    rates: frozenset[str]
+
+    @classmethod
+    def of(cls, question: str) -> AskedQuantity:
+        return cls(kinds_named(question), named_rates(question))
+
+    def other_rate(self, clause: str) -> bool:
+        """The clause names a rate, and none of the rates asked about."""
+        own = named_rates(clause)
+        return bool(self.rates and own and not self.rates & own)

@@ -164,6 +164,15 @@ def test_the_model_s_figure_must_be_of_the_asked_kind_where_the_source_states_it
     assert answerer.anchored("东港市最大累计降雨量为318毫米[1]。", storm, rain) is not None
 
 
+def test_a_named_rate_is_not_answered_by_another_rate() -> None:
+    answerer = ExtractiveAnswerer(require_focus=True)
+    plant = [_source(1, "智能质检上线后，生产效率提升12%-16%，不良率下降8%-11%。")]
+    returns = analyze("智能质检让退货率下降了多少？", "zh")
+    assert answerer.anchored("退货率下降了8%-11%[1]。", plant, returns) is None
+    defects = analyze("智能质检让不良率下降了多少？", "zh")
+    assert answerer.anchored("不良率下降了8%-11%[1]。", plant, defects) is not None
+
+
 def test_a_sentence_about_the_other_side_of_an_opposite_does_not_answer() -> None:
     answerer = ExtractiveAnswerer(require_focus=True)
     race = [_source(1, "男子组比赛中，周可以2小时10分08秒夺冠；东港选手林一鸣以2小时11分05秒获得亚军。"
