@@ -60,11 +60,15 @@ def _build_vanilla(generator: str | None, models: LocalModels) -> VanillaRAG:
     from rag.generators import build_chat_model, generator_class, model_label, resolve_generator
 
     settings = load_settings(generator=generator)
+    corpus = shipped(settings.reports_dir)
+    if not any(corpus.glob("*.txt")):  # an empty context would measure the model alone, not the pipeline
+        err.print(f"[red]The vanilla pipeline reads the .txt files of RAG_REPORTS_DIR, and {corpus} has none.[/red]")
+        raise typer.Exit(2)
     name = resolve_generator(settings)
     if not generator_class(name).needs_llm:
         err.print("[red]The vanilla pipeline needs an LLM generator (local or openai).[/red]")
         raise typer.Exit(2)
-    return VanillaRAG(shipped(settings.reports_dir), build_embeddings(settings),
+    return VanillaRAG(corpus, build_embeddings(settings),
                       build_chat_model(settings, name, models), model_label(settings, name), settings.prompts_dir)
 
 

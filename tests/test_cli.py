@@ -10,8 +10,8 @@ from pathlib import Path
 from conftest import BIN, MARKET, OUTLOOK, SLIDES
 
 
-def rag(*args: str, data: Path, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "RAG_DATA_DIR": str(data), "NO_COLOR": "1"}
+def rag(*args: str, data: Path, stdin: str | None = None, **settings: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "RAG_DATA_DIR": str(data), "NO_COLOR": "1", **settings}
     return subprocess.run([str(BIN / "rag"), *args], env=env, capture_output=True, text=True, timeout=300,
                           input=stdin)
 
@@ -71,3 +71,16 @@ def test_benchmark_commands_run_as_the_rag_eval_group(tmp_path: Path, small_corp
     report = json.loads(timed.stdout)
     assert report["chunks"] > 0 and report["vectors_computed_unchanged"] == 0
     assert not (tmp_path / "data" / "index").exists()  # a scratch index, not the configured one
+
+
+def test_a_baseline_without_documents_is_refused_not_measured(tmp_path: Path, small_corpus: Path) -> None:
+    """The tutorial baseline reads the corpus folder itself: with no documents there it would answer from the
+    model alone and be scored as a pipeline."""
+    (tmp_path / "empty").mkdir()
+    questions = tmp_path / "questions.jsonl"
+    questions.write_text(json.dumps({"id": "q1", "question": "2033年澜州低空物流市场规模是多少？", "answerable": True,
+                                     "key_facts": ["38.4亿元"], "type": "numeric"}, ensure_ascii=False) + "\n")
+    run = rag("eval", "run", "--questions", str(questions), "--out", str(tmp_path / "run"), "--pipelines", "vanilla",
+              "--generator", "local", data=tmp_path / "data", RAG_REPORTS_DIR=str(tmp_path / "empty"))
+    assert run.returncode == 2 and "has none" in run.stderr, run.stderr
+    assert not (tmp_path / "run" / "results-vanilla.jsonl").exists()
