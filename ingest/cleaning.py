@@ -158,9 +158,9 @@ def _can_join(left: str, right: str) -> bool:
 
 
 def _label_after_blank(left: str, right: str) -> bool:
-    """A short unpunctuated line after a blank, below a full line, is a slide's label ("渠道格局") rather
-    than the tail of a wrapped sentence, unless joining the two puts one word across the seam ("…应用行" +
-    "动方案》": "行动")."""
+    """A short unpunctuated line after a blank, below a full line, is a slide's label ("航线规划") rather
+    than the tail of a wrapped sentence, unless joining the two puts one word across the seam ("…转向日常运" +
+    "营模式": "运营")."""
     if _display_length(right) * 2 > _display_length(left) or _SENTENCE_END.search(right) or _CONTINUES.search(left):
         return False
     return not (left[-1].isascii() and right[0].isascii()) and not word_across(left, right)

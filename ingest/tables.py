@@ -13,10 +13,10 @@ meaning of the third number is in the header, the unit two lines up. After such 
 row names every cell by its header, with the unit written on ("（表格行）营业收入：2031年 1,204.5万元；…"), so
 that one sentence says what the figure is, of what and in which unit.
 
-A slide of figure cards leaves each card's label above its values ("新终端-服务机器人" / "783.3万套" / "同比
-+23.3%"): the growth rate alone on its line says neither what grew nor by how much it sold. Where two or more
-such cards follow one another, a derived line after each card's values names them with its label
-("（图表数据）新终端-服务机器人：783.3万套，同比+23.3%。").
+A slide of figure cards leaves each card's label above its values ("智能手表" / "1,860万部" / "同比+9.1%"):
+the growth rate alone on its line says neither what grew nor by how much it sold. Where two or more such cards
+follow one another, a derived line after each card's values names them with its label
+("（图表数据）智能手表：1,860万部，同比+9.1%。").
 """
 
 from __future__ import annotations
@@ -123,8 +123,8 @@ def pair_table_rows(text: str) -> str:
 
 
 _CARD_LABEL = re.compile(r"^[^\d。！？!?；;，,：:]{2,16}$")
-# A value line of a card: short, and its figure written with a unit, a sign or a per cent ("2.89亿部", "同比+6.5%",
-# "电视：3656万台"), not a bare number (a table's cell).
+# A value line of a card: short, and its figure written with a unit, a sign or a per cent ("1,860万部", "同比+9.1%",
+# "出货：4,120万台"), not a bare number (a table's cell).
 _CARD_VALUE = re.compile(r"^[^\d。！？!?；;]{0,6}[-+]?\d[\d,]*(?:\.\d+)?(?:%|[万亿千百]?[^\d\s，,。；;、]{1,2})$")
 MAX_CARD_VALUES = 3
 

@@ -52,7 +52,7 @@ def load_jieba() -> None:
 
 
 def word_across(left: str, right: str) -> bool:
-    """Whether segmenting `left + right` puts one word across the seam ("基础信" + "息"): evidence that
+    """Whether segmenting `left + right` puts one word across the seam ("日常运" + "营"): evidence that
     the two were cut apart by a line wrap, not two separate lines."""
     load_jieba()
     head, tail = left[-6:], right[:6]
