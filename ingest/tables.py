@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import re
 from itertools import pairwise
+from typing import NamedTuple
 
 from rag.schema import ROW_MARK, SERIES_MARK
 
@@ -129,8 +130,18 @@ _CARD_VALUE = re.compile(r"^[^\d。！？!?；;]{0,6}[-+]?\d[\d,]*(?:\.\d+)?(?:%
 MAX_CARD_VALUES = 3
 
 
-def _card_at(lines: list[str], index: int) -> tuple[str, list[str], int] | None:
-    """The card whose label starts at lines[index]: (label, value lines, index after the values)."""
+class _Card(NamedTuple):
+    start: int  # the label's first line
+    label: str
+    values: tuple[str, ...]
+    end: int  # the line after the values
+
+    def derived(self) -> str:
+        return f"{SERIES_MARK}{self.label}：{'，'.join(self.values)}。"
+
+
+def _card_at(lines: list[str], index: int) -> _Card | None:
+    """The card whose label starts at lines[index]."""
     label: list[str] = []
     at = index
     while at < len(lines) and len(label) < 2 and _CARD_LABEL.match(lines[at].strip()):
@@ -144,26 +155,26 @@ def _card_at(lines: list[str], index: int) -> tuple[str, list[str], int] | None:
     while at < len(lines) and len(values) < MAX_CARD_VALUES and _CARD_VALUE.match(lines[at].strip()):
         values.append(lines[at].strip())
         at += 1
-    return ("".join(label), values, at) if values else None
+    return _Card(index, "".join(label), tuple(values), at) if values else None
 
 
 def pair_cards(text: str) -> str:
     lines = text.split("\n")
-    cards: list[tuple[int, str, list[str], int]] = []
+    cards: list[_Card] = []
     index = 0
     while index < len(lines):
         card = _card_at(lines, index)
         if card is None:
             index += 1
             continue
-        cards.append((index, *card))
-        index = card[2]
+        cards.append(card)
+        index = card.end
     # Only runs of cards, separated by nothing but blank lines: one heading above one figure is no card slide.
-    in_run: set[int] = set()
-    for i, ((_, _, _, end), (start, _, _, _)) in enumerate(pairwise(cards)):
-        if all(not line.strip() for line in lines[end:start]):
-            in_run.update({i, i + 1})
-    after = {cards[i][3]: f"{SERIES_MARK}{cards[i][1]}：{'，'.join(cards[i][2])}。" for i in sorted(in_run)}
+    in_run: set[_Card] = set()
+    for card, following in pairwise(cards):
+        if all(not line.strip() for line in lines[card.end:following.start]):
+            in_run.update({card, following})
+    after = {card.end: card.derived() for card in in_run}
     out: list[str] = []
     for index, line in enumerate(lines):
         if index in after:

@@ -74,9 +74,9 @@ def figure_answers_the_kind(sentence: str, figure: Figure, asked: AskedQuantity)
     kinds = set(asked.kinds)
     if not kinds:
         return True
-    own = clause_kinds(sentence, start, end)
     if unit_of_another_kind(kinds, sentence, end):
         return False
+    own = clause_kinds(sentence, start, end)
     if "growth" in own and growth_of_another(growth_base(sentence, 0, start), kinds - RATES):
         return False
     return not own or any(not kinds_conflict(k, q) for k in own for q in kinds)
@@ -156,7 +156,7 @@ class ExtractiveAnswerer:
             for start, end, sentence in self._units(source):
                 years = sentence_years(source.hit.text, start, end)
                 elsewhere = bool(wanted and years and not wanted & years)
-                if elsewhere != other_years or names_the_other_side(_line_up_to(source.hit.text, end), question.text):
+                if elsewhere != other_years or _on_the_other_side(source, end, question):
                     continue
                 if not self.qualifies(sentence, set() if other_years else years, set() if other_years else wanted,
                                       question, query_tokens):
@@ -195,7 +195,7 @@ class ExtractiveAnswerer:
         kind of quantity are still checked, so a neighbouring year's figure is never offered."""
         asked = AskedQuantity.of(question.text)
         eligible = [(source.n, sentence) for source in sources for start, end, sentence in self._units(source)
-                    if not names_the_other_side(_line_up_to(source.hit.text, end), question.text)
+                    if not _on_the_other_side(source, end, question)
                     and self._may_answer(sentence, sentence_years(source.hit.text, start, end),
                                         asked_years(question, source), question, asked)]
         chosen: list[tuple[int, str]] = []
@@ -242,9 +242,11 @@ class ExtractiveAnswerer:
         return (best[1], _trim(best[2])) if best else None
 
 
-def _line_up_to(text: str, end: int) -> str:
-    """A sentence with what its line says before it: "男子组比赛中，…；林某获得亚军" is about the men's race."""
-    return text[text.rfind("\n", 0, end) + 1:end]
+def _on_the_other_side(source: ContextSource, end: int, question: QuestionAnalysis) -> bool:
+    """The sentence ending at `end` is, by what its line says up to there, about the other side of an opposite
+    the question names: "男子组比赛中，…；林某获得亚军" is about the men's race."""
+    text = source.hit.text
+    return names_the_other_side(text[text.rfind("\n", 0, end) + 1:end], question.text)
 
 
 def _trim(sentence: str) -> str:
