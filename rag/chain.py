@@ -22,20 +22,18 @@ from typing import Literal
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import HumanMessage, SystemMessage
-from langchain_core.output_parsers import StrOutputParser
-from langchain_core.prompts import ChatPromptTemplate
 
 from rag.claims import YEAR, claim_of, language_of
 from rag.context import ContextPacker, ContextSource, render_sources, specific_words
 from rag.extractive import ExtractiveAnswerer
-from rag.followups import condense_by_substitution, is_elliptical, previous_question
 from rag.generators import GENERATORS, build_chat_model, model_label, resolve_generator
 from rag.part_completion import missing_parts
-from rag.passages import about_named, absent_names, found_sources, passage_frame, with_titles
+from rag.passages import about_named, absent_names, byline, found_sources, passage_frame, with_titles
 from rag.prompts import LANGUAGE_RULES, load_prompt
 from rag.question import QuestionAnalysis, analyze, fit_question
 from rag.refusals import REFUSALS, false_premise
 from rag.retrieval import HybridRetriever, validate_query
+from rag.rewriting import QuestionRewriter
 from rag.schema import Answer, ChatTurn, Citation, SearchHit, Timings, Usage
 from rag.sentences import pop_complete, sentences
 from rag.settings import Settings
@@ -85,10 +83,8 @@ class AnswerChain:
         self.extractive = ExtractiveAnswerer(idf=self.retriever.idf, require_focus=self.generator != "extractive")
         self.system_prompt = load_prompt(settings.prompts_dir, "answer_system")
         self.user_prompt = load_prompt(settings.prompts_dir, "answer_user")
-        self.condense_prompt = ChatPromptTemplate.from_messages(
-            [("human", load_prompt(settings.prompts_dir, "condense"))])
-        self.search_query_prompt = ChatPromptTemplate.from_messages(
-            [("human", load_prompt(settings.prompts_dir, "search_query"))])
+        self.rewriter = QuestionRewriter(settings.prompts_dir, lambda: self.chat_model,
+                                         self.retriever.romanized_names)
 
     @property
     def chat_model(self) -> BaseChatModel | None:
@@ -97,35 +93,6 @@ class AnswerChain:
         return self._chat_model
 
     # --- steps ---------------------------------------------------------------------------------------
-    def condense(self, question: str, history: list[ChatTurn]) -> str:
-        """A follow-up becomes a question that stands alone; a question that already does is left alone."""
-        if not history:
-            return question
-        substituted = condense_by_substitution(question, history)
-        if substituted:
-            return substituted
-        previous = previous_question(history) or ""
-        if not is_elliptical(question):
-            return question
-        if self.chat_model is None:
-            return f"{previous} {question}"
-        transcript = "\n".join(f"{'用户' if t.role == 'user' else '助手'}：{t.content[:200]}" for t in history[-4:])
-        chain = self.condense_prompt | self.chat_model | StrOutputParser()
-        output = chain.invoke({"history": transcript, "question": question})
-        rewritten = output.strip().split("\n")[0].strip("\"“”「」 ")
-        if not rewritten or len(rewritten) > 3 * (len(question) + len(previous)) or REFUSALS["zh"] in rewritten:
-            return f"{previous} {question}"
-        return rewritten
-
-    def search_query(self, question: str, language: str) -> str:
-        """The question in Chinese for searching Chinese reports; BM25 and sentence selection need the
-        reports' words. Without an LLM the question is searched as asked (dense search still works)."""
-        if language == "zh" or self.chat_model is None:
-            return question
-        translated = (self.search_query_prompt | self.chat_model | StrOutputParser()).invoke({"question": question})
-        translated = translated.strip().split("\n")[0].strip("\"“”「」 ")
-        return translated if translated and language_of(translated) == "zh" else question
-
     def _messages(self, question: str, sources: list[ContextSource], language: str, query: str) -> list:
         system = self.system_prompt.format(refusal=REFUSALS[language], language_rule=LANGUAGE_RULES[language])
         if query != question:  # an English question: its Chinese rendering helps match the sources' wording
@@ -147,18 +114,21 @@ class AnswerChain:
 
     def retrieve(self, query: str, analysis: QuestionAnalysis, k: int | None) -> list[SearchHit]:
         """The question's passages, and for a multi-part question also each part's best ones, so that
-        "2023年规模多少？增速呢？" or a question about two reports gets evidence for every part."""
+        "2023年规模多少？增速呢？" or a question about two reports gets evidence for every part. An English
+        question also gets the best two passages for its own words: a small model's translation loses terms
+        that the reports write in Latin letters or that it renders with another Chinese word."""
         k = self.settings.retrieval_k if k is None else k
         hits = self.retriever.search(query, k=k)
-        if len(analysis.parts) == 1 or analysis.language != "zh":
-            return hits
+        if analysis.language != "zh":
+            extra, per_query = ([analysis.text] if query != analysis.text else []), 2
+        else:
+            extra, per_query = (list(analysis.parts) if len(analysis.parts) > 1 else []), 1
         seen = {hit.chunk_id for hit in hits}
-        for part in analysis.parts:
-            for hit in self.retriever.search(part, k=2):
-                if hit.chunk_id not in seen:
-                    seen.add(hit.chunk_id)
-                    hits.append(hit)
-                    break
+        for text in extra:
+            added = [hit for hit in self.retriever.search(text, k=per_query + 1) if hit.chunk_id not in seen]
+            for hit in added[:per_query]:
+                seen.add(hit.chunk_id)
+                hits.append(hit)
         return hits
 
     # --- public --------------------------------------------------------------------------------------
@@ -166,9 +136,10 @@ class AnswerChain:
         started = time.perf_counter()
         question = validate_query(question, self.settings.max_question_chars)
         language = "zh" if language_of(question) == "zh" else "en"
-        standalone = fit_question(self.condense(question, list(history)), question, self.settings.max_question_chars)
+        condensed = self.rewriter.condense(question, list(history))
+        standalone = fit_question(condensed, question, self.settings.max_question_chars)
         analysis = analyze(standalone, language)  # the user's own words, not a translation's
-        query = self.search_query(standalone, language)
+        query = self.rewriter.search_query(standalone, language)
         hits = self.retrieve(query, analysis, k)
         if language == "zh":  # the index's word counts are current once it has searched
             analysis = replace(analysis, specific=specific_words(standalone, self.retriever.idf))
@@ -177,9 +148,11 @@ class AnswerChain:
         timings = Timings(retrieve=round(retrieved - started, 3))
         frames = [passage_frame(hit, self.retriever.document_head(hit.source)) for hit in hits]
         absent = absent_names(analysis, frames, query)
-        sources = self.packer.pack(query, about_named(analysis, hits, frames)) if hits and not absent else []
+        packed_for = query if language == "zh" else f"{query} {standalone}"  # Latin terms match as written
+        sources = self.packer.pack(packed_for, about_named(analysis, hits, frames)) if hits and not absent else []
         for source in sources:
             source.head = self.retriever.document_head(source.hit.source)
+            source.byline = byline(source.head, (*analysis.specific, *analysis.topics), source.excerpt)
         timings.sources = round(time.perf_counter() - started, 3)
         yield AnswerEvent("sources", sources=found_sources(sources))
         verifier = CitationVerifier(sources, language, analysis)

@@ -28,6 +28,7 @@ class ContextSource:
     hit: SearchHit
     sentences: list[tuple[int, int]] = field(default_factory=list)
     head: str = field(default="", compare=False)  # the document's title and byline, for names only
+    byline: str = field(default="", compare=False)  # a line of the head the generator is shown (see passages)
 
     @cached_property
     def support_text(self) -> str:
@@ -130,5 +131,5 @@ class ContextPacker:
 
 
 def render_sources(sources: list[ContextSource]) -> str:
-    return "\n\n".join(f"[{s.n}] 《{s.hit.title or s.hit.source}》{(' ' + s.hit.section) if s.hit.section else ''}\n"
-                       f"{s.excerpt}" for s in sources)
+    return "\n\n".join(f"[{s.n}] 《{s.hit.title or s.hit.source}》{f'（{s.byline}）' if s.byline else ''}"
+                       f"{(' ' + s.hit.section) if s.hit.section else ''}\n{s.excerpt}" for s in sources)

@@ -12,6 +12,7 @@ import re
 import threading
 import unicodedata
 from collections import Counter
+from collections.abc import Mapping
 from importlib import resources
 from pathlib import Path
 
@@ -99,6 +100,11 @@ class KeywordIndex:
         if not query_tokens:
             return 0.0
         return sum(1 for token in query_tokens if token in self._document_frequency) / len(query_tokens)
+
+    @property
+    def document_frequency(self) -> Mapping[str, int]:
+        """How many chunks use each word: the corpus vocabulary."""
+        return self._document_frequency
 
     def idf(self, token: str) -> float:
         """BM25's inverse document frequency; 0 for a word the corpus never uses."""

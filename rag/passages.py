@@ -3,6 +3,8 @@ of the question's names no passage mentions, and the packed sources as early, ti
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from rag.claims import normalize
 from rag.context import ContextSource
 from rag.question import QuestionAnalysis, constraints_of
@@ -13,6 +15,21 @@ def passage_frame(hit: SearchHit, head: str = "") -> str:
     """What a passage is about, for the question's names: its text, section, and the document's title and
     opening (where the publisher is named)."""
     return f"{hit.title}\n{hit.section}\n{hit.text}\n{head}"
+
+
+BYLINE_CHARS = 80
+
+
+def byline(head: str, words: Iterable[str], shown: str) -> str:
+    """The line of a document's opening that names a word of the question which the shown passage does not:
+    "星河智库建议…" asked of a passage from the body of 星河智库's report. Without it the generator sees no
+    tie between the question's publisher and the passage, and refuses."""
+    missing = [word for word in words if word and word not in shown]
+    for line in head.splitlines()[1:]:  # the first line is the title, shown anyway
+        line = line.strip(" •·-#")
+        if line and len(line) <= BYLINE_CHARS and any(word in line for word in missing):
+            return line
+    return ""
 
 
 def absent_names(question: QuestionAnalysis, frames: list[str], query: str = "") -> list[str]:

@@ -14,6 +14,7 @@ from langchain_core.embeddings import Embeddings
 
 from rag.embeddings import build_embeddings
 from rag.keyword_index import KeywordIndex, tokenize
+from rag.romanized import PinyinNames
 from rag.schema import Chunk, SearchHit
 from rag.settings import Settings
 from rag.storage import Storage
@@ -62,6 +63,7 @@ class HybridRetriever:
         self._lock = threading.Lock()
         self._generation: str | None = None
         self._index = _ServedIndex({}, {}, KeywordIndex([], []), {})
+        self._pinyin: tuple[KeywordIndex, PinyinNames] | None = None
 
     @property
     def embeddings(self) -> Embeddings:
@@ -95,6 +97,17 @@ class HybridRetriever:
         """The title and opening of a document (where its publisher and authors are named), as of the last
         search: an answer may name who published the passage it cites."""
         return self._index.heads.get(source, "")
+
+    def romanized_names(self, text: str) -> dict[str, str]:
+        """The corpus words that capitalised words of `text` spell in pinyin (see `rag.romanized`); the
+        pinyin index is built on first use for each served index (English questions only need it)."""
+        self.refresh()
+        keywords = self._index.keywords
+        cached = self._pinyin
+        if cached is None or cached[0] is not keywords:
+            cached = (keywords, PinyinNames(keywords.document_frequency))
+            self._pinyin = cached
+        return cached[1].find(text)
 
     def idf(self, token: str) -> float:
         """Of the index as of the last search (called per word while packing: no reload check here)."""

@@ -1,0 +1,70 @@
+"""What the user typed -> what is searched: a follow-up becomes a question that stands alone, and an English
+question is also put into Chinese, because the reports, BM25 and the sentence checks are in Chinese."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from langchain_core.language_models import BaseChatModel
+from langchain_core.output_parsers import StrOutputParser
+from langchain_core.prompts import ChatPromptTemplate
+
+from rag.claims import language_of
+from rag.followups import condense_by_substitution, is_elliptical, previous_question
+from rag.prompts import load_prompt
+from rag.refusals import REFUSALS
+from rag.schema import ChatTurn
+
+ChatModelSource = Callable[[], BaseChatModel | None]
+NameFinder = Callable[[str], dict[str, str]]
+
+
+def _first_line(output: str) -> str:
+    return output.strip().split("\n")[0].strip("\"“”「」 ") if output else ""
+
+
+class QuestionRewriter:
+    def __init__(self, prompts_dir: Path, chat_model: ChatModelSource, romanized_names: NameFinder) -> None:
+        self._chat_model = chat_model  # called only when a model is needed: the extractive mode loads none
+        self._romanized_names = romanized_names
+        self.condense_prompt = ChatPromptTemplate.from_messages([("human", load_prompt(prompts_dir, "condense"))])
+        self.search_query_prompt = ChatPromptTemplate.from_messages(
+            [("human", load_prompt(prompts_dir, "search_query"))])
+
+    def condense(self, question: str, history: list[ChatTurn]) -> str:
+        """A follow-up becomes a question that stands alone; a question that already does is left alone."""
+        if not history:
+            return question
+        substituted = condense_by_substitution(question, history)
+        if substituted:
+            return substituted
+        previous = previous_question(history) or ""
+        if not is_elliptical(question):
+            return question
+        model = self._chat_model()
+        if model is None:
+            return f"{previous} {question}"
+        transcript = "\n".join(f"{'用户' if t.role == 'user' else '助手'}：{t.content[:200]}" for t in history[-4:])
+        rewritten = _first_line((self.condense_prompt | model | StrOutputParser()).invoke(
+            {"history": transcript, "question": question}))
+        if not rewritten or len(rewritten) > 3 * (len(question) + len(previous)) or REFUSALS["zh"] in rewritten:
+            return f"{previous} {question}"
+        return rewritten
+
+    def search_query(self, question: str, language: str) -> str:
+        """The question in Chinese for searching Chinese reports. Chinese names written in pinyin are given to
+        the translator as the corpus spells them (it would guess) and added if it drops them. Without an LLM
+        the question is searched as asked, plus those names (dense search still works across languages)."""
+        if language == "zh":
+            return question
+        names = self._romanized_names(question)
+        translated = question
+        model = self._chat_model()
+        if model is not None:
+            glossary = "问题中的拼音名称在报告中写作：" + "，".join(f"{k}={v}" for k, v in names.items()) + "。\n"
+            output = _first_line((self.search_query_prompt | model | StrOutputParser()).invoke(
+                {"question": question, "names": glossary if names else ""}))
+            translated = output if output and language_of(output) == "zh" else question
+        missing = [name for name in names.values() if name not in translated]
+        return " ".join([translated, *missing])

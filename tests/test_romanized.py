@@ -1,0 +1,35 @@
+"""Chinese names written in pinyin in an English question are found among the corpus's words (invented names)."""
+
+import pytest
+
+from rag.rewriting import QuestionRewriter
+from rag.romanized import PinyinNames
+from rag.settings import Settings
+
+pytestmark = pytest.mark.unit
+
+VOCABULARY = {"星桥": 3, "星河智库": 2, "海湾省": 4, "报告": 40, "行桥": 1, "李": 9, "营收": 5}
+
+
+def test_a_capitalised_pinyin_word_is_the_corpus_word_spelled_so() -> None:
+    names = PinyinNames(VOCABULARY)
+    assert names.find("What revenue did Xingqiao report for 2030?") == {"Xingqiao": "星桥"}  # not the rarer 行桥
+
+
+def test_two_capitalised_words_in_a_row_spell_one_name() -> None:
+    assert PinyinNames(VOCABULARY).find("According to Xinghe Zhiku, how large is the market?") == {
+        "Xinghe Zhiku": "星河智库"}
+
+
+def test_ordinary_words_and_short_ones_are_not_names() -> None:
+    names = PinyinNames(VOCABULARY)
+    assert names.find("what did the baogao say about yingshou?") == {}  # not capitalised: English prose
+    assert names.find("What did Li say in the Report?") == {}  # too short; an English word
+
+
+def test_the_search_query_carries_the_corpus_spelling_without_a_model() -> None:
+    names = PinyinNames(VOCABULARY)
+    rewriter = QuestionRewriter(Settings().prompts_dir, lambda: None, names.find)
+    query = rewriter.search_query("How large is the Haiwansheng market according to Xingqiao?", "en")
+    assert "星桥" in query and "海湾省" in query
+    assert rewriter.search_query("星桥的营收是多少？", "zh") == "星桥的营收是多少？"
