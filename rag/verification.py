@@ -4,7 +4,8 @@ Works one sentence at a time, so a streamed answer is checked before each senten
 - markers that point at no source are removed;
 - a sentence whose figures and names are all in one of its cited passages, each figure standing there for
   the same year and the same kind of quantity (rag/evidence.py), in a passage that speaks of what the
-  sentence ties it to, and no two table rows joined, keeps those citations;
+  sentence ties it to, not as the runner-up's when the top one is asked (rag/ranks.py), and no two table
+  rows joined, keeps those citations;
 - if they are in another passage instead, the citation is moved there;
 - if no passage has them, the sentence is dropped and a note says so;
 - an uncited sentence gets the citation of the passage that supports it, or is dropped when it asserts a
@@ -39,6 +40,7 @@ from rag.kinds import kinds_named
 from rag.passages import passage_frame
 from rag.qualifiers import with_qualifiers
 from rag.question import QuestionAnalysis
+from rag.ranks import asks_for_the_top, runner_up_as_top
 from rag.refusals import REFUSALS, is_refusal
 from rag.responsive import answers_question
 from rag.schema import Citation
@@ -57,12 +59,9 @@ class VerifiedAnswer:
 
 
 class CitationVerifier:
-    """Verifies one answer against its numbered sources, sentence by sentence.
-
-    It checks what is true, not how it is worded: figures and names must stand in a cited passage, a figure
-    for the year and kind of quantity the sentence (or, where the sentence leaves it implicit, the question)
-    gives it. Whether the question's ordinary words are repeated does not matter.
-    """
+    """Verifies one answer against its numbered sources, sentence by sentence. It checks what is true, not how
+    it is worded: figures and names must stand in a cited passage, a figure for the year and kind of quantity
+    the sentence (or, where it leaves it implicit, the question) gives it. Wording is not compared."""
 
     def __init__(self, sources: list[ContextSource], language: str,
                  question: QuestionAnalysis | None = None) -> None:
@@ -73,6 +72,7 @@ class CitationVerifier:
         self._asked_kinds = kinds_named(question.text) if question is not None else frozenset()
         self._asked_events = events_of(question.text) if question is not None else set()
         self._asks_time = question is not None and question.ask == "time"
+        self._asks_top = question is not None and asks_for_the_top(question.text)
         self._specific = question.specific if question is not None else ()
         self._frames = {source.n: normalize(passage_frame(source.hit, source.head)) for source in sources}
         self._headers = {source.n: normalize(f"{source.hit.title}\n{source.hit.section}") for source in sources}
@@ -154,6 +154,8 @@ class CitationVerifier:
             if spans and subject_unbacked(sentence, spans[0][0], self._specific, self._frames[n],
                                           list(self._frames.values())):
                 return False
+            if self._asks_top and runner_up_as_top(figure, sentence, text):
+                return False
             claimed = frame_in_sentence(figure, sentence)
             places = occurrences(figure, text)
             if claimed is not None and places and not any(
@@ -174,7 +176,7 @@ class CitationVerifier:
         """(sentence without markers, the sources that support it), or None when it must be dropped."""
         markers = [int(m) for m in _MARKER.findall(sentence)]
         bare = _MARKER.sub("", sentence).strip()
-        if not bare or re.fullmatch(r"[\s。，、；：.,;:!?！？]+", bare):
+        if not bare or re.fullmatch(r"[\s。，、；：.,;:!?！？]+", bare):  # nothing but punctuation
             return None
         if is_injection(bare):  # an instruction or a statement about the assistant is never an answer
             self.notes.append(f"dropped a sentence addressed to the assistant: {bare[:40]}")
@@ -184,10 +186,8 @@ class CitationVerifier:
                 self.refused = True
                 return None
             return bare, []  # "the reports do not give X" after a real answer: a caveat, not a claim
-        invalid = [m for m in markers if m not in self.sources]
-        if invalid:
-            listed = ", ".join(f"[{m}]" for m in invalid)
-            self.notes.append(f"removed citation marker(s) {listed} that point at no source")
+        if invalid := [f"[{m}]" for m in markers if m not in self.sources]:
+            self.notes.append(f"removed citation marker(s) {', '.join(invalid)} that point at no source")
         cited = [m for m in dict.fromkeys(markers) if m in self.sources]
         claim = self._claim(bare)
         if claim.checkable:
@@ -220,9 +220,8 @@ class CitationVerifier:
         return None
 
     def _supported_head(self, sentence: str, cited: list[int]) -> tuple[str, Claim, list[int]] | None:
-        """The longest run of leading clauses that the sources support and that states an amount, when the
-        rest does not hold: "2033年规模将达1100亿元，同比增长21.4%" keeps its first clause when 21.4% is the
-        other year's growth. Chinese only (an English clause split off its sentence may lose its subject)."""
+        """The longest supported run of leading clauses stating an amount: "2033年规模将达1100亿元，同比增长21.4%"
+        keeps its first clause when 21.4% is another year's. Chinese only (an English clause may lose its subject)."""
         if self.language != "zh":
             return None
         cuts = [m.start() for m in re.finditer(r"[，,；;]", sentence)]
@@ -239,8 +238,8 @@ class CitationVerifier:
     def _as_written(self, sentence: str, claim: Claim, supporting: list[int]) -> str:
         """Figures spelled and qualified as the source writes them: "1亿" becomes "一亿" when the passage says
         一亿, and "60%" gets back the passage's "以上" (rag/qualifiers.py)."""
-        sentence = with_qualifiers(sentence, claim.figures, "\n".join(self.sources[n].support_text
-                                                                      for n in supporting), self.language)
+        support = "\n".join(self.sources[n].support_text for n in supporting)
+        sentence = with_qualifiers(sentence, claim.figures, support, self.language)
         passage = normalize("".join(self.sources[n].support_text for n in supporting))
         for figure in claim.figures:
             spelling = figure.spelling_in(passage)
@@ -256,8 +255,8 @@ class CitationVerifier:
         complete = [n for n in candidates if self._supports(claim, sentence, n)]
         if complete:
             return [max(complete, key=lambda n: content_overlap(sentence, self.sources[n].support_text))]
-        # Several sources may support one sentence only clause by clause ("从2031年的2716亿元增长到2033年的
-        # 3890亿元"); a year from one source and a figure from another in the same clause is a fabrication.
+        # Several sources may support a sentence clause by clause ("从2031年的2716亿元增长到2033年的3890亿元");
+        # a year from one source and a figure from another in the same clause is a fabrication.
         chosen: list[int] = []
         start = 0
         for clause in claim_segments(sentence):

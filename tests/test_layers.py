@@ -20,7 +20,7 @@ LAYERS: dict[str, tuple[int, set[str]]] = {
     "answering": (2, {"rag.retrieval", "rag.chain", "rag.claims", "rag.context", "rag.evidence", "rag.extractive",
                       "rag.followups", "rag.passages", "rag.question", "rag.refusals", "rag.responsive",
                       "rag.verification", "rag.qualifiers", "rag.factory", "rag.citing",
-                      "rag.part_completion", "rag.years", "rag.kinds", "rag.romanized", "rag.rewriting"}),
+                      "rag.part_completion", "rag.years", "rag.kinds", "rag.romanized", "rag.rewriting", "rag.ranks"}),
     "ingest": (2, {"ingest"}),
     "shells": (3, {"rag.api", "rag.auth", "rag.cli", "rag.cli_common", "rag.service", "rag.conversations",
                    "rag.batch", "rag.body_limit", "rag.quarantine", "ui", "evals"}),

@@ -452,3 +452,16 @@ def test_a_ratio_is_one_figure() -> None:
     assert not verify_answer("全县初中生师比是1:10[1][2]。", [one, ten], "zh", asked).grounded  # no ratio there
     primary = analyze("全县小学的生师比是多少？", "zh")
     assert verify_answer("全县小学的生师比为16.5:1[1]。", [source(1, text)], "zh", primary).grounded
+
+
+def test_the_runner_up_figure_does_not_answer_who_came_first() -> None:
+    ranking = source(1, "2030年海湾省智能手表出货榜中，星桥X3以420万台居首，东港Watch以310万台紧随其后。")
+    top = analyze("2030年海湾省出货量最高的智能手表是哪款，出货多少？", "zh")
+    assert not verify_answer("出货量最高的是东港Watch，出货310万台[1]。", [ranking], "zh", top).grounded
+    assert "420万台" in verify_answer("出货量最高的是星桥X3，出货420万台[1]。", [ranking], "zh", top).text
+    both = verify_answer("星桥X3以420万台居首，东港Watch以310万台紧随其后[1]。", [ranking], "zh", top)
+    assert "310万台" in both.text  # the runner-up stated as such
+    second = analyze("2030年海湾省出货量排名第二的智能手表出货多少？", "zh")
+    assert "310万台" in verify_answer("东港Watch出货310万台[1]。", [ranking], "zh", second).text
+    english = analyze("Which smartwatch topped the 2030 shipments ranking in Haiwan, with how many units?", "en")
+    assert not verify_answer("The top one was 东港Watch with 310万台[1].", [ranking], "en", english).grounded
