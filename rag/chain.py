@@ -30,7 +30,7 @@ from rag.generators import GENERATORS, build_chat_model, model_label, resolve_ge
 from rag.part_completion import missing_parts
 from rag.passages import about_named, absent_names, byline, found_sources, passage_frame, with_titles
 from rag.prompts import LANGUAGE_RULES, load_prompt
-from rag.question import QuestionAnalysis, analyze, fit_question
+from rag.question import QuestionAnalysis, analyze, fit_question, with_places_named
 from rag.refusals import REFUSALS, false_premise
 from rag.retrieval import HybridRetriever, validate_query
 from rag.rewriting import QuestionRewriter
@@ -140,6 +140,8 @@ class AnswerChain:
         standalone = fit_question(condensed, question, self.settings.max_question_chars)
         analysis = analyze(standalone, language)  # the user's own words, not a translation's
         query = self.rewriter.search_query(standalone, language)
+        if language != "zh":
+            analysis = with_places_named(analysis, self.retriever.romanized_names(standalone).values())
         hits = self.retrieve(query, analysis, k)
         if language == "zh":  # the index's word counts are current once it has searched
             analysis = replace(analysis, specific=specific_words(standalone, self.retriever.idf))

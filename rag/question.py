@@ -10,7 +10,8 @@ answerable; only these constraints do, and only where a passage states a conflic
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
 from functools import cached_property
 from typing import Literal
 
@@ -179,6 +180,13 @@ def topics_of(question: str, constraints: tuple[Constraint, ...]) -> tuple[str, 
     named = [c.text for c in constraints]
     words = tagged_words(_WORK.sub("", question), lambda flag: flag in ("nt", "nz"))
     return tuple(w for w in words if not any(w in n or n in w for n in named))
+
+
+def with_places_named(analysis: QuestionAnalysis, names: Iterable[str]) -> QuestionAnalysis:
+    """An English question's places, from the Chinese names its pinyin words spell ("Hangzhou" -> 杭州), so
+    that a figure the sources state for another city does not answer it (as for a Chinese question)."""
+    places = [c for c in constraints_of(" ".join(names), "zh") if c.kind == "place" and c not in analysis.constraints]
+    return replace(analysis, constraints=(*analysis.constraints, *places)) if places else analysis
 
 
 def analyze(question: str, language: Literal["zh", "en"]) -> QuestionAnalysis:
