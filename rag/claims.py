@@ -182,12 +182,13 @@ def tagged_words(text: str, keep: Callable[[str], bool]) -> list[str]:
     return list(dict.fromkeys(word for word, _ in _tagged(text, keep)))
 
 
-_NOT_PLACES = frozenset({"东西", "南北"})  # jieba tags them ns: "哪两样东西" (things), "南北差距"
+# jieba tags these ns: "哪两样东西" (things), "南北差距", and measures of degree ("深度学习"; 印度 is a place)
+_NOT_PLACE = re.compile(r"东西|南北|[深广长高宽厚密强温湿速精难热角力维纬经进程幅限尺态额年季月]度")
 
 
 def places_in(text: str) -> list[str]:
     """The places a text names (jieba's ns tag)."""
-    return [w for w in tagged_words(text, lambda flag: flag == "ns") if w not in _NOT_PLACES]
+    return [w for w in tagged_words(text, lambda flag: flag == "ns") if not _NOT_PLACE.fullmatch(w)]
 
 
 _NOT_A_GIVEN_NAME = {"uj", "ul", "uz", "ug", "v", "vn", "p", "c", "x", "m", "d", "r", "f", "q"}

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import Literal
 
-from rag.claims import Figure
+from rag.claims import Figure, normalize
 from rag.evidence import figure_spans
 
 Bound = Literal["more", "nearly", "about", "less"]
@@ -72,4 +72,17 @@ def with_qualifiers(sentence: str, figures: list[Figure], passage: str, language
             elif sentence[end:end + len(unit)] == unit:
                 cut = end + len(unit)
                 sentence = f"{sentence[:cut]}{word}{sentence[cut:]}"
+    return sentence
+
+
+def as_written(sentence: str, figures: list[Figure], passages: list[str], language: str) -> str:
+    """Figures spelled and qualified as the source writes them: "1亿" becomes "一亿" when the passage says
+    一亿, and "60%" gets back the passage's "以上"."""
+    sentence = with_qualifiers(sentence, figures, "\n".join(passages), language)
+    passage = normalize("".join(passages))
+    for figure in figures:
+        spelling = figure.spelling_in(passage)
+        if spelling:
+            pattern = re.escape(figure.number) + r"\s*" + re.escape(figure.magnitude)
+            sentence = re.sub(pattern, spelling, sentence, count=1)
     return sentence

@@ -38,7 +38,7 @@ from rag.evidence import (
 )
 from rag.kinds import kinds_named
 from rag.passages import passage_frame
-from rag.qualifiers import with_qualifiers
+from rag.qualifiers import as_written
 from rag.question import QuestionAnalysis
 from rag.ranks import asks_for_the_top, runner_up_as_top
 from rag.refusals import REFUSALS, is_refusal
@@ -75,6 +75,8 @@ class CitationVerifier:
         self._asks_top = question is not None and asks_for_the_top(question.text)
         self._specific = question.specific if question is not None else ()
         self._frames = {source.n: normalize(passage_frame(source.hit, source.head)) for source in sources}
+        # every passage's lines once (overlapping chunks repeat rows), for rows joined across passages
+        self._tables = "\n".join(dict.fromkeys(line for source in sources for line in source.support_text.split("\n")))
         self._headers = {source.n: normalize(f"{source.hit.title}\n{source.hit.section}") for source in sources}
         self.answered = False
         self._after_line_break = False
@@ -190,6 +192,9 @@ class CitationVerifier:
             self.notes.append(f"removed citation marker(s) {', '.join(invalid)} that point at no source")
         cited = [m for m in dict.fromkeys(markers) if m in self.sources]
         claim = self._claim(bare)
+        if row_conflict(bare, self._tables):  # "甲公司的产品是乙产品", each row in its own passage
+            self.notes.append(f"dropped a sentence that joins two rows of a table: {bare[:60]}")
+            return None
         if claim.checkable:
             supporting = self._covering(claim, bare, cited) or self._covering(claim, bare, list(self.sources))
             if not supporting and (kept := self._supported_head(bare, cited)):
@@ -203,7 +208,8 @@ class CitationVerifier:
                 return None
             if cited and not set(supporting) <= set(cited):
                 self.notes.append(f"moved a citation to the source that contains: {bare[:40]}…")
-            return self._as_written(bare, claim, supporting), supporting
+            support = [self.sources[n].support_text for n in supporting]
+            return as_written(bare, claim.figures, support, self.language), supporting
         if self.language == "en":
             return bare, cited  # Chinese passages cannot be checked word by word against English wording
         overlaps = {n: 0.0 if row_conflict(bare, s.support_text) else content_overlap(bare, s.support_text)
@@ -234,19 +240,6 @@ class CitationVerifier:
             if supporting:
                 return head + "。", claim, supporting
         return None
-
-    def _as_written(self, sentence: str, claim: Claim, supporting: list[int]) -> str:
-        """Figures spelled and qualified as the source writes them: "1亿" becomes "一亿" when the passage says
-        一亿, and "60%" gets back the passage's "以上" (rag/qualifiers.py)."""
-        support = "\n".join(self.sources[n].support_text for n in supporting)
-        sentence = with_qualifiers(sentence, claim.figures, support, self.language)
-        passage = normalize("".join(self.sources[n].support_text for n in supporting))
-        for figure in claim.figures:
-            spelling = figure.spelling_in(passage)
-            if spelling:
-                pattern = re.escape(figure.number) + r"\s*" + re.escape(figure.magnitude)
-                sentence = re.sub(pattern, spelling, sentence, count=1)
-        return sentence
 
     def _covering(self, claim: Claim, sentence: str, candidates: list[int]) -> list[int]:
         """The sources among `candidates` that support the claim: one passage holding all its figures and

@@ -30,6 +30,8 @@ def test_ordinary_words_jieba_tags_as_places_are_not_places() -> None:
     assert analyze("仓库里最贵的两样东西是什么？", "zh").places == ()
     assert analyze("南北两地的客流差距有多大？", "zh").places == ()
     assert analyze("杭州的客流有多大？", "zh").places == ("杭州",)
+    assert analyze("深度学习框架的开发者有多少？", "zh").places == ()  # a measure of degree, not a place
+    assert analyze("星桥在印度的销量是多少？", "zh").places == ("印度",)
 
 
 def test_the_word_naming_the_asked_amount() -> None:

@@ -476,3 +476,12 @@ def test_an_english_question_about_one_city_is_not_answered_with_another_citys_f
     assert not verify_answer("Lanzhou gives top talent up to 500万元[1].", [subsidies], "en", asked).grounded
     dongang = with_places_named(analyze("What about Donggang City?", "en"), ["东港市"])
     assert verify_answer("Donggang City gives top talent up to 500万元[1].", [subsidies], "en", dongang).grounded
+
+
+def test_cells_of_two_table_rows_in_different_passages_are_not_joined() -> None:
+    first = source(1, "公司 大模型产品\n\n星桥科技 星图助手\n\n东港智能 潮汐大模型\n")
+    second = source(2, "公司 大模型产品\n\n澜州数科 澜语大模型\n\n海湾云 海湾云脑\n")
+    sources = [first, second]
+    assert not verify_answer("星桥科技的大模型是澜语大模型[2]。", sources, "zh").grounded
+    assert verify_answer("星桥科技的大模型是星图助手[1]。", sources, "zh").grounded
+    assert verify_answer("澜州数科的大模型是澜语大模型[2]。", sources, "zh").grounded
