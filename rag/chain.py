@@ -95,7 +95,7 @@ class AnswerChain:
     # --- steps ---------------------------------------------------------------------------------------
     def _messages(self, question: str, sources: list[ContextSource], language: str, query: str) -> list:
         system = self.system_prompt.format(refusal=REFUSALS[language], language_rule=LANGUAGE_RULES[language])
-        if query != question:  # an English question: its Chinese rendering helps match the sources' wording
+        if language != "zh":  # an English question: its Chinese rendering helps match the sources' wording
             question = f"{question}\n（中文：{query}）"
         user = self.user_prompt.format(sources=render_sources(sources), question=question)
         return [SystemMessage(content=system), HumanMessage(content=user)]

@@ -65,6 +65,15 @@ def word_across(left: str, right: str) -> bool:
     return False
 
 
+COMMON_WORD = 100  # jieba's dictionary counts: 顾客 1365, 黄河 3241; a person's name is absent or below 70
+
+
+def dictionary_frequency(word: str) -> int:
+    """How often jieba's dictionary says the word occurs in general text (0 for a word it does not list)."""
+    load_jieba()
+    return jieba.dt.FREQ.get(word) or 0
+
+
 def tokenize(text: str, cache_dir: Path | None = None) -> list[str]:
     """Search tokens: NFKC, lower case, line breaks inside Chinese text closed, jieba's search-mode
     segmentation (which also emits the sub-words of long words), punctuation and stopwords dropped.

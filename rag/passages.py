@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from rag.claims import normalize
 from rag.context import ContextSource
 from rag.question import QuestionAnalysis, constraints_of
+from rag.rewriting import written_out
 from rag.schema import Citation, SearchHit
 
 
@@ -39,7 +40,8 @@ def absent_names(question: QuestionAnalysis, frames: list[str], query: str = "")
     looked for under that name by the search, not as written."""
     names = [c for c in question.constraints if c.kind != "year" and not (
         c.kind == "latin" and question.language == "en" and query and not c.found_in(query))]
-    return [c.text for c in names if not any(c.found_in(frame) for frame in frames)]
+    return [c.text for c in names if not any(c.found_in(frame) or any(  # "GDP" written out as 地区生产总值
+        term in frame for term in written_out(c.text)) for frame in frames)]
 
 
 def about_named(question: QuestionAnalysis, hits: list[SearchHit], frames: list[str]) -> list[SearchHit]:

@@ -26,6 +26,7 @@ from rag.claims import (
     pos_tags,
     tagged_words,
 )
+from rag.keyword_index import COMMON_WORD, dictionary_frequency
 
 ConstraintKind = Literal["year", "person", "place", "work", "latin", "ordinal"]
 Ask = Literal["quantity", "list", "time", "entity", "other"]
@@ -145,7 +146,8 @@ def constraints_of(question: str, language: str) -> tuple[Constraint, ...]:
     found += [Constraint("latin", n) for n in latin_names(bare, english_context=language == "en")
               if not YEAR.fullmatch(n) and not (language == "en" and re.fullmatch(r"[A-Z]{2,6}s?", n))]
     if language == "zh":
-        found += [Constraint("person", w) for w in person_names(bare)]
+        # jieba tags some everyday words as names (顾客, "customers"); a person's name is rare in its dictionary
+        found += [Constraint("person", w) for w in person_names(bare) if dictionary_frequency(w) < COMMON_WORD]
         found += [Constraint("place", w) for w in places_in(bare)]
         found += [Constraint("ordinal", m.group(0)) for m in _ORDINAL.finditer(bare)]
     return tuple(dict.fromkeys(found))

@@ -3,6 +3,7 @@ question is also put into Chinese, because the reports, BM25 and the sentence ch
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -15,6 +16,17 @@ from rag.followups import condense_by_substitution, is_elliptical, previous_ques
 from rag.prompts import load_prompt
 from rag.refusals import REFUSALS
 from rag.schema import ChatTurn
+
+# Abbreviations that questions use and Chinese statistical bulletins and annual reports write out
+WRITTEN_OUT = {"GDP": ("地区生产总值", "国内生产总值"), "CPI": ("居民消费价格",), "PPI": ("工业生产者出厂价格",),
+               "PMI": ("采购经理指数",), "R&D": ("研发",), "M2": ("广义货币",)}
+
+
+def written_out(text: str) -> list[str]:
+    """The Chinese terms for the abbreviations `text` uses ("江澜省GDP" -> 地区生产总值, 国内生产总值)."""
+    return [term for short, terms in WRITTEN_OUT.items()
+            if re.search(rf"(?<![A-Za-z]){re.escape(short)}(?![A-Za-z])", text, re.IGNORECASE) for term in terms]
+
 
 ChatModelSource = Callable[[], BaseChatModel | None]
 NameFinder = Callable[[str], dict[str, str]]
@@ -53,11 +65,11 @@ class QuestionRewriter:
         return rewritten
 
     def search_query(self, question: str, language: str) -> str:
-        """The question in Chinese for searching Chinese reports. Chinese names written in pinyin are given to
-        the translator as the corpus spells them (it would guess) and added if it drops them. Without an LLM
-        the question is searched as asked, plus those names (dense search still works across languages)."""
+        """The question in Chinese for searching Chinese reports, with abbreviations written out. Chinese names
+        written in pinyin are given to the translator as the corpus spells them (it would guess) and added.
+        Without an LLM the question is searched as asked, plus those names (dense search works across languages)."""
         if language == "zh":
-            return question
+            return " ".join([question, *written_out(question)])
         names = self._romanized_names(question)
         translated = question
         model = self._chat_model()
@@ -66,5 +78,5 @@ class QuestionRewriter:
             output = _first_line((self.search_query_prompt | model | StrOutputParser()).invoke(
                 {"question": question, "names": glossary if names else ""}))
             translated = output if output and language_of(output) == "zh" else question
-        missing = [name for name in names.values() if name not in translated]
+        missing = [name for name in [*names.values(), *written_out(question)] if name not in translated]
         return " ".join([translated, *missing])

@@ -34,6 +34,11 @@ def test_ordinary_words_jieba_tags_as_places_are_not_places() -> None:
     assert analyze("星桥在印度的销量是多少？", "zh").places == ("印度",)
 
 
+def test_everyday_words_jieba_tags_as_names_are_not_names() -> None:
+    assert not analyze("那家店是怎么忽悠顾客的？", "zh").constraints  # 顾客: customers
+    assert Constraint("person", "陈明达") in analyze("陈明达是哪家公司的董事长？", "zh").constraints
+
+
 def test_the_word_naming_the_asked_amount() -> None:
     """jieba's splits are mended ("总体"+"量", glued "率降"), a unit names nothing, a generic "数字" is
     skipped, and the amount of a two-part question is named before its own question word."""
