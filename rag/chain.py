@@ -174,11 +174,13 @@ class AnswerChain:
                         verifier.notes.append("added the sources' own sentences for a part the answer left out")
                     for sentence in completion:
                         yield from self._show(verifier, sentence, timings, started)
-            # The model's own refusal is respected (lexical evidence could not tell its right refusals from
-            # its wrong ones on the tuning set); what it wrote but could not be verified is replaced by the
-            # sources' own sentences, when one answers what is asked (focus, kind, year, place, period).
-            if not verifier.answered and (self.generator == "extractive" or not verifier.refused):
-                model_text = None if written is None else "".join(written)
+            # The model's own refusal of a Chinese question is respected (lexical evidence could not tell its
+            # right refusals from its wrong ones on the tuning sets); of an English one, where the small model
+            # refused passages that answer far more often, the sources' best sentences are tried. What it wrote
+            # but could not be verified is replaced by the sources' own sentences, when one answers what is
+            # asked (focus, kind, year, place, period).
+            if not verifier.answered and (self.generator == "extractive" or not verifier.refused or language == "en"):
+                model_text = None if written is None or verifier.refused else "".join(written)
                 fallback = self._from_evidence(query, sources, analysis, verifier.notes, timings, started,
                                                model_text)
                 verifier = yield from fallback
@@ -223,7 +225,9 @@ class AnswerChain:
             verifier.refused = True
             return verifier
         elif self.generator != "extractive":
-            verifier.notes.append("the model's answer did not hold up; answered with the sources' own sentences")
+            verifier.notes.append("the model's answer did not hold up; answered with the sources' own sentences"
+                                  if model_text is not None else "the model declined; answered with the sources' own "
+                                  "sentences")
         lead = _EXTRACTIVE_LEAD if analysis.language == "en" else ""
         for event in self._verified(iter(sentences(drafted)), verifier, timings, started):
             yield AnswerEvent("text", lead + event.text)
