@@ -183,7 +183,7 @@ def tagged_words(text: str, keep: Callable[[str], bool]) -> list[str]:
 
 
 # jieba tags these ns: "哪两样东西" (things), "南北差距", and measures of degree ("深度学习"; 印度 is a place)
-_NOT_PLACE = re.compile(r"东西|南北|[深广长高宽厚密强温湿速精难热角力维纬经进程幅限尺态额年季月]度")
+_NOT_PLACE = re.compile(r"东西|南北|(?!印度).+度")  # 满意度, 深度, 年度: a measure or a system, not a place
 
 
 def places_in(text: str) -> list[str]:

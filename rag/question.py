@@ -185,7 +185,7 @@ def topics_of(question: str, constraints: tuple[Constraint, ...]) -> tuple[str, 
 
 
 def with_places_named(analysis: QuestionAnalysis, names: Iterable[str]) -> QuestionAnalysis:
-    """An English question's places, from the Chinese names its pinyin words spell ("Hangzhou" -> 杭州), so
+    """An English question's places, from the Chinese names its pinyin words spell ("Donggang" -> 东港), so
     that a figure the sources state for another city does not answer it (as for a Chinese question)."""
     places = [c for c in constraints_of(" ".join(names), "zh") if c.kind == "place" and c not in analysis.constraints]
     return replace(analysis, constraints=(*analysis.constraints, *places)) if places else analysis

@@ -1,5 +1,5 @@
 """Places in a ranking: a question asking for the top one is not answered by the figure or name that a
-source gives for the one behind it ("甲以2.6万亿居首，乙以2.1万亿紧随其后": 乙 did not top anything). A
+source gives for the one behind it ("甲以420万台居首，乙以310万台紧随其后": 乙 did not top anything). A
 small model reading such a list often copies the neighbouring row; the figure is in the source, so only the
 clause it stands in can tell."""
 

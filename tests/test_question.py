@@ -30,12 +30,12 @@ def test_ordinary_words_jieba_tags_as_places_are_not_places() -> None:
     assert analyze("仓库里最贵的两样东西是什么？", "zh").places == ()
     assert analyze("南北两地的客流差距有多大？", "zh").places == ()
     assert analyze("杭州的客流有多大？", "zh").places == ("杭州",)
-    assert analyze("深度学习框架的开发者有多少？", "zh").places == ()  # a measure of degree, not a place
+    assert analyze("深度学习芯片在东港的出货量是多少？", "zh").places == ("东港",)  # 深度: a measure, not a place
     assert analyze("星桥在印度的销量是多少？", "zh").places == ("印度",)
 
 
 def test_everyday_words_jieba_tags_as_names_are_not_names() -> None:
-    assert not analyze("那家店是怎么忽悠顾客的？", "zh").constraints  # 顾客: customers
+    assert not analyze("星桥门店的顾客满意度是多少？", "zh").constraints  # 顾客: customers; 满意度 no place
     assert Constraint("person", "陈明达") in analyze("陈明达是哪家公司的董事长？", "zh").constraints
 
 
