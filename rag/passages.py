@@ -40,7 +40,7 @@ def absent_names(question: QuestionAnalysis, frames: list[str], query: str = "")
     looked for under that name by the search, not as written."""
     names = [c for c in question.constraints if c.kind != "year" and not (
         c.kind == "latin" and question.language == "en" and query and not c.found_in(query))]
-    return [c.text for c in names if not any(c.found_in(frame) or any(  # "GDP" written out as 地区生产总值
+    return [c.text for c in names if not any(c.found_in(frame) or any(  # "GDP" written out in Chinese
         term in frame for term in written_out(c.text)) for frame in frames)]
 
 

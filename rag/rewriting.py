@@ -18,12 +18,13 @@ from rag.refusals import REFUSALS
 from rag.schema import ChatTurn
 
 # Abbreviations that questions use and Chinese statistical bulletins and annual reports write out
-WRITTEN_OUT = {"GDP": ("地区生产总值", "国内生产总值"), "CPI": ("居民消费价格",), "PPI": ("工业生产者出厂价格",),
+WRITTEN_OUT = {"GDP": ("生产总值",), "CPI": ("居民消费价格",), "PPI": ("工业生产者出厂价格",),
                "PMI": ("采购经理指数",), "R&D": ("研发",), "M2": ("广义货币",)}
 
 
 def written_out(text: str) -> list[str]:
-    """The Chinese terms for the abbreviations `text` uses ("江澜省GDP" -> 地区生产总值, 国内生产总值)."""
+    """The Chinese terms for the abbreviations `text` uses ("海湾省GDP" -> 生产总值: the national and the
+    regional names of the total both contain it, as a word of its own for search)."""
     return [term for short, terms in WRITTEN_OUT.items()
             if re.search(rf"(?<![A-Za-z]){re.escape(short)}(?![A-Za-z])", text, re.IGNORECASE) for term in terms]
 

@@ -37,7 +37,7 @@ def test_the_search_query_carries_the_corpus_spelling_without_a_model() -> None:
 
 def test_abbreviations_are_searched_as_the_reports_write_them() -> None:
     rewriter = QuestionRewriter(Settings().prompts_dir, lambda: None, PinyinNames(VOCABULARY).find)
-    assert "地区生产总值" in rewriter.search_query("海湾省2030年的GDP增速是多少？", "zh")
+    assert "生产总值" in rewriter.search_query("海湾省2030年的GDP增速是多少？", "zh")
     assert "研发" in rewriter.search_query("How much did Xingqiao spend on R&D?", "en")
     assert rewriter.search_query("海湾省2030年的人口是多少？", "zh") == "海湾省2030年的人口是多少？"
 
@@ -47,5 +47,5 @@ def test_a_passage_writing_an_abbreviation_out_mentions_it() -> None:
     from rag.question import analyze
 
     asked = analyze("海湾省2030年的GDP增速是多少？", "zh")
-    assert absent_names(asked, ["2030年海湾省地区生产总值达到1.2万亿元。"]) == []
+    assert absent_names(asked, ["2030年海湾省全省生产总值达到1.2万亿元。"]) == []
     assert absent_names(analyze("海湾省2030年的XPU出货量多少？", "zh"), ["2030年海湾省GPU出货量。"]) == ["XPU"]
