@@ -62,10 +62,19 @@ def repair_spread_characters(line: str) -> str:
     return _SPLIT_YEAR.sub(r"\1\2", line)
 
 
+# Chinese prose has no spaces between Chinese words; a PDF table leaves one between its cells.
+_CELL_GAP = re.compile(rf"[{_CJK}）)》] +[{_CJK}（(《]")
+
+
 def looks_like_table_row(line: str) -> bool:
-    """A flattened table row: several short cells separated by spaces ("发布时间 2021年3月 2022年9月")."""
+    """A flattened table row: several short cells separated by spaces ("发布时间 2021年3月 2022年9月"), or
+    four or more cells of Chinese text, which may be longer ("东港 港务局使用大模型编写巡检报告 西港 海事局"):
+    a wrapped sentence does not break at three spaces between Chinese words."""
     cells = line.split()
-    return len(cells) >= 2 and max(len(cell) for cell in cells) <= 14 and len(line) <= 80
+    if len(cells) < 2 or len(line) > 80:
+        return False
+    return max(len(cell) for cell in cells) <= 14 or (
+        len(cells) >= 4 and len(_CELL_GAP.findall(line)) >= 3 and not re.search(r"[。！？!?；;]", line))
 
 
 def _display_length(line: str) -> int:

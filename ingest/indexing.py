@@ -30,9 +30,10 @@ from rag.tokens import TokenCounter
 
 # Bump when cleaning or chunking changes what a file turns into: every document is then re-chunked (vectors
 # of unchanged passages still come from the cache).
-PIPELINE_VERSION = 6  # 2: chart series paired with their year labels (ingest/tables.py); 3: numbers and run-in
+PIPELINE_VERSION = 7  # 2: chart series paired with their year labels (ingest/tables.py); 3: numbers and run-in
 # headings the wrap cut are rejoined (ingest/cleaning.py, ingest/structure.py); 4: table rows named by header;
-# 5: a slide label after a blank line is not joined onto the full line above it; 6: figure cards named by label
+# 5: a slide label after a blank line is not joined onto the full line above it; 6: figure cards named by label;
+# 7: table rows of four or more long Chinese cells are not joined as wrapped text
 
 Progress = Callable[[str, int, int], None]
 

@@ -26,6 +26,7 @@ from langchain_core.messages import HumanMessage, SystemMessage
 from rag.claims import YEAR, claim_of, language_of
 from rag.context import ContextPacker, ContextSource, render_sources, specific_words
 from rag.extractive import ExtractiveAnswerer
+from rag.followups import figures_already_given
 from rag.generators import GENERATORS, build_chat_model, model_label, resolve_generator
 from rag.part_completion import missing_parts
 from rag.passages import about_named, absent_names, byline, found_sources, passage_frame, with_titles
@@ -145,6 +146,7 @@ class AnswerChain:
         hits = self.retrieve(query, analysis, k)
         if language == "zh":  # the index's word counts are current once it has searched
             analysis = replace(analysis, specific=specific_words(standalone, self.retriever.idf))
+        repeated = figures_already_given(question, list(history), specific_words(question, self.retriever.idf))
         retrieved = time.perf_counter()
         usage = Usage()
         timings = Timings(retrieve=round(retrieved - started, 3))
@@ -157,7 +159,7 @@ class AnswerChain:
             source.byline = byline(source.head, (*analysis.specific, *analysis.topics), source.excerpt)
         timings.sources = round(time.perf_counter() - started, 3)
         yield AnswerEvent("sources", sources=found_sources(sources))
-        verifier = CitationVerifier(sources, language, analysis)
+        verifier = CitationVerifier(sources, language, analysis, repeated)
         if absent or not sources:
             verifier.notes.append(f"the retrieved passages never mention {'、'.join(absent)}" if absent
                                   else "nothing relevant was retrieved")
@@ -182,7 +184,7 @@ class AnswerChain:
             if not verifier.answered and (self.generator == "extractive" or not verifier.refused or language == "en"):
                 model_text = None if written is None or verifier.refused else "".join(written)
                 fallback = self._from_evidence(query, sources, analysis, verifier.notes, timings, started,
-                                               model_text)
+                                               model_text, repeated)
                 verifier = yield from fallback
         verified = verifier.finish()
         if not verified.grounded:
@@ -202,13 +204,14 @@ class AnswerChain:
 
     def _from_evidence(self, query: str, sources: list[ContextSource], analysis: QuestionAnalysis,
                        notes: list[str], timings: Timings, started: float,
-                       model_text: str | None = None) -> Generator[AnswerEvent, None, CitationVerifier]:
+                       model_text: str | None = None, repeated: frozenset[str] = frozenset(),
+                       ) -> Generator[AnswerEvent, None, CitationVerifier]:
         """The sources' own best sentences, cited and verified like any answer; a refusal when none answers.
         A Chinese question's focus word, kind, year, place and period guard which sentences qualify; an
         English question has no Chinese focus word to check, so after a model's answer that did not hold up
         they must state a figure or name the model named (two readings agreeing on the fact). For an English
         question they are introduced as quotes."""
-        verifier = CitationVerifier(sources, "zh", analysis)  # the sentences are the sources' own, in Chinese
+        verifier = CitationVerifier(sources, "zh", analysis, repeated)  # the sources' own sentences, in Chinese
         verifier.notes = list(notes)
         drafted = self.extractive.compose(query, sources, analysis)
         if drafted is not None and model_text is not None and analysis.language == "en" and not _agree(
@@ -218,7 +221,7 @@ class AnswerChain:
         if drafted is None and model_text and (drafted := self.extractive.anchored(model_text, sources, analysis)):
             # anchored() checked the asked year, place and kind; which amount answers is the model's reading
             asked = replace(analysis, ask="other") if analysis.ask == "quantity" else analysis
-            earlier, verifier = verifier.notes, CitationVerifier(sources, "zh", asked)
+            earlier, verifier = verifier.notes, CitationVerifier(sources, "zh", asked, repeated)
             verifier.notes = [*earlier, "the model's answer did not hold up; answered with the source sentences "
                               "that state its figures"]
         elif drafted is None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from rag.claims import YEAR, chinese_names
+from rag.claims import YEAR, chinese_names, figures
 from rag.schema import ChatTurn
 
 # "那2032年呢？", "东港方面呢，比西港多多少？": a "呢" that closes the question or its first clause.
@@ -28,6 +28,11 @@ def previous_question(history: list[ChatTurn]) -> str | None:
     asked = [turn.content for turn in history if turn.role == "user"]
     return next((q for q in reversed(asked) if not _ELLIPTICAL.search(q.strip()) and not _POINTING_BACK.search(q)),
                 asked[-1] if asked else None)
+
+
+def points_back(question: str) -> bool:
+    """"它的增速", "这家公司": the question refers to something an earlier turn, possibly an answer, named."""
+    return bool(_POINTING_BACK.search(question))
 
 
 def is_elliptical(question: str) -> bool:
@@ -51,3 +56,15 @@ def condense_by_substitution(question: str, history: list[ChatTurn]) -> str | No
     if new_names and old_names:
         return previous.replace(old_names[0], new_names[0], 1)
     return None
+
+
+def figures_already_given(question: str, history: list[ChatTurn], specific: tuple[str, ...]) -> frozenset[str]:
+    """The figures of the previous answer, when the follow-up names something that no turn so far did (a
+    word of `specific`, the question's rarer words, or a year): "顶尖人才方面呢，和美国差多少？" is not
+    answered by repeating the 人才缺口 just given, which a small model tends to do. Empty for "你确定吗？",
+    which names nothing new, so re-stating the figure stays an answer."""
+    answers = [turn.content for turn in history if turn.role == "assistant"]
+    said = "".join(turn.content for turn in history).lower()
+    if not answers or not any(word.lower() not in said for word in [*specific, *YEAR.findall(question)]):
+        return frozenset()
+    return frozenset(str(f) for f in figures(re.sub(r"\[\d+\]", "", answers[-1])) if not YEAR.fullmatch(f.number))

@@ -12,7 +12,7 @@ from langchain_core.output_parsers import StrOutputParser
 from langchain_core.prompts import ChatPromptTemplate
 
 from rag.claims import language_of
-from rag.followups import condense_by_substitution, is_elliptical, previous_question
+from rag.followups import condense_by_substitution, is_elliptical, points_back, previous_question
 from rag.prompts import load_prompt
 from rag.refusals import REFUSALS
 from rag.schema import ChatTurn
@@ -37,6 +37,17 @@ def _first_line(output: str) -> str:
     return output.strip().split("\n")[0].strip("\"“”「」 ") if output else ""
 
 
+def condensing_transcript(question: str, history: list[ChatTurn]) -> str:
+    """The turns the rewrite of a follow-up sees. "顶尖人才方面呢？" swaps what the previous question asked
+    about; the previous answer's facts are no part of it, and a small model shown them wrote them into the
+    new question (on the tuning sets the rewrite then asked for the figure already given). Only questions
+    pointing back ("它的增速") need the answers, and English ones, which the small model echoed unrewritten
+    when shown the questions alone."""
+    if language_of(question) == "zh" and not points_back(question):
+        history = [turn for turn in history if turn.role == "user"]
+    return "\n".join(f"{'用户' if t.role == 'user' else '助手'}：{t.content[:200]}" for t in history[-4:])
+
+
 class QuestionRewriter:
     def __init__(self, prompts_dir: Path, chat_model: ChatModelSource, romanized_names: NameFinder) -> None:
         self._chat_model = chat_model  # called only when a model is needed: the extractive mode loads none
@@ -58,7 +69,7 @@ class QuestionRewriter:
         model = self._chat_model()
         if model is None:
             return f"{previous} {question}"
-        transcript = "\n".join(f"{'用户' if t.role == 'user' else '助手'}：{t.content[:200]}" for t in history[-4:])
+        transcript = condensing_transcript(question, history)
         rewritten = _first_line((self.condense_prompt | model | StrOutputParser()).invoke(
             {"history": transcript, "question": question}))
         if not rewritten or len(rewritten) > 3 * (len(question) + len(previous)) or REFUSALS["zh"] in rewritten:

@@ -9,7 +9,9 @@ Works one sentence at a time, so a streamed answer is checked before each senten
 - if they are in another passage instead, the citation is moved there;
 - if no passage has them, the sentence is dropped and a note says so;
 - an uncited sentence gets the citation of the passage that supports it, or is dropped when it asserts a
-  figure or name that no passage has.
+  figure or name that no passage has;
+- a sentence stating only the previous answer's figures is dropped when the question asks about something
+  new (rag/followups.py).
 Markers are renumbered in order of first use, so the answer's [1] is the first source listed.
 """
 
@@ -63,9 +65,10 @@ class CitationVerifier:
     it is worded: figures and names must stand in a cited passage, a figure for the year and kind of quantity
     the sentence (or, where it leaves it implicit, the question) gives it. Wording is not compared."""
 
-    def __init__(self, sources: list[ContextSource], language: str,
-                 question: QuestionAnalysis | None = None) -> None:
+    def __init__(self, sources: list[ContextSource], language: str, question: QuestionAnalysis | None = None,
+                 repeated: frozenset[str] = frozenset()) -> None:
         self.sources = {source.n: source for source in sources}
+        self.repeated = repeated  # the previous answer's figures, when the question asks something new
         self.language = language
         self.question = question
         # what the question asks about, standing in where a sentence leaves it implicit
@@ -194,6 +197,9 @@ class CitationVerifier:
         claim = self._claim(bare)
         if row_conflict(bare, self._tables):  # "甲公司的产品是乙产品", each row in its own passage
             self.notes.append(f"dropped a sentence that joins two rows of a table: {bare[:60]}")
+            return None
+        if (stated := {str(f) for f in claim.figures if not YEAR.fullmatch(f.number)}) and stated <= self.repeated:
+            self.notes.append(f"dropped a sentence repeating the previous answer's figures: {bare[:60]}")
             return None
         if claim.checkable:
             supporting = self._covering(claim, bare, cited) or self._covering(claim, bare, list(self.sources))

@@ -238,3 +238,16 @@ def test_the_passages_found_come_before_any_text(indexed: HybridRetriever, setti
     assert answer.timings.retrieve <= answer.timings.sources <= answer.timings.first_token
     refused = list(chain.stream("Falcon-9模型是在哪一天发布的？"))
     assert refused[0].kind == "sources" and refused[0].sources == [] and refused[-1].kind == "answer"
+
+
+def test_the_rewrite_of_a_follow_up_sees_the_answers_only_when_the_question_points_back() -> None:
+    """"企业数量呢？" swaps the subject of the previous question; the figure the last answer gave is no part of
+    it. "它的增速" needs the answer that named "它"."""
+    from rag.rewriting import condensing_transcript
+
+    history = [ChatTurn(role="user", content="2025年澜州低空物流市场规模是多少？"),
+               ChatTurn(role="assistant", content="澜州低空物流市场规模超过57亿元[1]。")]
+    swapped = condensing_transcript("企业数量呢？", history)
+    assert "澜州低空物流市场规模是多少" in swapped and "57亿元" not in swapped
+    assert "57亿元" in condensing_transcript("它的增速是多少？", history)
+    assert "57亿元" in condensing_transcript("What about the number of companies?", history)

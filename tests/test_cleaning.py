@@ -112,6 +112,19 @@ def test_flattened_table_rows_stay_rows() -> None:
     assert "\n企业 主力机型\n翼渡科技 青鸢-3\n云舟航空 银隼M2\n" in deck  # a two-column table, row by row
 
 
+def test_rows_of_long_chinese_cells_are_not_joined_as_wrapped_text() -> None:
+    """Two country/use pairs per line, cells longer than a short-cell table's, lines about as wide as the
+    text: each line stays a row, so that a row's use is read with its own country."""
+    rows = ["东港 港务局使用大模型编写每日巡检报告 西港 海事局智能问答平台",
+            "南湖 市长办公室使用大模型起草年度讲话稿 北湖 税务局热线与办税服务厅",
+            "澜州 交通局使用大模型调度城市公交线路 海湾省 应急管理厅"]
+    assert all(looks_like_table_row(row) for row in rows)
+    cleaned = clean_text("各地政府部门的大模型应用\n\n" + "\n\n".join(rows) + "\n\n应用落地价值\n")
+    assert all(f"\n{row}\n" in cleaned for row in rows), cleaned
+    # a wrapped heading of three units' names, the last one cut by the page width, is no row
+    assert not looks_like_table_row("海湾省商务局 海湾省财政局 海湾省发展和改革委员会关于2034年家电以")
+
+
 def test_private_use_bullets_become_bullets_attached_to_their_text() -> None:
     cleaned = clean_text("\uf0d8 \n电池续航不足：在山区航线上，单次飞行的距离受到限制。\n")
     assert cleaned == "• 电池续航不足：在山区航线上，单次飞行的距离受到限制。\n"

@@ -485,3 +485,22 @@ def test_cells_of_two_table_rows_in_different_passages_are_not_joined() -> None:
     assert not verify_answer("星桥科技的大模型是澜语大模型[2]。", sources, "zh").grounded
     assert verify_answer("星桥科技的大模型是星图助手[1]。", sources, "zh").grounded
     assert verify_answer("澜州数科的大模型是澜语大模型[2]。", sources, "zh").grounded
+
+
+def test_repeating_the_previous_answer_is_no_answer_to_a_new_question() -> None:
+    """A follow-up about something new ("企业数量呢？") is not answered by the figure the last turn gave;
+    "你确定吗？" names nothing new, and re-stating the figure answers it."""
+    from rag.followups import figures_already_given
+    from rag.schema import ChatTurn
+
+    history = [ChatTurn(role="user", content="2025年全省数字经济主体产业规模是多少？"),
+               ChatTurn(role="assistant", content="超过4150亿元[1]。")]
+    repeated = figures_already_given("那相关企业数量呢？", history, ("企业数量",))
+    assert repeated == frozenset({"4150亿"})
+    assert figures_already_given("你确定吗？", history, ()) == frozenset()
+    question = analyze("那相关企业数量呢？", "zh")
+    echoed = CitationVerifier([source(1, LATER)], "zh", question, repeated)
+    assert echoed.add("全省数字经济主体产业规模超过4150亿元[1]。") is None
+    assert "repeating the previous answer" in echoed.notes[-1]
+    assert echoed.add("相关企业数量超过2600家[1]。") is not None  # the new figure is the answer
+    assert CitationVerifier([source(1, LATER)], "zh", question).add("全省数字经济主体产业规模超过4150亿元[1]。")
