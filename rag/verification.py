@@ -4,14 +4,13 @@ Works one sentence at a time, so a streamed answer is checked before each senten
 - markers that point at no source are removed;
 - a sentence whose figures and names are all in one of its cited passages, each figure standing there for
   the same year and the same kind of quantity (rag/evidence.py), in a passage that speaks of what the
-  sentence ties it to, not as the runner-up's when the top one is asked (rag/ranks.py), and no two table
-  rows joined, keeps those citations;
+  sentence ties it to (its list item, its paragraph's titled work: rag/binding.py), not as the runner-up's when the
+  top one is asked (rag/ranks.py), and no two table rows joined, keeps those citations;
 - if they are in another passage instead, the citation is moved there;
 - if no passage has them, the sentence is dropped and a note says so;
 - an uncited sentence gets the citation of the passage that supports it, or is dropped when it asserts a
   figure or name that no passage has;
-- a sentence stating only the previous answer's figures is dropped when the question asks about something
-  new (rag/followups.py).
+- a sentence only repeating the previous answer's figures is dropped when the question asks something new.
 Markers are renumbered in order of first use, so the answer's [1] is the first source listed.
 """
 
@@ -20,6 +19,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from rag.binding import bound_elsewhere
 from rag.citing import attach_markers, best_quote, content_overlap
 from rag.claims import YEAR, Claim, claim_of, claim_segments, language_of, normalize
 from rag.context import ContextSource, is_injection
@@ -81,15 +81,14 @@ class CitationVerifier:
         # every passage's lines once (overlapping chunks repeat rows), for rows joined across passages
         self._tables = "\n".join(dict.fromkeys(line for source in sources for line in source.support_text.split("\n")))
         self._headers = {source.n: normalize(f"{source.hit.title}\n{source.hit.section}") for source in sources}
-        self.answered = False
-        self._after_line_break = False
+        self.answered = self._after_line_break = False
         self.renumber: dict[int, int] = {}
         self.cited_sentences: dict[int, list[str]] = {}
         self.shown: list[str] = []
         self.pending: list[tuple[str, bool, list[int]]] = []
-        self.factual = 0
+        self.factual, self.refused = 0, False
         self.notes: list[str] = []
-        self.refused = False
+        self._whole = ""  # the sentence being checked, of which _supports may see one clause
 
     def add(self, sentence: str) -> str | None:
         """The text that may be shown now (renumbered markers, separator included), or None.
@@ -155,9 +154,12 @@ class CitationVerifier:
                 continue
             if year:
                 continue  # a year is itself the frame
-            spans = figure_spans(figure, sentence)
-            if spans and subject_unbacked(sentence, spans[0][0], self._specific, self._frames[n],
-                                          list(self._frames.values())):
+            spans, whole = figure_spans(figure, sentence), figure_spans(figure, self._whole)
+            frames = list(self._frames.values())
+            if spans and subject_unbacked(sentence, spans[0][0], self._specific, self._frames[n], frames):
+                return False
+            if whole and bound_elsewhere(self._whole, whole[0][0], figure, source.hit.text,  # whole: not per clause
+                                         f"{self._headers[n]}\n{source.head}", self._specific, frames):
                 return False
             if self._asks_top and runner_up_as_top(figure, sentence, text):
                 return False
@@ -180,7 +182,7 @@ class CitationVerifier:
     def _check(self, sentence: str) -> tuple[str, list[int]] | None:
         """(sentence without markers, the sources that support it), or None when it must be dropped."""
         markers = [int(m) for m in _MARKER.findall(sentence)]
-        bare = _MARKER.sub("", sentence).strip()
+        bare = self._whole = _MARKER.sub("", sentence).strip()
         if not bare or re.fullmatch(r"[\s。，、；：.,;:!?！？]+", bare):  # nothing but punctuation
             return None
         if is_injection(bare):  # an instruction or a statement about the assistant is never an answer

@@ -21,6 +21,8 @@ SETS = {  # question file -> folder of the documents it is about
     "fresh-test.jsonl": ROOT / "data" / "reports",
     "policy-tune.jsonl": ROOT / "evals" / "corpora" / "policy",
     "policy-test.jsonl": ROOT / "evals" / "corpora" / "policy",
+    "news2-tune.jsonl": ROOT / "evals" / "corpora" / "news2",
+    "news2-test.jsonl": ROOT / "evals" / "corpora" / "news2",
 }
 
 

@@ -1,0 +1,84 @@
+"""What a figure in a passage is bound to: the item of a list it stands in, the titled work of its paragraph.
+
+A notice lists several fines, a bulletin several figures ("——硕士毕业生平均月薪9860元；"), one per line. A
+small model asked about something the list does not cover, or covers in another item, takes the figure of
+a neighbouring item and writes it with the question's words ("本科毕业生的平均月薪是9860元"). The passage
+holds both words, so a passage-level check passes it; the item does not. What the item is about is its own
+line, the list's lead-in line above it ("毕业去向主要数据：") and the document's title and section.
+
+Likewise a titled work's figure stands in the paragraph about that work: a paragraph naming 《甲》 and not
+《乙》 does not give 《乙》's production cost, though the next paragraph of the passage is about 《乙》.
+"""
+
+from __future__ import annotations
+
+import re
+
+from rag.claims import Figure, normalize
+from rag.evidence import figure_spans
+from rag.kinds import KIND_WORD
+
+# a line opening with a dash, a bullet or an item number is an item of a list
+_ITEM = re.compile(r"^\s*(?:—{1,2}|[•·●○■□◆◇▪▸►✓✔*\-]|\d{1,2}[.、)](?!\d)|[（(]\d{1,2}[）)]|[①-⑳]|"
+                   r"[一二三四五六七八九十]是)")
+
+
+def item_of(text: str, start: int) -> str | None:
+    """The item line holding text[start], with the nearest line above it that is not an item (the list's
+    lead-in); None when text[start] does not stand in an item."""
+    line_start = text.rfind("\n", 0, start) + 1
+    line_end = text.find("\n", start)
+    line = text[line_start:line_end if line_end >= 0 else len(text)]
+    if not _ITEM.match(line):
+        return None
+    lead = next((prev for prev in reversed(text[:line_start].split("\n")) if prev.strip() and not _ITEM.match(prev)),
+                "")
+    return f"{lead}\n{line}"
+
+
+def item_unbacked(sentence: str, start: int, figure: Figure, passage: str, headers: str, words: tuple[str, ...],
+                  context: list[str]) -> bool:
+    """Every place the figure stands in `passage` is an item of a list, and none of those items (with its
+    lead-in and the `headers`) uses all the words of `words` that the sentence puts before the figure (at
+    `start`) and that some passage of the `context` (normalized) uses: the figure is another item's. A word no
+    passage uses is the question's own wording, not held against it; nor a word naming a kind of quantity."""
+    items = [item_of(passage, at) for at, _ in figure_spans(figure, passage)]
+    if not items or None in items:
+        return False
+    # the whole sentence up to the figure: an item reads "未按规定停放车辆的，处100元罚款", its subject a clause away
+    tied = [w for w in words if w in sentence[:start] and not KIND_WORD.fullmatch(w)
+            and any(normalize(w) in other for other in context)]
+    frames = [normalize(f"{item}\n{headers}") for item in items if item is not None]
+    return bool(tied) and all(any(normalize(w) not in frame for w in tied) for frame in frames)
+
+
+_WORK = re.compile(r"《([^《》]{1,40})》")
+
+
+def _same_work(a: str, b: str) -> bool:
+    """"《条例》" is the short name of "《海湾省养犬管理条例》" once that one is introduced."""
+    return a.endswith(b) or b.endswith(a)
+
+
+def work_elsewhere(sentence: str, start: int, figure: Figure, passage: str, headers: str) -> bool:
+    """The sentence ties the figure (at `start`) to a titled work, and every paragraph of `passage` holding
+    the figure is about other titled works: it names them and not that one, or names none and the document's
+    title (in `headers`) names others (a chunk may begin in the middle of the paragraph about its own work)."""
+    clause_works = _WORK.findall(sentence[:start])
+    if not clause_works:
+        return False
+    paragraphs = []
+    for at, _ in figure_spans(figure, passage):
+        line_start = passage.rfind("\n", 0, at) + 1
+        line_end = passage.find("\n", at)
+        paragraphs.append(_WORK.findall(passage[line_start:line_end if line_end >= 0 else len(passage)])
+                          or _WORK.findall(headers))
+    return bool(paragraphs) and all(
+        named and not any(_same_work(own, other) for own in clause_works for other in named) for named in paragraphs)
+
+
+def bound_elsewhere(sentence: str, start: int, figure: Figure, passage: str, headers: str, words: tuple[str, ...],
+                    context: list[str]) -> bool:
+    """The figure at `start` of the sentence is, in `passage`, another item's or another work's."""
+    return (item_unbacked(sentence, start, figure, passage, headers, words, context)
+            or work_elsewhere(sentence, start, figure, passage, headers))

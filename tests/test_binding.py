@@ -1,0 +1,61 @@
+"""What a figure in a passage is bound to (rag/binding.py): its list item, its paragraph's titled work.
+
+Every passage here is invented for the test (no benchmark text)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from rag.context import ContextSource
+from rag.kinds import AskedQuantity, kinds_named
+from rag.question import analyze
+from rag.schema import SearchHit
+from rag.verification import CitationVerifier
+
+FINES = ("《澜州市共享单车管理办法》6月1日起施行\n\n《办法》对以下行为规定了处罚：\n"
+         "——未按规定停放车辆的，处100元罚款；\n——企业未及时清理故障车辆的，处5000元罚款；\n"
+         "——骑车人未满12周岁的，对监护人予以批评教育。\n\n办法同时要求企业为车辆购买第三者责任保险。")
+FILMS = ("科幻片《星门》上映首周票房6.2亿元\n\n《星门》由海湾影业出品，影片制作周期三年，制作成本约4.5亿元。\n\n"
+         "同期上映的悬疑片《雾港》由周启明执导，首周票房2.1亿元。")
+
+
+def verifier(text: str, question: str, specific: tuple[str, ...]) -> CitationVerifier:
+    hit = SearchHit(chunk_id="c1", source="doc.txt", section="", text=text, score=1.0, title=text.split("\n")[0])
+    return CitationVerifier([ContextSource(n=1, hit=hit, sentences=[(0, len(text))])], "zh",
+                            replace(analyze(question, "zh"), specific=specific))
+
+
+@pytest.mark.parametrize(("question", "answer", "specific", "shown"), [
+    ("骑车人不买保险罚多少？", "骑车人不买保险的，罚100元[1]。", ("保险",), False),  # no item covers it
+    ("企业不清理故障车罚多少？", "企业未及时清理故障车辆的，处100元罚款[1]。", ("故障", "清理"), False),  # another's
+    ("骑车不戴头盔罚多少？", "骑车不戴头盔的，罚100元[1]。", ("头盔",), True),  # no passage says 头盔: not judged
+    ("澜州乱停共享单车罚多少？", "未按规定停放车辆的，处100元罚款[1]。", ("停放",), True),
+    ("企业不清理故障车罚多少？", "企业未及时清理故障车辆的，处5000元罚款[1]。", ("故障", "清理"), True),
+])
+def test_a_figure_in_a_list_is_its_own_items(question: str, answer: str, specific: tuple[str, ...],
+                                              shown: bool) -> None:
+    """A notice listing fines: the fine of one item is not the fine of what the list does not cover or of
+    another item, though the passage uses the question's word elsewhere."""
+    check = verifier(FINES, question, specific)
+    assert (check.add(answer) is not None) is shown, check.notes
+
+
+def test_a_figure_in_the_paragraph_about_one_work_is_not_anothers() -> None:
+    assert verifier(FILMS, "《雾港》的制作成本是多少？", ("雾港", "制作", "成本")).add(
+        "《雾港》的制作成本约4.5亿元[1]。") is None
+    assert verifier(FILMS, "《星门》的制作成本是多少？", ("星门", "制作", "成本")).add(
+        "《星门》的制作成本约4.5亿元[1]。") is not None
+    # a chunk that begins in the middle of the paragraph: the document's title names its work
+    middle = FILMS.split("\n\n", 1)[1].replace("《星门》由海湾影业出品，", "")
+    titled = "科幻片《星门》上映首周票房6.2亿元\n" + middle
+    assert verifier(titled, "《雾港》的制作成本是多少？", ("雾港",)).add("《雾港》的制作成本约4.5亿元[1]。") is None
+    # the short name of a work introduced in full is the same work
+    assert verifier(FINES, "《办法》对乱停车罚多少？", ("停放",)).add("《办法》规定未按规定停放车辆的，处100元罚款。")
+
+
+def test_a_question_about_a_valuation_does_not_ask_for_the_round_amount() -> None:
+    assert kinds_named("星桥科技完成B轮融资后的估值是多少？") == frozenset({"valuation"})
+    assert kinds_named("星桥科技B轮融资多少？") == frozenset({"financing"})
+    assert AskedQuantity.of("星桥科技完成B轮融资后的估值是多少？").kinds == frozenset({"valuation"})
