@@ -11,7 +11,7 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.output_parsers import StrOutputParser
 from langchain_core.prompts import ChatPromptTemplate
 
-from rag.claims import language_of
+from rag.claims import language_of, places_in
 from rag.followups import condense_by_substitution, is_elliptical, points_back, previous_question
 from rag.prompts import load_prompt
 from rag.refusals import REFUSALS
@@ -60,7 +60,7 @@ class QuestionRewriter:
         """A follow-up becomes a question that stands alone; a question that already does is left alone."""
         if not history:
             return question
-        substituted = condense_by_substitution(question, history)
+        substituted = condense_by_substitution(question, history) or self._place_swapped(question, history)
         if substituted:
             return substituted
         previous = previous_question(history) or ""
@@ -75,6 +75,17 @@ class QuestionRewriter:
         if not rewritten or len(rewritten) > 3 * (len(question) + len(previous)) or REFUSALS["zh"] in rewritten:
             return f"{previous} {question}"
         return rewritten
+
+    def _place_swapped(self, question: str, history: list[ChatTurn]) -> str | None:
+        """"What about Hangzhou?" after a Chinese question about 北京: that question with 杭州 in its place,
+        when the pinyin spells a place of the corpus. A small model's rewrite carried the last answer's facts
+        over to the new place."""
+        previous = previous_question(history)
+        if language_of(question) == "zh" or not is_elliptical(question) or not previous or \
+                language_of(previous) != "zh" or not (old := places_in(previous)):
+            return None
+        new = [name for name in self._romanized_names(question).values() if places_in(name) and name not in previous]
+        return previous.replace(old[0], new[0], 1) if len(new) == 1 else None
 
     def search_query(self, question: str, language: str) -> str:
         """The question in Chinese for searching Chinese reports, with abbreviations written out. Chinese names

@@ -49,3 +49,17 @@ def test_a_passage_writing_an_abbreviation_out_mentions_it() -> None:
     asked = analyze("海湾省2030年的GDP增速是多少？", "zh")
     assert absent_names(asked, ["2030年海湾省全省生产总值达到1.2万亿元。"]) == []
     assert absent_names(analyze("海湾省2030年的XPU出货量多少？", "zh"), ["2030年海湾省GPU出货量。"]) == ["XPU"]
+
+
+def test_an_english_follow_up_about_another_place_swaps_it_into_the_previous_question() -> None:
+    """"What about Lanzhou?" after a question about 东港 is that question about 澜州, with no model involved
+    (a small model's rewrite carried the last answer's figure over to the new place)."""
+    from rag.schema import ChatTurn
+
+    names = PinyinNames({**VOCABULARY, "澜州": 6, "东港": 5})
+    rewriter = QuestionRewriter(Settings().prompts_dir, lambda: None, names.find)
+    history = [ChatTurn(role="user", content="东港对低空物流企业给了哪些补贴？"),
+               ChatTurn(role="assistant", content="东港对新落户企业给予最高200万元奖励[1]。")]
+    assert rewriter.condense("What about Lanzhou?", history) == "澜州对低空物流企业给了哪些补贴？"
+    # not a place of the corpus: left to the model (none here: the previous question and the follow-up)
+    assert rewriter.condense("What about Xingqiao?", history) == "东港对低空物流企业给了哪些补贴？ What about Xingqiao?"
