@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 
-from rag.claims import Figure, normalize
+from rag.claims import Figure, normalize, pos_tags
 from rag.evidence import figure_spans
 from rag.kinds import KIND_WORD
 
@@ -37,7 +37,7 @@ def item_of(text: str, start: int) -> str | None:
 
 
 def item_unbacked(sentence: str, start: int, figure: Figure, passage: str, headers: str, words: tuple[str, ...],
-                  context: list[str]) -> bool:
+                  context: list[str], asked: str = "") -> bool:
     """Every place the figure stands in `passage` is an item of a list, and none of those items (with its
     lead-in and the `headers`) uses all the words of `words` that the sentence puts before the figure (at
     `start`) and that some passage of the `context` (normalized) uses: the figure is another item's. A word no
@@ -46,7 +46,9 @@ def item_unbacked(sentence: str, start: int, figure: Figure, passage: str, heade
     if not items or None in items:
         return False
     # the whole sentence up to the figure: an item reads "未按规定停放车辆的，处100元罚款", its subject a clause away
-    tied = [w for w in words if w in sentence[:start] and not KIND_WORD.fullmatch(w)
+    # what the question names (for a quoted sentence): its nouns and names, not its time words or verbs
+    named = {word for word, flag in pos_tags(asked) if flag not in ("t", "v")} if asked else set()
+    tied = [w for w in words if (w in sentence[:start] or w in named) and not KIND_WORD.fullmatch(w)
             and any(normalize(w) in other for other in context)]
     frames = [normalize(f"{item}\n{headers}") for item in items if item is not None]
     return bool(tied) and all(any(normalize(w) not in frame for w in tied) for frame in frames)
@@ -60,11 +62,11 @@ def _same_work(a: str, b: str) -> bool:
     return a.endswith(b) or b.endswith(a)
 
 
-def work_elsewhere(sentence: str, start: int, figure: Figure, passage: str, headers: str) -> bool:
+def work_elsewhere(sentence: str, start: int, figure: Figure, passage: str, headers: str, asked: str = "") -> bool:
     """The sentence ties the figure (at `start`) to a titled work, and every paragraph of `passage` holding
     the figure is about other titled works: it names them and not that one, or names none and the document's
     title (in `headers`) names others (a chunk may begin in the middle of the paragraph about its own work)."""
-    clause_works = _WORK.findall(sentence[:start])
+    clause_works = _WORK.findall(sentence[:start]) or _WORK.findall(asked)
     if not clause_works:
         return False
     paragraphs = []
@@ -78,7 +80,8 @@ def work_elsewhere(sentence: str, start: int, figure: Figure, passage: str, head
 
 
 def bound_elsewhere(sentence: str, start: int, figure: Figure, passage: str, headers: str, words: tuple[str, ...],
-                    context: list[str]) -> bool:
-    """The figure at `start` of the sentence is, in `passage`, another item's or another work's."""
-    return (item_unbacked(sentence, start, figure, passage, headers, words, context)
-            or work_elsewhere(sentence, start, figure, passage, headers))
+                    context: list[str], asked: str = "") -> bool:
+    """The figure at `start` of the sentence is, in `passage`, another item's or another work's. A sentence
+    quoted from the sources as the answer to `asked` is tied to what that question names as well."""
+    return (item_unbacked(sentence, start, figure, passage, headers, words, context, asked)
+            or work_elsewhere(sentence, start, figure, passage, headers, asked))

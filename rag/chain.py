@@ -211,7 +211,7 @@ class AnswerChain:
         English question has no Chinese focus word to check, so after a model's answer that did not hold up
         they must state a figure or name the model named (two readings agreeing on the fact). For an English
         question they are introduced as quotes."""
-        verifier = CitationVerifier(sources, "zh", analysis, repeated)  # the sources' own sentences, in Chinese
+        verifier = CitationVerifier(sources, "zh", analysis, repeated, quoting=True)  # the sources' own, in Chinese
         verifier.notes = list(notes)
         drafted = self.extractive.compose(query, sources, analysis)
         if drafted is not None and model_text is not None and analysis.language == "en" and not _agree(
@@ -221,7 +221,7 @@ class AnswerChain:
         if drafted is None and model_text and (drafted := self.extractive.anchored(model_text, sources, analysis)):
             # anchored() checked the asked year, place and kind; which amount answers is the model's reading
             asked = replace(analysis, ask="other") if analysis.ask == "quantity" else analysis
-            earlier, verifier = verifier.notes, CitationVerifier(sources, "zh", asked, repeated)
+            earlier, verifier = verifier.notes, CitationVerifier(sources, "zh", asked, repeated, quoting=True)
             verifier.notes = [*earlier, "the model's answer did not hold up; answered with the source sentences "
                               "that state its figures"]
         elif drafted is None:

@@ -8,6 +8,7 @@ import re
 from rag.claims import claim_of, normalize
 from rag.context import ContextSource
 from rag.keyword_index import tokenize
+from rag.schema import Citation
 from rag.sentences import sentences
 
 
@@ -45,3 +46,12 @@ def best_quote(source: ContextSource, citing: list[str]) -> str:
         return found, max(content_overlap(s, candidate) for s in citing)
 
     return max(candidates, key=support)
+
+
+def citations_of(sources: dict[int, ContextSource], renumber: dict[int, int],
+                 cited_sentences: dict[int, list[str]]) -> list[Citation]:
+    """The answer's citations in the order of its markers, each quoting what its sentences rely on."""
+    return [Citation(n=number, chunk_id=sources[n].hit.chunk_id, source=sources[n].hit.source,
+                     section=sources[n].hit.section, quote=best_quote(sources[n], cited_sentences[n]),
+                     score=sources[n].hit.score, text=sources[n].hit.text)
+            for n, number in sorted(renumber.items(), key=lambda item: item[1])]

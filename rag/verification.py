@@ -20,7 +20,7 @@ import re
 from dataclasses import dataclass, field
 
 from rag.binding import bound_elsewhere
-from rag.citing import attach_markers, best_quote, content_overlap
+from rag.citing import attach_markers, citations_of, content_overlap
 from rag.claims import YEAR, Claim, claim_of, claim_segments, language_of, normalize
 from rag.context import ContextSource, is_injection
 from rag.evidence import (
@@ -66,8 +66,10 @@ class CitationVerifier:
     the sentence (or, where it leaves it implicit, the question) gives it. Wording is not compared."""
 
     def __init__(self, sources: list[ContextSource], language: str, question: QuestionAnalysis | None = None,
-                 repeated: frozenset[str] = frozenset()) -> None:
+                 repeated: frozenset[str] = frozenset(), quoting: bool = False) -> None:
         self.sources = {source.n: source for source in sources}
+        # the sentences are the sources' own, offered as the answer: what the question names is their subject
+        self._quoted_for = question.text if quoting and question is not None else ""
         self.repeated = repeated  # the previous answer's figures, when the question asks something new
         self.language = language
         self.question = question
@@ -159,7 +161,8 @@ class CitationVerifier:
             if spans and subject_unbacked(sentence, spans[0][0], self._specific, self._frames[n], frames):
                 return False
             if whole and bound_elsewhere(self._whole, whole[0][0], figure, source.hit.text,  # whole: not per clause
-                                         f"{self._headers[n]}\n{source.head}", self._specific, frames):
+                                         f"{self._headers[n]}\n{source.head}", self._specific, frames,
+                                         self._quoted_for):
                 return False
             if self._asks_top and runner_up_as_top(figure, sentence, text):
                 return False
@@ -283,13 +286,8 @@ class CitationVerifier:
             elif not self.refused and self.pending:
                 self.notes.append("no sentence of the answer was supported by the sources")
             return VerifiedAnswer(REFUSALS[self.language], [], grounded=False, notes=self.notes)
-        citations = []
-        for n, number in sorted(self.renumber.items(), key=lambda item: item[1]):
-            source = self.sources[n]
-            citations.append(Citation(n=number, chunk_id=source.hit.chunk_id, source=source.hit.source,
-                                      section=source.hit.section, quote=best_quote(source, self.cited_sentences[n]),
-                                      score=source.hit.score, text=source.hit.text))
-        return VerifiedAnswer("".join(self.shown), citations, grounded=True, notes=self.notes)
+        return VerifiedAnswer("".join(self.shown), citations_of(self.sources, self.renumber, self.cited_sentences),
+                              grounded=True, notes=self.notes)
 
 
 def verify_answer(text: str, sources: list[ContextSource], language: str,

@@ -59,3 +59,18 @@ def test_a_question_about_a_valuation_does_not_ask_for_the_round_amount() -> Non
     assert kinds_named("星桥科技完成B轮融资后的估值是多少？") == frozenset({"valuation"})
     assert kinds_named("星桥科技B轮融资多少？") == frozenset({"financing"})
     assert AskedQuantity.of("星桥科技完成B轮融资后的估值是多少？").kinds == frozenset({"valuation"})
+
+
+def test_a_quoted_sentence_is_tied_to_what_the_question_names() -> None:
+    """The sources' own sentence offered as the answer (extractive, or after a model's failed answer) does
+    not repeat the question's subject: the question's nouns stand for it. Its time words and verbs do not
+    (a passage's "今年" elsewhere says nothing of the item)."""
+    def quoted(question: str, specific: tuple[str, ...]) -> CitationVerifier:
+        hit = SearchHit(chunk_id="c1", source="doc.txt", section="", text=FINES, score=1.0, title=FINES.split("\n")[0])
+        return CitationVerifier([ContextSource(n=1, hit=hit, sentences=[(0, len(FINES))])], "zh",
+                                replace(analyze(question, "zh"), specific=specific), quoting=True)
+
+    parking = "——未按规定停放车辆的，处100元罚款[1]。"
+    assert quoted("骑车人不买保险罚多少？", ("保险",)).add(parking) is None
+    assert quoted("今年乱停车罚多少？", ("今年", "停车")).add(parking) is not None
+    assert quoted("《雾港》的罚款是多少？", ()).add(parking) is None  # the document is about another titled work
