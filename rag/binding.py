@@ -55,6 +55,8 @@ def item_unbacked(sentence: str, start: int, figure: Figure, passage: str, heade
 
 
 _WORK = re.compile(r"《([^《》]{1,40})》")
+_SENTENCE_END = re.compile(r"[。！？!?；;]")
+_HEADING_CHARS = 40
 
 
 def _same_work(a: str, b: str) -> bool:
@@ -82,6 +84,10 @@ def work_elsewhere(sentence: str, start: int, figure: Figure, passage: str, head
 def bound_elsewhere(sentence: str, start: int, figure: Figure, passage: str, headers: str, words: tuple[str, ...],
                     context: list[str], asked: str = "") -> bool:
     """The figure at `start` of the sentence is, in `passage`, another item's or another work's. A sentence
-    quoted from the sources as the answer to `asked` is tied to what that question names as well."""
+    quoted from the sources as the answer to `asked` is tied to what that question names as well. Of the
+    `headers` (title, section, the document's opening) only heading and byline lines count: an opening
+    paragraph summing up the list names every item's words."""
+    headers = "\n".join(line for line in headers.split("\n")
+                        if len(line) <= _HEADING_CHARS and not _SENTENCE_END.search(line) and not _ITEM.match(line))
     return (item_unbacked(sentence, start, figure, passage, headers, words, context, asked)
             or work_elsewhere(sentence, start, figure, passage, headers, asked))

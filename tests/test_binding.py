@@ -74,3 +74,14 @@ def test_a_quoted_sentence_is_tied_to_what_the_question_names() -> None:
     assert quoted("骑车人不买保险罚多少？", ("保险",)).add(parking) is None
     assert quoted("今年乱停车罚多少？", ("今年", "停车")).add(parking) is not None
     assert quoted("《雾港》的罚款是多少？", ()).add(parking) is None  # the document is about another titled work
+
+
+def test_an_opening_paragraph_summing_up_the_list_does_not_make_an_item_anothers() -> None:
+    """The document's opening may name every item's words ("要求企业购买保险"); only its heading and byline
+    lines say what every item is about."""
+    hit = SearchHit(chunk_id="c1", source="doc.txt", section="", text=FINES, score=1.0, title=FINES.split("\n")[0])
+    head = ("《澜州市共享单车管理办法》6月1日起施行\n澜州市交通运输局\n"
+            "《办法》要求企业为车辆购买保险，并对乱停乱放、车辆故障等问题作出规定。")
+    source = ContextSource(n=1, hit=hit, sentences=[(0, len(FINES))], head=head)
+    check = CitationVerifier([source], "zh", replace(analyze("骑车人不买保险罚多少？", "zh"), specific=("保险",)))
+    assert check.add("骑车人不买保险的，罚100元[1]。") is None
