@@ -81,13 +81,13 @@ def work_elsewhere(sentence: str, start: int, figure: Figure, passage: str, head
         named and not any(_same_work(own, other) for own in clause_works for other in named) for named in paragraphs)
 
 
-def bound_elsewhere(sentence: str, start: int, figure: Figure, passage: str, headers: str, words: tuple[str, ...],
-                    context: list[str], asked: str = "") -> bool:
+def bound_elsewhere(sentence: str, start: int, figure: Figure, passage: str, title: str, head: str,
+                    words: tuple[str, ...], context: list[str], asked: str = "") -> bool:
     """The figure at `start` of the sentence is, in `passage`, another item's or another work's. A sentence
-    quoted from the sources as the answer to `asked` is tied to what that question names as well. Of the
-    `headers` (title, section, the document's opening) only heading and byline lines count: an opening
-    paragraph summing up the list names every item's words."""
-    headers = "\n".join(line for line in headers.split("\n")
-                        if len(line) <= _HEADING_CHARS and not _SENTENCE_END.search(line) and not _ITEM.match(line))
+    quoted from the sources as the answer to `asked` is tied to what that question names as well. Besides
+    the `title` (and section), only the heading and byline lines of the document's opening (`head`) count: an
+    opening paragraph summing up the list names every item's words."""
+    headers = "\n".join([title, *(line for line in head.split("\n") if len(line) <= _HEADING_CHARS
+                                  and not _SENTENCE_END.search(line) and not _ITEM.match(line))])
     return (item_unbacked(sentence, start, figure, passage, headers, words, context, asked)
             or work_elsewhere(sentence, start, figure, passage, headers, asked))

@@ -161,7 +161,7 @@ class CitationVerifier:
             if spans and subject_unbacked(sentence, spans[0][0], self._specific, self._frames[n], frames):
                 return False
             if whole and bound_elsewhere(self._whole, whole[0][0], figure, source.hit.text,  # whole: not per clause
-                                         f"{self._headers[n]}\n{source.head}", self._specific, frames,
+                                         self._headers[n], source.head, self._specific, frames,
                                          self._quoted_for):
                 return False
             if self._asks_top and runner_up_as_top(figure, sentence, text):

@@ -85,3 +85,11 @@ def test_an_opening_paragraph_summing_up_the_list_does_not_make_an_item_anothers
     source = ContextSource(n=1, hit=hit, sentences=[(0, len(FINES))], head=head)
     check = CitationVerifier([source], "zh", replace(analyze("骑车人不买保险罚多少？", "zh"), specific=("保险",)))
     assert check.add("骑车人不买保险的，罚100元[1]。") is None
+
+
+def test_the_title_counts_even_when_extraction_glued_the_first_paragraph_to_it() -> None:
+    glued = "《澜州市共享单车管理办法》6月1日起施行 乱停最高罚100元《澜州市共享单车管理办法》经市人大常委会审议通过。"
+    hit = SearchHit(chunk_id="c1", source="doc.txt", section="", text=FINES, score=1.0, title=glued)
+    question = replace(analyze("澜州共享单车管理办法对乱停车罚多少？", "zh"), specific=("管理办法", "停放"))
+    check = CitationVerifier([ContextSource(n=1, hit=hit, sentences=[(0, len(FINES))], head=glued)], "zh", question)
+    assert check.add("《澜州市共享单车管理办法》规定，未按规定停放车辆的，处100元罚款[1]。") is not None, check.notes
