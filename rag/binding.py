@@ -1,10 +1,10 @@
 """What a figure in a passage is bound to: the item of a list it stands in, the titled work of its paragraph.
 
-A notice lists several fines, a bulletin several figures ("——硕士毕业生平均月薪9860元；"), one per line. A
+A notice lists several fines, a price list several fees ("——大型车夜间停车每小时4元；"), one per line. A
 small model asked about something the list does not cover, or covers in another item, takes the figure of
-a neighbouring item and writes it with the question's words ("本科毕业生的平均月薪是9860元"). The passage
-holds both words, so a passage-level check passes it; the item does not. What the item is about is its own
-line, the list's lead-in line above it ("毕业去向主要数据：") and the document's title and section.
+a neighbouring item and writes it with the question's words ("小型车夜间停车每小时4元"). The passage holds
+both words, so a passage-level check passes it; the item does not. What the item is about is its own line,
+the list's lead-in line above it ("调整后的收费标准：") and the document's title and section.
 
 Likewise a titled work's figure stands in the paragraph about that work: a paragraph naming 《甲》 and not
 《乙》 does not give 《乙》's production cost, though the next paragraph of the passage is about 《乙》.
@@ -60,7 +60,7 @@ _HEADING_CHARS = 40
 
 
 def _same_work(a: str, b: str) -> bool:
-    """"《条例》" is the short name of "《海湾省养犬管理条例》" once that one is introduced."""
+    """"《办法》" is the short name of "《海湾省共享单车管理办法》" once that one is introduced."""
     return a.endswith(b) or b.endswith(a)
 
 

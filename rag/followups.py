@@ -60,8 +60,8 @@ def condense_by_substitution(question: str, history: list[ChatTurn]) -> str | No
 
 def figures_already_given(question: str, history: list[ChatTurn], specific: tuple[str, ...]) -> frozenset[str]:
     """The figures of the previous answer, when the follow-up names something that no turn so far did (a
-    word of `specific`, the question's rarer words, or a year): "顶尖人才方面呢，和美国差多少？" is not
-    answered by repeating the 人才缺口 just given, which a small model tends to do. Empty for "你确定吗？",
+    word of `specific`, the question's rarer words, or a year): "企业数量呢，和西港差多少？" is
+    not answered by repeating the 市场规模 just given, which a small model tends to do. Empty for "你确定吗？",
     which names nothing new, so re-stating the figure stays an answer."""
     answers = [turn.content for turn in history if turn.role == "assistant"]
     said = "".join(turn.content for turn in history).lower()

@@ -54,7 +54,7 @@ def kinds_conflict(a: str | None, b: str | None) -> bool:
 
 
 def kinds_named(text: str) -> frozenset[str]:
-    """The kinds of quantity a question names ("营收" -> revenue, "渗透率" -> share). In "融资后的估值" the
+    """The kinds of quantity a question names ("营收" -> revenue, "渗透率" -> share). In "B轮后估值多少" the
     round dates the valuation: its amount is not one, so a question naming a valuation does not ask for it."""
     kinds = frozenset(KIND_OF_WORD[m.group(0).lower()] for m in KIND_WORD.finditer(text))
     return kinds - {"financing"} if "valuation" in kinds else kinds

@@ -38,7 +38,7 @@ def _first_line(output: str) -> str:
 
 
 def condensing_transcript(question: str, history: list[ChatTurn]) -> str:
-    """The turns the rewrite of a follow-up sees. "顶尖人才方面呢？" swaps what the previous question asked
+    """The turns the rewrite of a follow-up sees. "货运方面呢？" swaps what the previous question asked
     about; the previous answer's facts are no part of it, and a small model shown them wrote them into the
     new question (on the tuning sets the rewrite then asked for the figure already given). Only questions
     pointing back ("它的增速") need the answers, and English ones, which the small model echoed unrewritten
@@ -77,7 +77,7 @@ class QuestionRewriter:
         return rewritten
 
     def _place_swapped(self, question: str, history: list[ChatTurn]) -> str | None:
-        """"What about Hangzhou?" after a Chinese question about 北京: that question with 杭州 in its place,
+        """"What about Lanzhou?" after a Chinese question about 东港: that question with 澜州 in its place,
         when the pinyin spells a place of the corpus. A small model's rewrite carried the last answer's facts
         over to the new place."""
         previous = previous_question(history)

@@ -56,9 +56,9 @@ def test_a_figure_in_the_paragraph_about_one_work_is_not_anothers() -> None:
 
 
 def test_a_question_about_a_valuation_does_not_ask_for_the_round_amount() -> None:
-    assert kinds_named("星桥科技完成B轮融资后的估值是多少？") == frozenset({"valuation"})
+    assert kinds_named("星桥科技拿到天使轮融资时，公司估值多少亿元？") == frozenset({"valuation"})
     assert kinds_named("星桥科技B轮融资多少？") == frozenset({"financing"})
-    assert AskedQuantity.of("星桥科技完成B轮融资后的估值是多少？").kinds == frozenset({"valuation"})
+    assert AskedQuantity.of("星桥科技拿到天使轮融资时，公司估值多少亿元？").kinds == frozenset({"valuation"})
 
 
 def test_a_quoted_sentence_is_tied_to_what_the_question_names() -> None:

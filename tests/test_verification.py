@@ -470,12 +470,12 @@ def test_the_runner_up_figure_does_not_answer_who_came_first() -> None:
 def test_an_english_question_about_one_city_is_not_answered_with_another_citys_figure() -> None:
     from rag.question import with_places_named
 
-    subsidies = source(1, "东港市对顶尖人才给予最高500万元安家补贴。澜州重点支持开源社区建设。")
+    subsidies = source(1, "东港市对领军人才给予最高300万元购房补贴。澜州重点支持开源社区建设。")
     asked = with_places_named(analyze("What about Lanzhou?", "en"), ["澜州"])
     assert asked.places == ("澜州",)
-    assert not verify_answer("Lanzhou gives top talent up to 500万元[1].", [subsidies], "en", asked).grounded
+    assert not verify_answer("Lanzhou gives leading talent up to 300万元[1].", [subsidies], "en", asked).grounded
     dongang = with_places_named(analyze("What about Donggang City?", "en"), ["东港市"])
-    assert verify_answer("Donggang City gives top talent up to 500万元[1].", [subsidies], "en", dongang).grounded
+    assert verify_answer("Donggang City gives leading talent up to 300万元[1].", [subsidies], "en", dongang).grounded
 
 
 def test_cells_of_two_table_rows_in_different_passages_are_not_joined() -> None:
