@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 
 from rag.claims import Figure, normalize, pos_tags
-from rag.evidence import figure_spans
+from rag.evidence import SENTENCE_PUNCTUATION, figure_spans
 from rag.kinds import KIND_WORD
 
 # a line opening with a dash, a bullet or an item number is an item of a list
@@ -23,12 +23,17 @@ _ITEM = re.compile(r"^\s*(?:—{1,2}|[•·●○■□◆◇▪▸►✓✔*\-]
                    r"[一二三四五六七八九十]是)")
 
 
+def _line_at(text: str, at: int) -> tuple[int, str]:
+    """(where it starts, the line) of the line of `text` holding text[at]."""
+    line_start = text.rfind("\n", 0, at) + 1
+    line_end = text.find("\n", at)
+    return line_start, text[line_start:line_end if line_end >= 0 else len(text)]
+
+
 def item_of(text: str, start: int) -> str | None:
     """The item line holding text[start], with the nearest line above it that is not an item (the list's
     lead-in); None when text[start] does not stand in an item."""
-    line_start = text.rfind("\n", 0, start) + 1
-    line_end = text.find("\n", start)
-    line = text[line_start:line_end if line_end >= 0 else len(text)]
+    line_start, line = _line_at(text, start)
     if not _ITEM.match(line):
         return None
     lead = next((prev for prev in reversed(text[:line_start].split("\n")) if prev.strip() and not _ITEM.match(prev)),
@@ -45,8 +50,8 @@ def item_unbacked(sentence: str, start: int, figure: Figure, passage: str, heade
     items = [item_of(passage, at) for at, _ in figure_spans(figure, passage)]
     if not items or None in items:
         return False
-    # the whole sentence up to the figure: an item reads "未按规定停放车辆的，处100元罚款", its subject a clause away
-    # what the question names (for a quoted sentence): its nouns and names, not its time words or verbs
+    # the words of the whole sentence up to the figure (an item reads "未按规定停放车辆的，处100元罚款", its
+    # subject a clause away) and, for a quoted sentence, the question's nouns and names (not time words, verbs)
     named = {word for word, flag in pos_tags(asked) if flag not in ("t", "v")} if asked else set()
     tied = [w for w in words if (w in sentence[:start] or w in named) and not KIND_WORD.fullmatch(w)
             and any(normalize(w) in other for other in context)]
@@ -55,7 +60,6 @@ def item_unbacked(sentence: str, start: int, figure: Figure, passage: str, heade
 
 
 _WORK = re.compile(r"《([^《》]{1,40})》")
-_SENTENCE_END = re.compile(r"[。！？!?；;]")
 _HEADING_CHARS = 40
 
 
@@ -71,12 +75,8 @@ def work_elsewhere(sentence: str, start: int, figure: Figure, passage: str, head
     clause_works = _WORK.findall(sentence[:start]) or _WORK.findall(asked)
     if not clause_works:
         return False
-    paragraphs = []
-    for at, _ in figure_spans(figure, passage):
-        line_start = passage.rfind("\n", 0, at) + 1
-        line_end = passage.find("\n", at)
-        paragraphs.append(_WORK.findall(passage[line_start:line_end if line_end >= 0 else len(passage)])
-                          or _WORK.findall(headers))
+    paragraphs = [_WORK.findall(_line_at(passage, at)[1]) or _WORK.findall(headers)
+                  for at, _ in figure_spans(figure, passage)]
     return bool(paragraphs) and all(
         named and not any(_same_work(own, other) for own in clause_works for other in named) for named in paragraphs)
 
@@ -88,6 +88,6 @@ def bound_elsewhere(sentence: str, start: int, figure: Figure, passage: str, tit
     the `title` (and section), only the heading and byline lines of the document's opening (`head`) count: an
     opening paragraph summing up the list names every item's words."""
     headers = "\n".join([title, *(line for line in head.split("\n") if len(line) <= _HEADING_CHARS
-                                  and not _SENTENCE_END.search(line) and not _ITEM.match(line))])
+                                  and not SENTENCE_PUNCTUATION.search(line) and not _ITEM.match(line))])
     return (item_unbacked(sentence, start, figure, passage, headers, words, context, asked)
             or work_elsewhere(sentence, start, figure, passage, headers, asked))

@@ -137,7 +137,8 @@ class AnswerChain:
         started = time.perf_counter()
         question = validate_query(question, self.settings.max_question_chars)
         language = "zh" if language_of(question) == "zh" else "en"
-        condensed = self.rewriter.condense(question, list(history))
+        turns = list(history)  # read twice below: a generator would be empty the second time
+        condensed = self.rewriter.condense(question, turns)
         standalone = fit_question(condensed, question, self.settings.max_question_chars)
         analysis = analyze(standalone, language)  # the user's own words, not a translation's
         query = self.rewriter.search_query(standalone, language)
@@ -146,7 +147,7 @@ class AnswerChain:
         hits = self.retrieve(query, analysis, k)
         if language == "zh":  # the index's word counts are current once it has searched
             analysis = replace(analysis, specific=specific_words(standalone, self.retriever.idf))
-        repeated = figures_already_given(question, list(history), specific_words(question, self.retriever.idf))
+        repeated = figures_already_given(question, turns, specific_words(question, self.retriever.idf))
         retrieved = time.perf_counter()
         usage = Usage()
         timings = Timings(retrieve=round(retrieved - started, 3))

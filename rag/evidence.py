@@ -25,7 +25,7 @@ from rag.years import governing_year
 
 _CLAUSE = re.compile(r"[，,；;：:。！？!?\n]")
 _ROW_SEPARATOR = re.compile(r"\s{1,}|[,，]\s*|[:：]\s*")
-_SENTENCE_PUNCTUATION = re.compile(r"[。！？!?；;]")
+SENTENCE_PUNCTUATION = re.compile(r"[。！？!?；;]")
 MAX_ROW_CHARS = 40
 
 
@@ -144,7 +144,7 @@ def occurrences(figure: Figure, passage: str) -> list[Occurrence]:
             years = YEAR.findall(passage[end:clause_end]) or governing_year(passage, sentence_start)
         line_start = passage.rfind("\n", 0, sentence_start) + 1
         above = passage[passage.rfind("\n", 0, max(0, line_start - 1)) + 1:line_start].strip()
-        context = (above + "\n" if above and not _SENTENCE_PUNCTUATION.search(above) and len(above) <= 30 else "")
+        context = (above + "\n" if above and not SENTENCE_PUNCTUATION.search(above) and len(above) <= 30 else "")
         sentence_end = next((b for a, b in spans if a <= start < b), len(passage))
         kind = kind_near(passage, start, end)
         found.append(Occurrence(tuple(years), kind, context + passage[sentence_start:sentence_end],
@@ -259,7 +259,7 @@ def rows(passage: str) -> list[list[str]]:
         if not line:
             continue  # flattened tables often have blank lines between rows
         cells = [c for c in _ROW_SEPARATOR.split(line) if c]
-        if len(line) > MAX_ROW_CHARS or _SENTENCE_PUNCTUATION.search(line) or len(cells) < 2:
+        if len(line) > MAX_ROW_CHARS or SENTENCE_PUNCTUATION.search(line) or len(cells) < 2:
             in_table = False
             continue
         if in_table:

@@ -80,6 +80,7 @@ class CitationVerifier:
         self._asks_top = question is not None and asks_for_the_top(question.text)
         self._specific = question.specific if question is not None else ()
         self._frames = {source.n: normalize(passage_frame(source.hit, source.head)) for source in sources}
+        self._all_frames = list(self._frames.values())
         # every passage's lines once (overlapping chunks repeat rows), for rows joined across passages
         self._tables = "\n".join(dict.fromkeys(line for source in sources for line in source.support_text.split("\n")))
         self._headers = {source.n: normalize(f"{source.hit.title}\n{source.hit.section}") for source in sources}
@@ -157,7 +158,7 @@ class CitationVerifier:
             if year:
                 continue  # a year is itself the frame
             spans, whole = figure_spans(figure, sentence), figure_spans(figure, self._whole)
-            frames = list(self._frames.values())
+            frames = self._all_frames
             if spans and subject_unbacked(sentence, spans[0][0], self._specific, self._frames[n], frames):
                 return False
             if whole and bound_elsewhere(self._whole, whole[0][0], figure, source.hit.text,  # whole: not per clause
