@@ -7,6 +7,7 @@ what makes an interrupted ingest invisible to readers.
 
 from __future__ import annotations
 
+import re
 import threading
 from dataclasses import dataclass
 
@@ -44,6 +45,9 @@ def _overlap(a: Chunk, b: Chunk) -> int:
 
 
 HEAD_CHARS = 300
+# A figure precise enough to name one statement ("13.9%", "7575.8", "2.66"): a question quoting it asks about
+# the passage that states it ("13.9%这个增速是哪个指标的？"). Whole numbers and years recur too often to anchor.
+_EXACT_FIGURE = re.compile(r"\d+\.\d+%?|\d+(\.\d+)?[%‰]")
 
 
 @dataclass(frozen=True)
@@ -134,9 +138,12 @@ class HybridRetriever:
         allowed = served.by_source[source] if source else None
         query_tokens = tokenize(query)
         keyword = [cid for cid, _ in served.keywords.search(query_tokens, n, allowed)]
-        # BM25 counts in proportion to how much of the question the corpus vocabulary covers.
+        exact = [token for token in query_tokens if _EXACT_FIGURE.fullmatch(token)]
+        anchored = [cid for cid, _ in served.keywords.search(exact, n, allowed)] if exact else []
+        # BM25 counts in proportion to how much of the question the corpus vocabulary covers; the passages
+        # stating the question's exact figures count as a third ranking.
         fused: dict[str, float] = {}
-        for ranking, weight in ((dense, 1.0), (keyword, served.keywords.coverage(query_tokens))):
+        for ranking, weight in ((dense, 1.0), (keyword, served.keywords.coverage(query_tokens)), (anchored, 1.0)):
             for rank, cid in enumerate(ranking, 1):
                 fused[cid] = fused.get(cid, 0.0) + weight / (self.settings.rrf_k + rank)
         dense_rank = {cid: r for r, cid in enumerate(dense, 1)}

@@ -96,3 +96,19 @@ def test_the_jieba_cache_goes_where_the_entry_point_says_whoever_tokenizes_first
                    timeout=120)
     assert [p.name for p in (tmp_path / "chosen").iterdir()] == ["jieba.cache"]
     assert not (tmp_path / "late").exists()
+
+
+def test_a_question_quoting_an_exact_figure_finds_the_passage_stating_it(settings: Settings, tmp_path: Path,
+                                                                       embeddings: Embeddings) -> None:
+    corpus = tmp_path / "figures"
+    corpus.mkdir()
+    for n, city in enumerate(("东港", "西港", "澜州", "海湾省", "南屿")):
+        (corpus / f"indicators-{n}.txt").write_text(
+            f"{city}经济指标概览\n{city}各项指标增速稳定，主要指标增速对应的年份均为近年。"
+            f"报告认为{city}的增速指标仍有提升空间，指标体系对应关系清晰。\n", encoding="utf-8")
+    (corpus / "shipping.txt").write_text(
+        "星桥科技年报\n2025年星桥科技航运业务收入达到58亿元，同比增长14.6%，集装箱吞吐能力进一步提高。\n",
+        encoding="utf-8")
+    Indexer(settings, embeddings).ingest([corpus])
+    hits = HybridRetriever(settings, embeddings).search("报告里14.6%这个增速对应的是哪一年、哪个指标？", k=2)
+    assert hits[0].source == "shipping.txt"
