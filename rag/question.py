@@ -34,6 +34,8 @@ Ask = Literal["quantity", "list", "time", "entity", "other"]
 _WORK = re.compile(r"《([^《》]{1,40})》")
 # "第四期", "第3批": which issue, batch, round or session. The third issue's dates are not the fourth's.
 _ORDINAL = re.compile(r"第([0-9]{1,2}|[一二三四五六七八九十]{1,3})(期|批|届|轮)")
+# A financing round is named by a letter: a C round is not the B round the passages report.
+_ROUND = re.compile(r"(?<![A-Za-z])(?:Pre-?)?[A-F]\+{0,2}轮|天使轮", re.IGNORECASE)
 # Writing the same country or city several ways: "中国" in a question, "我国" in a report.
 _PLACE_ALIASES = {"中国": ("中国", "我国", "国内", "全国"), "我国": ("中国", "我国", "国内", "全国")}
 _PLACE_SUFFIX = re.compile(r"(?<=..)(市|省|地区|自治区)$")
@@ -149,7 +151,7 @@ def constraints_of(question: str, language: str) -> tuple[Constraint, ...]:
         # jieba tags some everyday words as names (顾客, "customers"); a person's name is rare in its dictionary
         found += [Constraint("person", w) for w in person_names(bare) if dictionary_frequency(w) < COMMON_WORD]
         found += [Constraint("place", w) for w in places_in(bare)]
-        found += [Constraint("ordinal", m.group(0)) for m in _ORDINAL.finditer(bare)]
+        found += [Constraint("ordinal", m.group(0)) for m in (*_ORDINAL.finditer(bare), *_ROUND.finditer(bare))]
     return tuple(dict.fromkeys(found))
 
 

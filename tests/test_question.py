@@ -86,3 +86,15 @@ def test_an_issue_or_batch_number_is_a_constraint_in_either_numeral_system() -> 
     assert absent_names(question, ["海湾市第4期文旅消费券5月20日发放。"]) == []
     first = analyze("第1批试点企业有哪些？", "zh")
     assert absent_names(first, ["首批试点企业包括星桥科技和云杉智能。"]) == []
+
+
+def test_a_financing_round_is_a_constraint_named_by_its_letter() -> None:
+    """A question about a C round is not answered by the B round the passages report; "ABC轮胎" is no round."""
+    from rag.passages import absent_names
+
+    passage = "星桥科技近日宣布完成3.5亿元B轮融资，由东港资本领投；此前的A+轮由西港创投领投。"
+    assert absent_names(analyze("星桥科技C轮融资金额是多少？", "zh"), [passage]) == ["C轮"]
+    assert absent_names(analyze("星桥科技B轮融资由谁领投？", "zh"), [passage]) == []
+    assert absent_names(analyze("星桥科技A+轮融资由谁领投？", "zh"), [passage]) == []
+    assert absent_names(analyze("星桥科技的天使轮投资方是谁？", "zh"), [passage]) == ["天使轮"]
+    assert all(c.kind != "ordinal" for c in analyze("ABC轮胎今年销量多少？", "zh").constraints)
