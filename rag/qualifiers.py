@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import Literal
 
-from rag.claims import Figure, normalize
+from rag.claims import Figure, digits_in_chinese, normalize
 from rag.evidence import figure_spans
 
 Bound = Literal["more", "nearly", "about", "less"]
@@ -86,3 +86,16 @@ def as_written(sentence: str, figures: list[Figure], passages: list[str], langua
             pattern = re.escape(figure.number) + r"\s*" + re.escape(figure.magnitude)
             sentence = re.sub(pattern, spelling, sentence, count=1)
     return sentence
+
+
+def ordinals_as_written(sentence: str, passages: str) -> str:
+    """"排在第2位" as "第二位" when the passages write that rank in Chinese numerals and never as 第2: the rank
+    is the passage's, and its bare "2" would stand in no passage."""
+    def spelled(match: re.Match[str]) -> str:
+        digits = match.group(1)
+        numeral = digits_in_chinese(int(digits))
+        if not numeral or re.search(rf"第{digits}(?!\d)", passages) or not re.search(
+                rf"第{numeral}(?![零一二两三四五六七八九十百千])", passages):
+            return match.group(0)
+        return f"第{numeral}"
+    return re.sub(r"第(\d{1,2})(?![\d.])", spelled, sentence)

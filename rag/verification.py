@@ -40,7 +40,7 @@ from rag.evidence import (
 )
 from rag.kinds import kinds_named
 from rag.passages import passage_frame
-from rag.qualifiers import as_written
+from rag.qualifiers import as_written, ordinals_as_written
 from rag.question import QuestionAnalysis
 from rag.ranks import asks_for_the_top, runner_up_as_top
 from rag.refusals import REFUSALS, is_refusal
@@ -186,7 +186,7 @@ class CitationVerifier:
     def _check(self, sentence: str) -> tuple[str, list[int]] | None:
         """(sentence without markers, the sources that support it), or None when it must be dropped."""
         markers = [int(m) for m in _MARKER.findall(sentence)]
-        bare = self._whole = _MARKER.sub("", sentence).strip()
+        bare = self._whole = ordinals_as_written(_MARKER.sub("", sentence).strip(), self._tables)
         if not bare or re.fullmatch(r"[\s。，、；：.,;:!?！？]+", bare):  # nothing but punctuation
             return None
         if is_injection(bare):  # an instruction or a statement about the assistant is never an answer

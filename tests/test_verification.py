@@ -504,3 +504,13 @@ def test_repeating_the_previous_answer_is_no_answer_to_a_new_question() -> None:
     assert "repeating the previous answer" in echoed.notes[-1]
     assert echoed.add("相关企业数量超过2600家[1]。") is not None  # the new figure is the answer
     assert CitationVerifier([source(1, LATER)], "zh", question).add("全省数字经济主体产业规模超过4150亿元[1]。")
+
+
+def test_a_rank_in_digits_is_shown_as_the_passage_writes_it() -> None:
+    """"排在第2位" stands in a passage saying "排名第二": the rank is shown in the passage's numerals; a rank the
+    passage does not give is still dropped."""
+    ranked = [source(1, "2024年星桥科技以21%的市场份额排名行业第二，仅次于东港智能。")]
+    verified = verify_answer("星桥科技的市场份额为21%，排在第2位[1]。", ranked, "zh")
+    assert verified.grounded and "第二位" in verified.text and "第2位" not in verified.text
+    wrong = verify_answer("星桥科技的市场份额为21%，排在第3位[1]。", ranked, "zh")
+    assert "第3位" not in wrong.text
