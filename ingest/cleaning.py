@@ -69,7 +69,9 @@ _CELL_GAP = re.compile(rf"[{_CJK}）)》] +[{_CJK}（(《]")
 def looks_like_table_row(line: str) -> bool:
     """A flattened table row: several short cells separated by spaces ("发布时间 2021年3月 2022年9月"), or
     four or more cells of Chinese text, which may be longer ("东港 港务局使用大模型编写巡检报告 西港 海事局"):
-    a wrapped sentence does not break at three spaces between Chinese words."""
+    a wrapped sentence does not break at three spaces between Chinese words; or cells between pipes."""
+    if line.count("|") + line.count("｜") >= 2:
+        return True
     cells = line.split()
     if len(cells) < 2 or len(line) > 80:
         return False

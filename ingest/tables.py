@@ -31,9 +31,27 @@ _YEAR_LABEL = re.compile(r"(?:19|20)\d{2}[EeF年]?")
 _BARE_NUMBER = re.compile(r"\d+(?:\.\d+)?%?")
 MAX_LOOKBACK_LINES = 12
 _NUMERIC_CELL = re.compile(r"[-+]?\d[\d,]*(?:\.\d+)?%?")
-_UNIT_LINE = re.compile(r"^[（(]?单位[：:]\s*(?:人民币)?([^\s)）]{1,8})[)）]?$")
+# "单位：万元", or closing the line that introduces the table: "主要财务数据如下（单位：亿元）："
+_UNIT_LINE = re.compile(r"(?:^|[（(])单位[：:]\s*(?:人民币)?([^\s)）：:]{1,8})[)）]?[：:]?$")
 _UNIT_COLUMN = "单位"
 MIN_TABLE_ROWS = 2
+_PIPE = re.compile(r"\s*[|｜]\s*")
+_RULE_CELL = re.compile(r":?-{3,}:?")
+# "网络零售额（亿元）", "占比（%）": a column label that states its cells' unit.
+_LABEL_UNIT = re.compile(r"(.+?)[（(]([^（()）\d]{1,6})[)）]")
+
+
+def cells_of(line: str) -> list[str]:
+    """A table line's cells: between pipes ("年份｜产量｜增速", a Markdown "| 年份 | 产量 |"), else between spaces."""
+    if line.count("|") + line.count("｜") >= 2:
+        return _PIPE.split(line.strip().strip("|｜").strip())
+    return line.split()
+
+
+def _is_rule(line: str) -> bool:
+    """A Markdown table's line under its header: "|---|:---:|"."""
+    cells = cells_of(line.strip())
+    return len(cells) >= 2 and all(_RULE_CELL.fullmatch(cell) for cell in cells)
 
 
 def _labels(line: str) -> list[str] | None:
@@ -73,31 +91,50 @@ def pair_chart_series(text: str) -> str:
 
 def _header(line: str) -> list[str] | None:
     """Three or more short cells, none a bare number and none a sentence: column labels."""
-    cells = line.split()
+    cells = cells_of(line)
     if len(cells) < 3 or len(line) > 120 or any(_NUMERIC_CELL.fullmatch(c) or c.endswith(("。", "；")) for c in cells):
         return None
     return cells
 
 
 def _row(line: str, width: int) -> list[str] | None:
-    """As many cells as the header, most after the first a number: one row of values."""
-    cells = line.split()
-    if len(cells) != width or _NUMERIC_CELL.fullmatch(cells[0]):
+    """As many cells as the header, most after the first a number: one row of values. The first cell names the
+    row: words, a year ("2022｜3,087｜10.4%"), or a rank before the name ("1｜东港市｜68｜54")."""
+    cells = cells_of(line)
+    if len(cells) != width or (_NUMERIC_CELL.fullmatch(cells[0]) and not _YEAR_LABEL.fullmatch(cells[0])
+                               and not _ranked(cells)):
         return None
     numeric = sum(bool(_NUMERIC_CELL.fullmatch(c)) for c in cells[1:])
     return cells if 2 * numeric >= len(cells) - 1 and numeric else None
 
 
+def _ranked(cells: list[str]) -> bool:
+    return bool(re.fullmatch(r"\d{1,3}", cells[0])) and len(cells) > 2 and not _NUMERIC_CELL.fullmatch(cells[1])
+
+
 def _named_cells(header: list[str], row: list[str], unit: str) -> str:
+    rank = []
+    if _ranked(row) and not _YEAR_LABEL.fullmatch(row[0]):  # the row is named by the cell after its rank
+        rank, header, row = [f"{header[0]} {row[0]}"], header[1:], row[1:]
     if _UNIT_COLUMN in header[1:]:
         unit = row[header.index(_UNIT_COLUMN)]
     if re.search(r"[（(][^)）]*[元%人个吨]", row[0]):  # "每股收益（元/股）": the row states its own unit
         unit = ""
-    named = [f"{label} {cell}{unit if unit and _NUMERIC_CELL.fullmatch(cell) and not cell.endswith('%') else ''}"
-             for label, cell in zip(header[1:], row[1:], strict=True) if label != _UNIT_COLUMN]
+    named = rank + [_named_cell(label, cell, unit) for label, cell in zip(header[1:], row[1:], strict=True)
+                    if label != _UNIT_COLUMN]
     # Year columns last: a figure belongs to the last year written before it, and "增减 -9%" is no year's own.
     named.sort(key=lambda cell: bool(_YEAR_LABEL.match(cell)))
-    return f"{ROW_MARK}{row[0]}：{'；'.join(named)}。"
+    name = f"{row[0]}年" if re.fullmatch(r"(?:19|20)\d{2}", row[0]) else row[0]
+    return f"{ROW_MARK}{name}：{'；'.join(named)}。"
+
+
+def _named_cell(label: str, cell: str, unit: str) -> str:
+    """"网络零售额 3,087亿元": the label with its cell, and the unit (the table's, or the label's own) written on."""
+    if not _NUMERIC_CELL.fullmatch(cell) or cell.endswith("%"):
+        return f"{label} {cell}"
+    if own := _LABEL_UNIT.fullmatch(label):
+        return f"{own.group(1)} {cell}{own.group(2)}"
+    return f"{label} {cell}{unit}"
 
 
 def pair_table_rows(text: str) -> str:
@@ -108,6 +145,8 @@ def pair_table_rows(text: str) -> str:
         header = _header(lines[index].strip())
         rows: list[list[str]] = []
         end = index + 1
+        if header and end < len(lines) and _is_rule(lines[end]):
+            end += 1
         while header and end < len(lines) and (row := _row(lines[end].strip(), len(header))):
             rows.append(row)
             end += 1
@@ -116,7 +155,7 @@ def pair_table_rows(text: str) -> str:
             index += 1
             continue
         above = next((line.strip() for line in reversed(lines[:index]) if line.strip()), "")
-        unit = match.group(1) if (match := _UNIT_LINE.match(above)) else ""
+        unit = match.group(1) if (match := _UNIT_LINE.search(above)) else ""
         out.extend(lines[index:end])
         out.extend(_named_cells(header, row, unit) for row in rows)
         index = end

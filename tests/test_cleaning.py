@@ -125,6 +125,16 @@ def test_rows_of_long_chinese_cells_are_not_joined_as_wrapped_text() -> None:
     assert not looks_like_table_row("海湾省商务局 海湾省财政局 海湾省发展和改革委员会关于2034年家电以")
 
 
+def test_rows_with_pipes_between_cells_stay_rows() -> None:
+    """Rows of a table written with pipes end without punctuation, like wrapped text: each stays a line."""
+    rows = ["年份｜渔业产量（万吨）｜同比增长｜远洋捕捞产量（万吨）｜占全省比重", "2022｜41.6｜3.2%｜12.8｜30.8%",
+            "2023｜44.0｜5.8%｜13.9｜31.6%", "2024｜46.3｜5.2%｜15.1｜32.6%"]
+    intro = "2024年，海湾省渔业保持平稳增长，全省渔业产量46.3万吨，同比增长5.2%，近三年情况如下："
+    cleaned = clean_text("\n".join([intro, *rows, "二、远洋渔业"]) + "\n")
+    assert all(f"\n{row}\n" in cleaned for row in rows), cleaned
+    assert looks_like_table_row("| 名次 | 队伍 | 得分 |") and not looks_like_table_row("东港队以88分位列第一")
+
+
 def test_private_use_bullets_become_bullets_attached_to_their_text() -> None:
     cleaned = clean_text("\uf0d8 \n电池续航不足：在山区航线上，单次飞行的距离受到限制。\n")
     assert cleaned == "• 电池续航不足：在山区航线上，单次飞行的距离受到限制。\n"

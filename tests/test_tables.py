@@ -28,6 +28,19 @@ def test_a_unit_column_gives_each_row_its_own_unit() -> None:
                        f"{ROW_MARK}滤芯：产量 18.6万件；库存量 2.1万件。"]
 
 
+def test_a_table_with_pipes_between_cells_is_read_row_by_row() -> None:
+    """Pipes, fullwidth or Markdown, separate the cells; a row may be named by its year, or by the name after
+    its rank; the unit comes from the line introducing the table or from the column's own label."""
+    by_year = "近三年海湾省渔业产量如下：\n年份｜产量（万吨）｜同比增长\n2022｜41.6｜3.2%\n2023｜44.0｜5.8%"
+    derived = [line for line in pair_table_rows(by_year).split("\n") if line.startswith(ROW_MARK)]
+    assert derived == [f"{ROW_MARK}2022年：产量 41.6万吨；同比增长 3.2%。",
+                       f"{ROW_MARK}2023年：产量 44.0万吨；同比增长 5.8%。"]
+    ranked = ("各队得分如下（单位：分）：\n| 名次 | 队伍 | 得分 |\n|---|---|---|\n"
+              "| 1 | 东港队 | 88 |\n| 2 | 西港队 | 79 |")
+    derived = [line for line in pair_table_rows(ranked).split("\n") if line.startswith(ROW_MARK)]
+    assert derived == [f"{ROW_MARK}东港队：名次 1；得分 88分。", f"{ROW_MARK}西港队：名次 2；得分 79分。"]
+
+
 def test_text_that_only_looks_like_a_table_is_left_alone() -> None:
     prose = "城市 公司 模型\n东港 星桥科技 海图大模型\n西岭 云杉智能 松针大模型"  # text cells: no values to name
     assert pair_table_rows(prose) == prose
