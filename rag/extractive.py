@@ -56,6 +56,18 @@ def sentence_years(text: str, start: int, end: int) -> set[str]:
     return {before[-1].group(0)} if before else set()
 
 
+def titled_year(source: ContextSource) -> set[str]:
+    """The one year a passage's document title or section names ("星桥科技2033年三季度营收增长…"): the year of
+    its sentences that name none, in a news text or a one-year report; none when the title names a span."""
+    years = {m.group(0) for m in frame_years(f"{source.hit.title}\n{source.hit.section}")}
+    return years if len(years) == 1 else set()
+
+
+def dated_years(source: ContextSource, start: int, end: int, wanted: set[str]) -> set[str]:
+    """A sentence's years; one naming none (nor its line) is of an asked year its document's title names."""
+    return sentence_years(source.hit.text, start, end) or titled_year(source) & wanted
+
+
 def asked_years(question: QuestionAnalysis, source: ContextSource) -> set[str]:
     return set(question.years_asked(source.hit.title))
 
@@ -154,7 +166,7 @@ class ExtractiveAnswerer:
         for source in sources:
             wanted = asked_years(question, source)
             for start, end, sentence in self._units(source):
-                years = sentence_years(source.hit.text, start, end)
+                years = dated_years(source, start, end, wanted)
                 elsewhere = bool(wanted and years and not wanted & years)
                 if elsewhere != other_years or _on_the_other_side(source, end, question):
                     continue
@@ -196,7 +208,7 @@ class ExtractiveAnswerer:
         asked = AskedQuantity.of(question.text)
         eligible = [(source.n, sentence) for source in sources for start, end, sentence in self._units(source)
                     if not _on_the_other_side(source, end, question)
-                    and self._may_answer(sentence, sentence_years(source.hit.text, start, end),
+                    and self._may_answer(sentence, dated_years(source, start, end, asked_years(question, source)),
                                         asked_years(question, source), question, asked)]
         chosen: list[tuple[int, str]] = []
         for written in sentences(model_text):
@@ -235,7 +247,7 @@ class ExtractiveAnswerer:
                 if score < self.min_score or not self.qualifies(sentence, set(), set(), question, query_tokens):
                     continue
                 years = sentence_years(source.hit.text, start, end)
-                if wanted & years:
+                if wanted & (years or titled_year(source)):
                     return None  # the asked year is there: not a false premise
                 if years and wanted and (best is None or score > best[0]):
                     best = (score, source.n, sentence)

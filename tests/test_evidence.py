@@ -72,6 +72,22 @@ def test_a_year_in_the_document_title_is_not_a_constraint_on_its_sentences() -> 
     assert answer is not None and "8.6万辆" in answer
 
 
+def test_an_undated_sentence_is_of_the_one_year_its_document_title_names() -> None:
+    """A news text dated by its headline ("星桥科技2033年三季度…") leaves the year out of later paragraphs: their
+    figures answer a question about that year, not about another, and a title spanning years dates nothing."""
+    answerer = ExtractiveAnswerer()
+    text = "前三季度累计，星桥科技实现营业收入58.9亿元，同比增长16.3%。"
+    dated = [_source(1, text, title="星桥科技2033年三季度营收同比增长18.6%")]
+    asked = "星桥科技2033年前三季度营业收入是多少？"
+    answer = answerer.compose(asked, dated, analyze(asked, "zh"))
+    assert answer is not None and "58.9亿元" in answer
+    assert answerer.nearest_other_year(asked, dated, analyze(asked, "zh")) is None
+    other = "星桥科技2032年前三季度营业收入是多少？"
+    assert answerer.compose(other, dated, analyze(other, "zh")) is None
+    spanning = [_source(1, text, title="星桥科技2031-2033年经营回顾")]
+    assert answerer.compose(asked, spanning, analyze(asked, "zh")) is None
+
+
 def test_as_the_evidence_answer_a_sentence_must_name_what_is_asked() -> None:
     """After a model's failed answer, a box office sentence is not offered for a rating."""
     sources = [_source(1, "电影《南岭往事》首周票房1.8亿元，主演为林晓和周宁。")]
