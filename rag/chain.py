@@ -26,7 +26,7 @@ from langchain_core.messages import HumanMessage, SystemMessage
 from rag.claims import YEAR, claim_of, language_of
 from rag.context import ContextPacker, ContextSource, render_sources, specific_words
 from rag.extractive import ExtractiveAnswerer
-from rag.followups import figures_already_given
+from rag.followups import figures_already_given, unknown_subject
 from rag.generators import GENERATORS, build_chat_model, model_label, resolve_generator
 from rag.part_completion import missing_parts
 from rag.passages import about_named, absent_names, byline, found_sources, passage_frame, with_titles
@@ -152,7 +152,8 @@ class AnswerChain:
         usage = Usage()
         timings = Timings(retrieve=round(retrieved - started, 3))
         frames = [passage_frame(hit, self.retriever.document_head(hit.source)) for hit in hits]
-        absent = absent_names(analysis, frames, query)
+        absent = absent_names(analysis, frames, query) + (unknown_subject(question, self.retriever.idf)
+                                                          if turns else [])
         packed_for = query if language == "zh" else f"{query} {standalone}"  # Latin terms match as written
         sources = self.packer.pack(packed_for, about_named(analysis, hits, frames)) if hits and not absent else []
         for source in sources:

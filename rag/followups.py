@@ -7,8 +7,10 @@ earlier one with its name replaced. Only what this cannot resolve goes to the LL
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
-from rag.claims import YEAR, chinese_names, figures
+from rag.claims import YEAR, chinese_names, figures, tagged_words
+from rag.keyword_index import tokenize
 from rag.schema import ChatTurn
 
 # "那2032年呢？", "东港方面呢，比西港多多少？": a "呢" that closes the question or its first clause.
@@ -20,6 +22,24 @@ _ELLIPTICAL = re.compile(r"^(那么?|还有|而|另外|同样|and\b|what about|h
 _POINTING_BACK = re.compile(r"它|(?<![尤极])其[^他次余实]|这家|那家|该[公机报企项产地市国省]|这[个些一两几][^\d]|"
                             r"那[个些][^\d]|上述|前面|刚才|\b(?:it|its|them|those|these|(?:this|that|the same) "
                             r"(?:one|report|company|firm|model|product|market|figure|number|year))\b", re.IGNORECASE)
+
+
+# "出租车呢？", "那货运方面呢？": a follow-up that only names a new subject for the previous question.
+_SUBJECT_ONLY = re.compile(r"(?:那么?|还有|而)?([\u4e00-\u9fffA-Za-z0-9]{2,12}?)(?:方面|那边|这边)?呢[？?]?")
+
+
+_WHEN = re.compile(r"[去今明前后上下本当同]年|同期|上期|本期|当期|季度|月份|年度|期间|时候")
+
+
+def unknown_subject(question: str, idf: Callable[[str], float]) -> list[str]:
+    """The nouns a "X呢？" follow-up swaps in that the corpus never uses (`idf` 0 for each of their search
+    words). Being all the follow-up asks about, no passage can answer it, whatever the previous question's
+    passages say about the old subject."""
+    match = _SUBJECT_ONLY.fullmatch(question.strip())
+    nouns = tagged_words(match.group(1), lambda flag: flag.startswith("n")) if match else []
+    nouns = [noun for noun in nouns if not _WHEN.search(noun)]  # "去年同期呢？" swaps the time, not the subject
+    return [noun for noun in nouns if (words := [w for w in tokenize(noun) if len(w) >= 2])
+            and not any(idf(w) for w in words)]
 
 
 def previous_question(history: list[ChatTurn]) -> str | None:

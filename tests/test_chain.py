@@ -15,7 +15,7 @@ from langchain_core.embeddings import Embeddings
 
 from ingest.indexing import Indexer
 from rag.chain import AnswerChain
-from rag.followups import condense_by_substitution, is_elliptical, previous_question
+from rag.followups import condense_by_substitution, is_elliptical, previous_question, unknown_subject
 from rag.llama_chat import LlamaCppChatModel
 from rag.passages import absent_names
 from rag.question import analyze
@@ -104,6 +104,20 @@ def test_follow_up_questions_are_condensed(indexed: HybridRetriever, settings: S
     assert answer.question == "那2034年呢？"
     assert answer.grounded and "57亿元" in answer.answer and "38.4" not in answer.answer
     assert answer.citations[0].source == OUTLOOK
+
+
+def test_a_follow_up_swapping_in_a_subject_the_corpus_never_names_is_refused(indexed: HybridRetriever,
+                                                                             settings: Settings) -> None:
+    """"海鲜呢？" after a question about drone deliveries asks about something no passage speaks of: the old
+    subject's figures must not be given for it. A subject the corpus does name, or a new time, is asked."""
+    history = [ChatTurn(role="user", content="澜州低空物流日均配送架次达到了什么水平？"),
+               ChatTurn(role="assistant", content="日均配送4.7万架次[1]。")]
+    chain = AnswerChain(settings, retriever=indexed, generator="extractive")
+    answer = chain.invoke("海鲜呢？", history)
+    assert not answer.grounded and "4.7万" not in answer.answer and any("海鲜" in note for note in answer.notes)
+    assert unknown_subject("海鲜呢？", indexed.idf) == ["海鲜"]
+    assert unknown_subject("起降点呢？", indexed.idf) == [] and unknown_subject("那去年同期呢？", indexed.idf) == []
+    assert unknown_subject("海鲜的配送量是多少？", indexed.idf) == []  # a whole question: searched as asked
 
 
 def test_document_text_cannot_give_instructions(indexed: HybridRetriever, settings: Settings) -> None:
