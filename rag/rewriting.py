@@ -20,13 +20,14 @@ from rag.schema import ChatTurn
 # Abbreviations that questions use and Chinese statistical bulletins and annual reports write out
 WRITTEN_OUT = {"GDP": ("生产总值",), "CPI": ("居民消费价格",), "PPI": ("工业生产者出厂价格",),
                "PMI": ("采购经理指数",), "R&D": ("研发",), "M2": ("广义货币",)}
+_ABBREVIATION = {short: re.compile(rf"(?<![A-Za-z]){re.escape(short)}(?![A-Za-z])", re.IGNORECASE)
+                 for short in WRITTEN_OUT}
 
 
 def written_out(text: str) -> list[str]:
     """The Chinese terms for the abbreviations `text` uses ("海湾省GDP" -> 生产总值: the national and the
     regional names of the total both contain it, as a word of its own for search)."""
-    return [term for short, terms in WRITTEN_OUT.items()
-            if re.search(rf"(?<![A-Za-z]){re.escape(short)}(?![A-Za-z])", text, re.IGNORECASE) for term in terms]
+    return [term for short, terms in WRITTEN_OUT.items() if _ABBREVIATION[short].search(text) for term in terms]
 
 
 ChatModelSource = Callable[[], BaseChatModel | None]
@@ -60,10 +61,10 @@ class QuestionRewriter:
         """A follow-up becomes a question that stands alone; a question that already does is left alone."""
         if not history:
             return question
-        substituted = condense_by_substitution(question, history) or self._place_swapped(question, history)
+        previous = previous_question(history) or ""
+        substituted = condense_by_substitution(question, history) or self._place_swapped(question, previous)
         if substituted:
             return substituted
-        previous = previous_question(history) or ""
         if not is_elliptical(question):
             return question
         model = self._chat_model()
@@ -76,11 +77,10 @@ class QuestionRewriter:
             return f"{previous} {question}"
         return rewritten
 
-    def _place_swapped(self, question: str, history: list[ChatTurn]) -> str | None:
+    def _place_swapped(self, question: str, previous: str) -> str | None:
         """"What about Lanzhou?" after a Chinese question about 东港: that question with 澜州 in its place,
         when the pinyin spells a place of the corpus. A small model's rewrite carried the last answer's facts
         over to the new place."""
-        previous = previous_question(history)
         if language_of(question) == "zh" or not is_elliptical(question) or not previous or \
                 language_of(previous) != "zh" or not (old := places_in(previous)):
             return None
