@@ -60,8 +60,9 @@ def about_named(question: QuestionAnalysis, hits: list[SearchHit], frames: list[
     """The passages that mention at least one of the question's names (all of them, if it names none, or if
     one of its parts names none: "《城市数据条例》何时施行？全市已有多少家企业完成登记？" asks its second part
     of passages that need not name the work). A topic (an organisation by the tagger's guess) counts only
-    when some passage mentions it: a guess no passage bears out decides nothing."""
-    found = [c for c in question.constraints if c.kind != "year"]
+    when some passage mentions it: a guess no passage bears out decides nothing. An ordinal ("B轮", "第三期")
+    names no subject: another company's B round is not the one asked about."""
+    found = [c for c in question.constraints if c.kind not in ("year", "ordinal")]
     topics = [t for t in question.topics if any(_mentions(t, frame) for frame in frames)]
     names = [c.text for c in found] + topics
     if not names or any(not _names_something(part, question, names) for part in question.parts):

@@ -126,6 +126,17 @@ def test_passages_about_a_company_the_question_names_are_preferred_when_any_ment
     assert about_named(question, [other], [passage_frame(other)]) == [other]
 
 
+def test_a_round_or_issue_number_does_not_make_a_passage_about_the_question() -> None:
+    """Another company's B round is not the asked company's: "B轮" does not single out the passage naming it
+    (the question is answered, or refused, from all of them)."""
+    from rag.passages import about_named, passage_frame
+
+    other = _source(1, "星澄科技完成6.5亿元B轮融资，由东港资本领投。").hit
+    named = _source(2, "鸿澜智能由许明远创办，去年完成1.2亿元A轮融资。").hit
+    frames = [passage_frame(other), passage_frame(named)]
+    assert about_named(analyze("星桥科技B轮融资金额是多少？", "zh"), [other, named], frames) == [other, named]
+
+
 def test_a_part_that_names_nothing_keeps_passages_that_do_not_name_the_other_part_s_work() -> None:
     from rag.passages import about_named, passage_frame
 
