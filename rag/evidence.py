@@ -274,7 +274,7 @@ _ENUMERATION = re.compile(r"[、和与及或]|以及")
 def row_conflict(sentence: str, passage: str) -> bool:
     """A clause that joins cells of two rows ("甲公司的大模型是云雀" from rows "甲公司 星图助手" and "乙公司
     云雀"; "甲公司的大模型叫丙公司" from two rows' first cells). An enumeration ("甲、乙和丙") of cells of one
-    column is fine; cells found in several rows, and short or purely numeric cells, say nothing."""
+    column is fine; cells found in several rows, short cells and values ("30元-20元") say nothing."""
     table = rows(passage)
     if len(table) < 2:
         return False
@@ -282,11 +282,14 @@ def row_conflict(sentence: str, passage: str) -> bool:
     for row, cells in enumerate(table):
         for column, cell in enumerate(cells):
             key = normalize(cell)
-            if len(key) >= 2 and not re.fullmatch(r"[\d.%]+", key):
+            if len(key) >= 2 and not re.fullmatch(r"[\d.,]+[%‰]?\D{0,3}", key):  # "30元" is a value, not a name
                 places.setdefault(key, set()).add((row, column))
     for clause in _CLAUSE.split(sentence):
         normalized = normalize(clause)
-        mentioned = [next(iter(at)) for cell, at in places.items() if len(at) == 1 and cell in normalized]
+        named = [cell for cell, at in places.items() if len(at) == 1 and cell in normalized]
+        # "副主任医师" mentions the row 副主任医师, not also the row 主任医师 it contains
+        mentioned = [next(iter(places[cell])) for cell in named
+                     if not any(cell != other and cell in other for other in named)]
         enumerating = bool(_ENUMERATION.search(clause))
         if any(r1 != r2 and (c1 != c2 or not enumerating) for r1, c1 in mentioned for r2, c2 in mentioned):
             return True

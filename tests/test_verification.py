@@ -295,6 +295,15 @@ def test_two_first_cells_of_two_rows_are_not_one_relation() -> None:
     assert not verify_answer("星辰半导体的芯片叫北斗微电[1]。", [table], "zh").grounded
 
 
+def test_a_comparison_of_two_rows_states_each_row_s_own_value() -> None:
+    """Each clause about its own row, and the difference of their values, join no rows; a row whose name
+    contains another's ("副站长" / "站长") is not both."""
+    fees = source(1, "岗位 月补贴\n站长 3000元\n副站长 2000元\n科员 800元")
+    compared = verify_answer("站长的月补贴是3000元，副站长的月补贴是2000元，相差3000元-2000元=1000元[1]。", [fees], "zh")
+    assert "站长的月补贴是3000元" in compared.text and "副站长的月补贴是2000元" in compared.text
+    assert "1000元" not in compared.text  # a difference no source states is still not shown as a fact
+
+
 def test_figures_are_shown_as_the_source_writes_them() -> None:
     rule = source(1, "参数规模在一亿个以上的模型才称为大模型。")
     assert verify_answer("参数要在1亿个以上[1]。", [rule], "zh").text == "参数要在一亿个以上[1]。"
