@@ -113,7 +113,7 @@ def _ranked(cells: list[str]) -> bool:
 
 
 def _named_cells(header: list[str], row: list[str], unit: str) -> str:
-    rank = []
+    rank: list[str] = []
     if _ranked(row) and not _YEAR_LABEL.fullmatch(row[0]):  # the row is named by the cell after its rank
         rank, header, row = [f"{header[0]} {row[0]}"], header[1:], row[1:]
     if _UNIT_COLUMN in header[1:]:

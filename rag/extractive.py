@@ -206,10 +206,11 @@ class ExtractiveAnswerer:
         the passage states them) without requiring the question's words. Year, place, period and the asked
         kind of quantity are still checked, so a neighbouring year's figure is never offered."""
         asked = AskedQuantity.of(question.text)
+        wanted = {source.n: asked_years(question, source) for source in sources}
         eligible = [(source.n, sentence) for source in sources for start, end, sentence in self._units(source)
                     if not _on_the_other_side(source, end, question)
-                    and self._may_answer(sentence, dated_years(source, start, end, asked_years(question, source)),
-                                        asked_years(question, source), question, asked)]
+                    and self._may_answer(sentence, dated_years(source, start, end, wanted[source.n]),
+                                         wanted[source.n], question, asked)]
         chosen: list[tuple[int, str]] = []
         for written in sentences(model_text):
             claim = claim_of(written, question.language)

@@ -299,7 +299,8 @@ def test_a_comparison_of_two_rows_states_each_row_s_own_value() -> None:
     """Each clause about its own row, and the difference of their values, join no rows; a row whose name
     contains another's ("副站长" / "站长") is not both."""
     fees = source(1, "岗位 月补贴\n站长 3000元\n副站长 2000元\n科员 800元")
-    compared = verify_answer("站长的月补贴是3000元，副站长的月补贴是2000元，相差3000元-2000元=1000元[1]。", [fees], "zh")
+    answer = "站长的月补贴是3000元，副站长的月补贴是2000元，相差3000元-2000元=1000元[1]。"
+    compared = verify_answer(answer, [fees], "zh")
     assert "站长的月补贴是3000元" in compared.text and "副站长的月补贴是2000元" in compared.text
     assert "1000元" not in compared.text  # a difference no source states is still not shown as a fact
 
