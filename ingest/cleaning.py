@@ -128,10 +128,13 @@ def _drop_furniture(lines: list[str]) -> list[str]:
 _CHINESE_NUMBER_END = re.compile(r"(?:^|[^\x00-\x7f])[\d.,:/%+\-]*\d$")
 
 
+_BARE_BULLETS = ("•", "-", "*")
+
+
 def _joiner(left: str, right: str) -> str:
     """No space between Chinese text, nor inside a number of a Chinese sentence cut by the wrap ("417亿元",
     "6.35GW"); one space where two Latin words or numbers of Latin text meet."""
-    if left in ("•", "-", "*"):
+    if left in _BARE_BULLETS:
         return " "
     if _CHINESE_NUMBER_END.search(left) and right[0].isascii() and right[0].isalnum():
         return ""
@@ -153,13 +156,13 @@ def _wrapped_flags(lines: list[str]) -> list[bool]:
             abs(widths[i] - widths[j]) <= max(2, widths[i] // 8) and abs(i - j) <= 2 and not is_heading(lines[j])
             for j in neighbours
         )
-        bare_bullet = lines[i] in ("•", "-", "*")
+        bare_bullet = lines[i] in _BARE_BULLETS
         flags[i] = widths[i] >= width or column or bare_bullet or bool(_CONTINUES.search(lines[i]))
     return flags
 
 
 def _can_join(left: str, right: str) -> bool:
-    if left in ("•", "-", "*"):
+    if left in _BARE_BULLETS:
         return not is_heading(right)
     if is_heading(left) or is_heading(right) or _BULLET.match(right):
         return False
@@ -177,18 +180,36 @@ def _label_after_blank(left: str, right: str) -> bool:
     return not (left[-1].isascii() and right[0].isascii()) and not word_across(left, right)
 
 
+def _wider_than_its_wrap(left: str, right: str) -> bool:
+    """A line followed by one half as wide again was not cut by the page width, since the page held the wider
+    line: a news text's headline above its first paragraph, both unwrapped, is a title, not a sentence's head
+    (the wrap's own lines are never much wider than the line the wrap cut)."""
+    return (_display_length(right) * 2 > _display_length(left) * 3 and not _CONTINUES.search(left)
+            and left not in _BARE_BULLETS)
+
+
+def _opening_title(out: list[str], first_line: str, breaks: bool) -> bool:
+    """The document's first line, short and without a comma or full stop inside, is its title when what
+    follows breaks from it (a blank line, or a line as wide as the page): a title run into the first sentence
+    hides both. A long title wrapped at the page width still joins its short tail ("…的通知")."""
+    return (out == [first_line] and breaks and len(first_line) <= 60 and first_line not in _BARE_BULLETS
+            and not re.search(r"[，。；！？,;!?]", first_line))
+
+
 def _rejoin_wrapped(lines: list[str]) -> list[str]:
     wrapped = _wrapped_flags(lines)
     out: list[str] = []
     last_wrapped = False
     last_line = ""  # as extracted: a join makes out[-1] wider than the column it came from
     pending_blank = 0
+    first_line = next((line for line in lines if line), "")
     for line, is_wrapped in zip(lines, wrapped, strict=True):
         if not line:
             pending_blank += 1
             continue
-        if (out and out[-1] and pending_blank <= 1 and last_wrapped and _can_join(out[-1], line)
-                and not (pending_blank and _label_after_blank(last_line, line))):
+        breaks = (pending_blank and _label_after_blank(last_line, line)) or _wider_than_its_wrap(last_line, line) \
+            or _opening_title(out, first_line, bool(pending_blank) or is_wrapped)
+        if out and out[-1] and pending_blank <= 1 and last_wrapped and _can_join(out[-1], line) and not breaks:
             out[-1] = out[-1] + _joiner(out[-1], line) + line
         else:
             if pending_blank and out:

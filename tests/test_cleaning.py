@@ -72,6 +72,23 @@ def test_a_slide_label_after_a_full_line_is_not_glued_onto_it() -> None:
     assert "转向日常运营模式" in clean_text(wrapped)
 
 
+def test_a_headline_is_not_run_into_the_first_paragraph() -> None:
+    """A news text's headline above its unwrapped first paragraph, and a title above a hard-wrapped one, stay
+    lines of their own; a long title that the page width wrapped still joins its tail."""
+    paragraph = ("4月2日，澜州港务集团发布2033年年度报告。报告显示，集团全年完成货物吞吐量3.8亿吨，同比增长6.1%；"
+                 "实现营业收入412.5亿元，同比增长8.4%。")
+    news = f"澜州港2033年吞吐量3.8亿吨 营收增长8.4%\n\n{paragraph}\n\n{paragraph}\n"
+    assert clean_text(news).startswith("澜州港2033年吞吐量3.8亿吨 营收增长8.4%\n\n4月2日，")
+    wrapped = ("澜州港务集团发布《澜州港2033年度发展报告》\n"
+               "2034年4月2日，澜州港务集团在东港区召开年度\n"
+               "发布会，集团总经理介绍了全年的生产经营情况。\n")
+    assert clean_text(wrapped).startswith("澜州港务集团发布《澜州港2033年度发展报告》\n2034年4月2日，")
+    long_title = ("澜州市人民政府办公室关于印发《澜州市港口物流高质量发展若干措施（2033\n"
+                  "年修订）》的通知\n\n各区人民政府，市政府各部门：现将措施印发给你们，请认真贯彻执行。\n")
+    title = "澜州市人民政府办公室关于印发《澜州市港口物流高质量发展若干措施（2033年修订）》的通知"
+    assert clean_text(long_title).startswith(title + "\n")
+
+
 def test_table_of_contents_and_page_numbers_are_dropped() -> None:
     raw = fixture_text(MARKET)
     assert "第一章 低空物流产业概述 2\n" in raw and "摘要\t1\n" in raw and "\n\n4\n\n" in raw
