@@ -524,3 +524,19 @@ def test_a_rank_in_digits_is_shown_as_the_passage_writes_it() -> None:
     assert verified.grounded and "第二位" in verified.text and "第2位" not in verified.text
     wrong = verify_answer("星桥科技的市场份额为21%，排在第3位[1]。", ranked, "zh")
     assert "第3位" not in wrong.text
+
+
+def test_a_year_the_document_title_names_dates_its_undated_rows() -> None:
+    """A table row names no year; the one year its document's title names is the row's (a plan, a dated
+    headline). Another year is not, and a title spanning years dates nothing."""
+    row = "（表格行）机械学院：专业 机械工程；学位类型 学术学位；计划人数 64人；其中推免 12人。"
+
+    def titled(title: str) -> list[ContextSource]:
+        hit = SearchHit(chunk_id="c1", source="plan.txt", title=title, section="分专业计划（单位：人）", text=row,
+                        score=1.0)
+        return [ContextSource(n=1, hit=hit, sentences=[(0, len(row))], head=title)]  # the document's opening
+
+    answer = "澜州大学2033年机械工程学术硕士计划招64人[1]。"
+    assert verify_answer(answer, titled("澜州大学2033年硕士研究生招生简章"), "zh").grounded
+    assert not verify_answer(answer.replace("2033", "2032"), titled("澜州大学2033年硕士研究生招生简章"), "zh").grounded
+    assert not verify_answer(answer, titled("澜州大学2031—2033年硕士研究生招生计划汇编"), "zh").grounded
