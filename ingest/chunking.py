@@ -1,7 +1,8 @@
 """Chinese-aware chunking of a cleaned document into token-bounded, stably identified passages.
 
 Sentences end at 。！？；(and their ASCII forms, and a '.' that is not a decimal point); lines are
-boundaries too, because in slides and flattened tables a line is a unit of meaning. A chunk is a run of
+boundaries too, because in slides and flattened tables a line is a unit of meaning, and a table row or chart
+series is one unit whatever its '；'. A chunk is a run of
 whole sentences within the token budget; only a sentence longer than the whole budget is cut, first at
 commas, then at spaces, and never inside a number or a Latin word. Consecutive chunks share whole trailing
 sentences (the overlap) so that a fact stated across a boundary is still whole in one of them.
@@ -13,12 +14,25 @@ import re
 from dataclasses import dataclass
 
 from ingest.structure import Block
-from rag.schema import Chunk
+from rag.schema import ROW_MARK, SERIES_MARK, Chunk
 from rag.sentences import split_sentences
 from rag.tokens import TokenCounter
 
 _CLAUSE_BREAK = re.compile(r"(?<=[，,、：:])")
 _UNBREAKABLE = re.compile(r"[A-Za-z0-9][A-Za-z0-9.,%‰~～\-+/:]*[A-Za-z0-9%‰]|[A-Za-z0-9]")
+
+
+def _sentence_spans(text: str) -> list[tuple[int, int]]:
+    """The sentences of a block, except that a table row or chart series line stays whole: cut at the '；'
+    between its cells, a chunk (or its overlap) could begin inside the row, its figures without the row's name."""
+    spans: list[tuple[int, int]] = []
+    for start, end in split_sentences(text):
+        line_start = text.rfind("\n", 0, start) + 1
+        if spans and spans[-1][0] >= line_start and text.startswith((ROW_MARK, SERIES_MARK), line_start):
+            spans[-1] = (spans[-1][0], end)
+        else:
+            spans.append((start, end))
+    return spans
 
 
 @dataclass(frozen=True)
@@ -95,7 +109,7 @@ class Chunker:
             if block.is_heading:
                 new_section = True
                 continue
-            for s_start, s_end in split_sentences(block.text):
+            for s_start, s_end in _sentence_spans(block.text):
                 for p_start, p_end, tokens in self._pieces(text, block.start + s_start, block.start + s_end):
                     units.append(_Unit(p_start, p_end, tokens, block.section, new_section))
                     new_section = False

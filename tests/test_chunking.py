@@ -74,6 +74,20 @@ def test_consecutive_chunks_share_whole_sentences(counter: TokenCounter) -> None
         assert shared.endswith("。") and re.match(r"这是第\d+句话", shared)
 
 
+def test_no_chunk_begins_inside_a_table_row(counter: TokenCounter) -> None:
+    """A row's cells are cut by '；' like sentences; a chunk or its overlap starting at a later cell would hold
+    the row's figures without the row's name (the 2032 value of one row read as another's)."""
+    rows = [f"（表格行）{name}：2033年 {a}亿元；2032年 {b}亿元；同比变动 +{c}%。"
+            for name, a, b, c in [("营业收入", 31.52, 27.08, 16.4), ("归母净利润", 4.17, 3.66, 13.9),
+                                  ("扣非净利润", 3.88, 3.41, 13.8), ("研发投入", 2.95, 2.47, 19.4),
+                                  ("经营活动现金流净额", 5.06, 4.62, 9.5), ("销售费用", 3.71, 3.35, 10.7)]]
+    text = "主要财务数据如下（单位：亿元）：\n" + "\n".join(rows) + "\n"
+    chunks = chunk(text, counter, size=60, overlap=30, minimum=10)
+    assert len(chunks) > 2
+    for piece in chunks:
+        assert all(line.startswith("（表格行）") or line.startswith("主要") for line in piece.text.split("\n") if line)
+
+
 def test_headings_start_new_chunks_and_set_the_section(counter: TokenCounter) -> None:
     text = ("第一章 市场\n" + "市场规模持续增长，需求旺盛。" * 12 +
             "\n第二章 技术\n" + "技术不断进步，算法持续优化。" * 12)
