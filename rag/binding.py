@@ -7,7 +7,9 @@ both words, so a passage-level check passes it; the item does not. What the item
 the list's lead-in line above it ("调整后的收费标准：") and the document's title and section.
 
 Likewise a titled work's figure stands in the paragraph about that work: a paragraph naming 《甲》 and not
-《乙》 does not give 《乙》's production cost, though the next paragraph of the passage is about 《乙》.
+《乙》 does not give 《乙》's production cost, though the next paragraph of the passage is about 《乙》. And a
+table row's figure is that row's: asked for one row's value, a small model often writes a neighbouring
+row's, and the passage holds both the asked row's name and the figure.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import re
 from rag.claims import Figure, normalize, pos_tags
 from rag.evidence import SENTENCE_PUNCTUATION, figure_spans
 from rag.kinds import KIND_WORD
+from rag.schema import ROW_MARK
 
 # a line opening with a dash, a bullet or an item number is an item of a list
 _ITEM = re.compile(r"^\s*(?:—{1,2}|[•·●○■□◆◇▪▸►✓✔*\-]|\d{1,2}[.、)](?!\d)|[（(]\d{1,2}[）)]|[①-⑳]|"
@@ -81,13 +84,44 @@ def work_elsewhere(sentence: str, start: int, figure: Figure, passage: str, head
         named and not any(_same_work(own, other) for own in clause_works for other in named) for named in paragraphs)
 
 
+_PIPES = re.compile(r"\s*[|｜]\s*")
+
+
+def _row_name(line: str) -> str | None:
+    """The name of the table row a line is: "（表格行）归母净利润：…" or the first cell of "归母净利润｜2.63｜2.45"."""
+    if line.startswith(ROW_MARK) and "：" in line:
+        return line[len(ROW_MARK):line.index("：")].strip() or None
+    cells = [cell for cell in _PIPES.split(line.strip()) if cell]
+    return cells[0] if len(cells) >= 3 else None
+
+
+def row_elsewhere(sentence: str, start: int, figure: Figure, passage: str, question: str) -> bool:
+    """Every place the figure stands in `passage` is a table row, and the sentence up to the figure (at
+    `start`), or where that names no row of the passage the question, names other rows and not the figure's:
+    "营业收入为2.26亿元" when 2.26亿元 is the 扣非净利润 row's. A row named inside another ("主任医师" in
+    "副主任医师") is not named by the longer one."""
+    names = {name for line in passage.split("\n") if (name := _row_name(line))}
+    owners = {_row_name(_line_at(passage, at)[1]) for at, _ in figure_spans(figure, passage)}
+    if len(names) < 2 or not owners or None in owners:
+        return False
+
+    def named(text: str) -> set[str]:
+        found = {name for name in names if normalize(name) in normalize(text)}
+        return {name for name in found if not any(name != other and name in other for other in found)}
+
+    claimed = named(sentence[:start]) or named(question)
+    return bool(claimed) and not claimed & owners
+
+
 def bound_elsewhere(sentence: str, start: int, figure: Figure, passage: str, title: str, head: str,
-                    words: tuple[str, ...], context: list[str], asked: str = "") -> bool:
-    """The figure at `start` of the sentence is, in `passage`, another item's or another work's. A sentence
-    quoted from the sources as the answer to `asked` is tied to what that question names as well. Besides
+                    words: tuple[str, ...], context: list[str], asked: str = "", question: str = "") -> bool:
+    """The figure at `start` of the sentence is, in `passage`, another item's, work's or table row's. A sentence
+    quoted from the sources as the answer to `asked` is tied to what that question names as well, and any
+    sentence naming no row to the row the `question` names. Besides
     the `title` (and section), only the heading and byline lines of the document's opening (`head`) count: an
     opening paragraph summing up the list names every item's words."""
     headers = "\n".join([title, *(line for line in head.split("\n") if len(line) <= _HEADING_CHARS
                                   and not SENTENCE_PUNCTUATION.search(line) and not _ITEM.match(line))])
     return (item_unbacked(sentence, start, figure, passage, headers, words, context, asked)
-            or work_elsewhere(sentence, start, figure, passage, headers, asked))
+            or work_elsewhere(sentence, start, figure, passage, headers, asked)
+            or row_elsewhere(sentence, start, figure, passage, question))

@@ -164,7 +164,7 @@ class CitationVerifier:
                 return False
             if whole and bound_elsewhere(self._whole, whole[0][0], figure, source.hit.text,  # whole: not per clause
                                          self._headers[n], source.head, self._specific, frames,
-                                         self._quoted_for):
+                                         self._quoted_for, self.question.text if self.question else ""):
                 return False
             if self._asks_top and runner_up_as_top(figure, sentence, text):
                 return False

@@ -93,3 +93,24 @@ def test_the_title_counts_even_when_extraction_glued_the_first_paragraph_to_it()
     question = replace(analyze("澜州共享单车管理办法对乱停车罚多少？", "zh"), specific=("管理办法", "停放"))
     check = CitationVerifier([ContextSource(n=1, hit=hit, sentences=[(0, len(FINES))], head=glued)], "zh", question)
     assert check.add("《澜州市共享单车管理办法》规定，未按规定停放车辆的，处100元罚款[1]。") is not None, check.notes
+
+
+ACCOUNTS = ("主要财务数据如下（单位：亿元）：\n项目｜2033年｜2032年｜同比变动\n营业收入｜31.52｜27.08｜+16.4%\n"
+            "（表格行）营业收入：2033年 31.52亿元；2032年 27.08亿元；同比变动 +16.4%。\n"
+            "（表格行）归母净利润：2033年 4.17亿元；2032年 3.66亿元；同比变动 +13.9%。\n"
+            "（表格行）扣非归母净利润：2033年 3.88亿元；2032年 3.41亿元；同比变动 +13.8%。")
+
+
+@pytest.mark.parametrize(("question", "answer", "shown"), [
+    ("星桥科技2032年营业收入是多少？", "3.66亿元[1]。", False),  # the net profit row's figure, the revenue asked
+    ("星桥科技2032年营业收入是多少？", "星桥科技2032年营业收入为3.66亿元[1]。", False),
+    ("星桥科技2032年营业收入是多少？", "星桥科技2032年营业收入为27.08亿元[1]。", True),
+    ("星桥科技2032年营业收入是多少？", "27.08亿元[1]。", True),
+    ("2032年归母净利润是多少？", "2032年归母净利润为3.66亿元[1]。", True),  # not also the 扣非归母净利润 row
+    ("2032年扣非归母净利润是多少？", "2032年扣非归母净利润为3.41亿元[1]。", True),
+    ("2032年扣非归母净利润是多少？", "2032年扣非归母净利润为3.66亿元[1]。", False),
+    ("星桥科技2032年利润是多少？", "3.66亿元[1]。", True),  # the question names no row: not judged here
+])
+def test_a_table_rows_figure_is_that_rows(question: str, answer: str, shown: bool) -> None:
+    check = verifier(ACCOUNTS, question, ())
+    assert (check.add(answer) is not None) is shown, check.notes
