@@ -26,7 +26,7 @@ from langchain_core.messages import HumanMessage, SystemMessage
 from rag.claims import YEAR, claim_of, language_of
 from rag.context import ContextPacker, ContextSource, render_sources, specific_words
 from rag.extractive import ExtractiveAnswerer
-from rag.followups import figures_already_given, unknown_subject
+from rag.followups import figures_already_given, inherited_absences, unknown_subject, without_names
 from rag.generators import GENERATORS, build_chat_model, model_label, resolve_generator
 from rag.part_completion import missing_parts
 from rag.passages import about_named, absent_names, byline, found_sources, passage_frame, with_titles
@@ -132,6 +132,22 @@ class AnswerChain:
                 hits.append(hit)
         return hits
 
+    def _search(self, standalone: str, question: str, language: str, turns: list[ChatTurn], k: int | None,
+                ) -> tuple[QuestionAnalysis, str, list[SearchHit], list[str], list[str]]:
+        """The standalone question's analysis, search query, passages, their frames, and the names it pins
+        down that no passage mentions."""
+        analysis = analyze(standalone, language)  # the user's own words, not a translation's
+        query = self.rewriter.search_query(standalone, language)
+        if language != "zh":
+            analysis = with_places_named(analysis, self.retriever.romanized_names(standalone).values())
+        hits = self.retrieve(query, analysis, k)
+        if language == "zh":  # the index's word counts are current once it has searched
+            analysis = replace(analysis, specific=specific_words(standalone, self.retriever.idf))
+        frames = [passage_frame(hit, self.retriever.document_head(hit.source)) for hit in hits]
+        absent = absent_names(analysis, frames, query) + (unknown_subject(question, self.retriever.idf)
+                                                          if turns else [])
+        return analysis, query, hits, frames, absent
+
     # --- public --------------------------------------------------------------------------------------
     def stream(self, question: str, history: Iterable[ChatTurn] = (), k: int | None = None) -> Iterator[AnswerEvent]:
         started = time.perf_counter()
@@ -140,20 +156,15 @@ class AnswerChain:
         turns = list(history)  # read twice below: a generator would be empty the second time
         condensed = self.rewriter.condense(question, turns)
         standalone = fit_question(condensed, question, self.settings.max_question_chars)
-        analysis = analyze(standalone, language)  # the user's own words, not a translation's
-        query = self.rewriter.search_query(standalone, language)
-        if language != "zh":
-            analysis = with_places_named(analysis, self.retriever.romanized_names(standalone).values())
-        hits = self.retrieve(query, analysis, k)
-        if language == "zh":  # the index's word counts are current once it has searched
-            analysis = replace(analysis, specific=specific_words(standalone, self.retriever.idf))
+        analysis, query, hits, frames, absent = self._search(standalone, question, language, turns, k)
+        carried = inherited_absences(question, absent) if turns else []
+        if carried:  # asked again without what only an earlier turn named and no passage mentions
+            standalone = without_names(standalone, carried)
+            analysis, query, hits, frames, absent = self._search(standalone, question, language, turns, k)
         repeated = figures_already_given(question, turns, specific_words(question, self.retriever.idf))
         retrieved = time.perf_counter()
         usage = Usage()
         timings = Timings(retrieve=round(retrieved - started, 3))
-        frames = [passage_frame(hit, self.retriever.document_head(hit.source)) for hit in hits]
-        absent = absent_names(analysis, frames, query) + (unknown_subject(question, self.retriever.idf)
-                                                          if turns else [])
         packed_for = query if language == "zh" else f"{query} {standalone}"  # Latin terms match as written
         sources = self.packer.pack(packed_for, about_named(analysis, hits, frames)) if hits and not absent else []
         for source in sources:
@@ -162,6 +173,8 @@ class AnswerChain:
         timings.sources = round(time.perf_counter() - started, 3)
         yield AnswerEvent("sources", sources=found_sources(sources))
         verifier = CitationVerifier(sources, language, analysis, repeated)
+        if carried:
+            verifier.notes.append(f"asked without {'、'.join(carried)}: an earlier turn named it and no passage does")
         if absent or not sources:
             verifier.notes.append(f"the retrieved passages never mention {'、'.join(absent)}" if absent
                                   else "nothing relevant was retrieved")

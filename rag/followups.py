@@ -88,3 +88,20 @@ def figures_already_given(question: str, history: list[ChatTurn], specific: tupl
     if not answers or not any(word.lower() not in said for word in [*specific, *YEAR.findall(question)]):
         return frozenset()
     return frozenset(str(f) for f in figures(re.sub(r"\[\d+\]", "", answers[-1])) if not YEAR.fullmatch(f.number))
+
+
+def inherited_absences(question: str, absent: list[str]) -> list[str]:
+    """The names no passage mentions that a follow-up's rewrite took from earlier turns: "那一共召回多少台？"
+    after a question about a 第四批次 the passages never mention asks about the recall as a whole. All of
+    `absent` when the follow-up names none of them and does not point back ("它的…" still means that one);
+    empty otherwise, and a refusal stands."""
+    if not absent or points_back(question) or any(name in question for name in absent):
+        return []
+    return absent
+
+
+def without_names(text: str, names: list[str]) -> str:
+    """`text` without `names` (an ordinal's measure word too: 第四批次)."""
+    for name in names:
+        text = re.sub(re.escape(name) + "次?", "", text)
+    return text

@@ -15,7 +15,14 @@ from langchain_core.embeddings import Embeddings
 
 from ingest.indexing import Indexer
 from rag.chain import AnswerChain
-from rag.followups import condense_by_substitution, is_elliptical, previous_question, unknown_subject
+from rag.followups import (
+    condense_by_substitution,
+    inherited_absences,
+    is_elliptical,
+    previous_question,
+    unknown_subject,
+    without_names,
+)
 from rag.llama_chat import LlamaCppChatModel
 from rag.passages import absent_names
 from rag.question import analyze
@@ -118,6 +125,24 @@ def test_a_follow_up_swapping_in_a_subject_the_corpus_never_names_is_refused(ind
     assert unknown_subject("海鲜呢？", indexed.idf) == ["海鲜"]
     assert unknown_subject("起降点呢？", indexed.idf) == [] and unknown_subject("那去年同期呢？", indexed.idf) == []
     assert unknown_subject("海鲜的配送量是多少？", indexed.idf) == []  # a whole question: searched as asked
+
+
+def test_a_follow_up_is_asked_without_what_only_an_earlier_turn_named_and_no_passage_does(
+        indexed: HybridRetriever, settings: Settings) -> None:
+    """After a question about a 第九期 no passage mentions (refused), "那…呢" asks about the subject as a
+    whole: the rewrite's inherited 第九期 does not refuse it again. A follow-up naming it, or pointing back at
+    it ("它"), is still refused."""
+    history = [ChatTurn(role="user", content="澜州第九期医疗航线共完成配送多少架次？"),
+               ChatTurn(role="assistant", content="报告中没有找到相关信息。")]
+    chain = AnswerChain(settings, retriever=indexed, generator="extractive")
+    first = chain.invoke(history[0].content)
+    assert not first.grounded and any("第九期" in note for note in first.notes)
+    answer = chain.invoke("那全市医疗航线呢？", history)
+    assert answer.grounded and "9.6万架次" in answer.answer, answer.notes
+    assert "第九期" not in answer.standalone_question and any("asked without 第九期" in n for n in answer.notes)
+    assert not chain.invoke("那第九期全市医疗航线呢？", history).grounded
+    assert inherited_absences("它的配送量呢？", ["第九期"]) == [] and inherited_absences("那一共多少？", []) == []
+    assert without_names("澜州召回的第四批次是什么型号？", ["第四批"]) == "澜州召回的是什么型号？"
 
 
 def test_document_text_cannot_give_instructions(indexed: HybridRetriever, settings: Settings) -> None:
