@@ -181,19 +181,25 @@ def _label_after_blank(left: str, right: str) -> bool:
 
 
 def _wider_than_its_wrap(left: str, right: str) -> bool:
-    """A line followed by one half as wide again was not cut by the page width, since the page held the wider
-    line: a news text's headline above its first paragraph, both unwrapped, is a title, not a sentence's head
-    (the wrap's own lines are never much wider than the line the wrap cut)."""
+    """Across a blank line, a line followed by one half as wide again was not cut by the page width, since the
+    page held the wider line: a news text's headline above its first paragraph, both unwrapped. Not when a
+    word or a number runs across the seam ("…1200万标准" + "箱，…" beside a picture)."""
     return (_display_length(right) * 2 > _display_length(left) * 3 and not _CONTINUES.search(left)
-            and left not in _BARE_BULLETS)
+            and left not in _BARE_BULLETS and not _CHINESE_NUMBER_END.search(left) and not word_across(left, right))
 
 
-def _opening_title(out: list[str], first_line: str, breaks: bool) -> bool:
-    """The document's first line, short and without a comma or full stop inside, is its title when what
-    follows breaks from it (a blank line, or a line as wide as the page): a title run into the first sentence
-    hides both. A long title wrapped at the page width still joins its short tail ("…的通知")."""
-    return (out == [first_line] and breaks and len(first_line) <= 60 and first_line not in _BARE_BULLETS
-            and not re.search(r"[，。；！？,;!?]", first_line))
+# How a title ends: a quoted work, a document kind, a bracketed note.
+_TITLE_END = re.compile(r"(?:》|[）)]|通知|通报|公告|报告|办法|方案|意见|决定|规定|条例|简章)$")
+
+
+def _opening_title(out: list[str], first_line: str, line: str, blank: bool) -> bool:
+    """The document's first line, short and without a comma or full stop inside, is its title when a blank
+    line follows it, or when it ends like a title and the next line is a full one: a title run into the first
+    sentence hides both. A long title wrapped at the page width still joins its short tail ("…的通知"), and a
+    first line that is a sentence's head joins its tail when a word runs across the seam ("…法律法" + "规")."""
+    return (out == [first_line] and len(first_line) <= 60 and first_line not in _BARE_BULLETS
+            and not re.search(r"[，。；！？,;!?]", first_line) and not word_across(first_line, line)
+            and (blank or bool(_TITLE_END.search(first_line))))
 
 
 def _rejoin_wrapped(lines: list[str]) -> list[str]:
@@ -207,8 +213,8 @@ def _rejoin_wrapped(lines: list[str]) -> list[str]:
         if not line:
             pending_blank += 1
             continue
-        breaks = (pending_blank and _label_after_blank(last_line, line)) or _wider_than_its_wrap(last_line, line) \
-            or _opening_title(out, first_line, bool(pending_blank) or is_wrapped)
+        breaks = (pending_blank and (_label_after_blank(last_line, line) or _wider_than_its_wrap(last_line, line))) \
+            or _opening_title(out, first_line, line, bool(pending_blank))
         if out and out[-1] and pending_blank <= 1 and last_wrapped and _can_join(out[-1], line) and not breaks:
             out[-1] = out[-1] + _joiner(out[-1], line) + line
         else:

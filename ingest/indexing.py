@@ -30,13 +30,14 @@ from rag.tokens import TokenCounter
 
 # Bump when cleaning or chunking changes what a file turns into: every document is then re-chunked (vectors
 # of unchanged passages still come from the cache).
-PIPELINE_VERSION = 10  # 2: chart series paired with their year labels (ingest/tables.py); 3: numbers and run-in
+PIPELINE_VERSION = 11  # 2: chart series paired with their year labels (ingest/tables.py); 3: numbers and run-in
 # headings the wrap cut are rejoined (ingest/cleaning.py, ingest/structure.py); 4: table rows named by header;
 # 5: a slide label after a blank line is not joined onto the full line above it; 6: figure cards named by label;
 # 7: table rows of four or more long Chinese cells are not joined as wrapped text; 8: tables with pipes between
 # cells ("年份｜产量"), rows named by a year or after a rank, units from "（单位：亿元）" and "产量（万吨）";
 # 9: a document's title and a line the next one is far wider than are not joined onto what follows;
-# 10: a table row or chart series line is never cut between chunks at the '；' between its cells
+# 10: a table row or chart series line is never cut between chunks at the '；' between its cells; 11: a title
+# breaks from what follows only across a blank line or when it ends like one (》, 通知…), never inside a word
 
 Progress = Callable[[str, int, int], None]
 

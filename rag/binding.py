@@ -84,15 +84,10 @@ def work_elsewhere(sentence: str, start: int, figure: Figure, passage: str, head
         named and not any(_same_work(own, other) for own in clause_works for other in named) for named in paragraphs)
 
 
-_PIPES = re.compile(r"\s*[|｜]\s*")
-
-
 def _row_name(line: str) -> str | None:
-    """The name of the table row a line is: "（表格行）归母净利润：…" or the first cell of "归母净利润｜2.63｜2.45"."""
-    if line.startswith(ROW_MARK) and "：" in line:
-        return line[len(ROW_MARK):line.index("：")].strip() or None
-    cells = [cell for cell in _PIPES.split(line.strip()) if cell]
-    return cells[0] if len(cells) >= 3 else None
+    """The name of the derived table row a line is ("（表格行）归母净利润：…", ingest/tables.py): named by its
+    first cell, a rank's row by the cell after the rank, a header never a row."""
+    return line[len(ROW_MARK):line.index("：")].strip() or None if line.startswith(ROW_MARK) and "：" in line else None
 
 
 def row_elsewhere(sentence: str, start: int, figure: Figure, passage: str, question: str) -> bool:

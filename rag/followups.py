@@ -90,18 +90,24 @@ def figures_already_given(question: str, history: list[ChatTurn], specific: tupl
     return frozenset(str(f) for f in figures(re.sub(r"\[\d+\]", "", answers[-1])) if not YEAR.fullmatch(f.number))
 
 
+# What a follow-up asks of the whole: "那一共召回多少台？" after a question about one batch.
+_WHOLE = re.compile(r"一共|总共|总计|合计|共计|全部|总数|整体|累计")
+_ORDINAL_NAME = re.compile(r"第\S{1,3}[期批届轮]|(?:Pre-?)?[A-F]\+{0,2}轮|天使轮", re.IGNORECASE)
+
+
 def inherited_absences(question: str, absent: list[str]) -> list[str]:
-    """The names no passage mentions that a follow-up's rewrite took from earlier turns: "那一共召回多少台？"
-    after a question about a 第四批次 the passages never mention asks about the recall as a whole. All of
-    `absent` when the follow-up names none of them and does not point back ("它的…" still means that one);
-    empty otherwise, and a refusal stands."""
-    if not absent or points_back(question) or any(name in question for name in absent):
+    """The issue or batch numbers no passage mentions that a follow-up's rewrite took from an earlier turn,
+    when the follow-up asks about the whole ("那一共召回多少台？" after a question about a 第四批次 the passages
+    never mention): all of `absent` then; empty otherwise, and the refusal stands. A subject no passage
+    mentions (a city, a company) stays absent for every follow-up about it ("那同比增长多少？")."""
+    if (not absent or not _WHOLE.search(question) or points_back(question) or any(name in question for name in absent)
+            or not all(_ORDINAL_NAME.fullmatch(name) for name in absent)):
         return []
     return absent
 
 
 def without_names(text: str, names: list[str]) -> str:
-    """`text` without `names` (an ordinal's measure word too: 第四批次)."""
+    """`text` without the first mention of each of `names` (with an ordinal's 次: 第四批次)."""
     for name in names:
-        text = re.sub(re.escape(name) + "次?", "", text)
+        text = re.sub(re.escape(name) + "次?", "", text, count=1)
     return text

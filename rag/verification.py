@@ -39,7 +39,7 @@ from rag.evidence import (
     subject_unbacked,
 )
 from rag.kinds import kinds_named
-from rag.passages import passage_frame, titled_year
+from rag.passages import passage_frame, title_dates
 from rag.qualifiers import as_written, ordinals_as_written
 from rag.question import QuestionAnalysis
 from rag.ranks import asks_for_the_top, runner_up_as_top
@@ -140,12 +140,12 @@ class CitationVerifier:
         return names_other_place(occurrence.context, claimed) or names_other_period(occurrence.context, periods)
 
     def _supports(self, claim: Claim, sentence: str, n: int) -> bool:
-        """All figures and names of the claim in the passage (a name may stand in its document's opening, a year
-        in its title when that names one: a dated headline); each figure at an occurrence whose year and kind
-        do not contradict the sentence's; no two rows of a table joined."""
+        """All figures and names of the claim in the passage (a name may be in its document's opening, a year in
+        its title: rag.passages.title_dates); each figure where year and kind fit the sentence's; no rows joined."""
         source, parts = self.sources[n], set(claim.parts)
         text = source.support_text
-        found = claim.found_in(text) | claim.found_in(source.head) & set(claim.names) | parts & titled_year(source)
+        found = claim.found_in(text) | claim.found_in(source.head) & set(claim.names)
+        found |= parts & title_dates(source, claim.figures)
         if found != parts:
             return False
         expected = self._expected_years(n)

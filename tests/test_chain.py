@@ -129,19 +129,21 @@ def test_a_follow_up_swapping_in_a_subject_the_corpus_never_names_is_refused(ind
 
 def test_a_follow_up_is_asked_without_what_only_an_earlier_turn_named_and_no_passage_does(
         indexed: HybridRetriever, settings: Settings) -> None:
-    """After a question about a 第九期 no passage mentions (refused), "那…呢" asks about the subject as a
-    whole: the rewrite's inherited 第九期 does not refuse it again. A follow-up naming it, or pointing back at
-    it ("它"), is still refused."""
+    """After a question about a 第九期 no passage mentions (refused), "那…一共…" asks about the whole: the
+    rewrite's inherited 第九期 does not refuse it again. A follow-up naming it, pointing back at it ("它"), or
+    asking something else of it, is still refused, and so is any follow-up about a subject no passage names."""
     history = [ChatTurn(role="user", content="澜州第九期医疗航线共完成配送多少架次？"),
                ChatTurn(role="assistant", content="报告中没有找到相关信息。")]
     chain = AnswerChain(settings, retriever=indexed, generator="extractive")
     first = chain.invoke(history[0].content)
     assert not first.grounded and any("第九期" in note for note in first.notes)
-    answer = chain.invoke("那全市医疗航线呢？", history)
+    answer = chain.invoke("那全市医疗航线一共配送了多少架次？", history)
     assert answer.grounded and "9.6万架次" in answer.answer, answer.notes
     assert "第九期" not in answer.standalone_question and any("asked without 第九期" in n for n in answer.notes)
-    assert not chain.invoke("那第九期全市医疗航线呢？", history).grounded
-    assert inherited_absences("它的配送量呢？", ["第九期"]) == [] and inherited_absences("那一共多少？", []) == []
+    assert not chain.invoke("那第九期全市医疗航线一共配送了多少架次？", history).grounded
+    assert inherited_absences("它一共配送了多少？", ["第九期"]) == inherited_absences("那一共多少？", []) == []
+    assert inherited_absences("那同比增长多少？", ["第九期"]) == []  # asks about the 第九期 still
+    assert inherited_absences("那一共有多少家？", ["南屿市"]) == []  # a subject no passage mentions stays absent
     assert without_names("澜州召回的第四批次是什么型号？", ["第四批"]) == "澜州召回的是什么型号？"
 
 

@@ -87,6 +87,10 @@ def test_a_headline_is_not_run_into_the_first_paragraph() -> None:
                   "年修订）》的通知\n\n各区人民政府，市政府各部门：现将措施印发给你们，请认真贯彻执行。\n")
     title = "澜州市人民政府办公室关于印发《澜州市港口物流高质量发展若干措施（2033年修订）》的通知"
     assert clean_text(long_title).startswith(title + "\n")
+    # a document opening straight into a sentence is still wrapped text
+    opening = ("为贯彻落实《澜州市港口安全条例》《澜州市港口物流发展规划》等法律法\n"
+               "规要求，结合本市实际，制定本实施方案。本方案适用于全市各类港口经营单位，自发布之日起施行。\n")
+    assert "等法律法规要求" in clean_text(opening)
 
 
 def test_table_of_contents_and_page_numbers_are_dropped() -> None:

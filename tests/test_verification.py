@@ -540,3 +540,10 @@ def test_a_year_the_document_title_names_dates_its_undated_rows() -> None:
     assert verify_answer(answer, titled("澜州大学2033年硕士研究生招生简章"), "zh").grounded
     assert not verify_answer(answer.replace("2033", "2032"), titled("澜州大学2033年硕士研究生招生简章"), "zh").grounded
     assert not verify_answer(answer, titled("澜州大学2031—2033年硕士研究生招生计划汇编"), "zh").grounded
+    # a figure its own cell dates relative to the document's period is not the title year's
+    accounts = "（表格行）营业收入：本期 31.52亿元；上年同期 27.08亿元。"
+    hit = SearchHit(chunk_id="c2", source="annual.txt", title="星桥科技2033年年度报告", section="", text=accounts,
+                    score=1.0)
+    annual = [ContextSource(n=1, hit=hit, sentences=[(0, len(accounts))], head="星桥科技2033年年度报告")]
+    assert verify_answer("星桥科技2033年营业收入为31.52亿元[1]。", annual, "zh").grounded
+    assert not verify_answer("星桥科技2033年营业收入为27.08亿元[1]。", annual, "zh").grounded
