@@ -99,7 +99,7 @@ def _header(line: str) -> list[str] | None:
 
 def _row(line: str, width: int) -> list[str] | None:
     """As many cells as the header, most after the first a number: one row of values. The first cell names the
-    row: words, a year ("2022｜3,087｜10.4%"), or a rank before the name ("1｜东港市｜68｜54")."""
+    row: words, a year ("2031｜4,256｜8.7%"), or a rank before the name ("1｜东港市｜68｜54")."""
     cells = cells_of(line)
     if len(cells) != width or (_NUMERIC_CELL.fullmatch(cells[0]) and not _YEAR_LABEL.fullmatch(cells[0])
                                and not _ranked(cells)):
@@ -129,7 +129,7 @@ def _named_cells(header: list[str], row: list[str], unit: str) -> str:
 
 
 def _named_cell(label: str, cell: str, unit: str) -> str:
-    """"网络零售额 3,087亿元": the label with its cell, and the unit (the table's, or the label's own) written on."""
+    """"货物吞吐量 4,256万吨": the label with its cell, and the unit (the table's, or the label's own) written on."""
     if not _NUMERIC_CELL.fullmatch(cell) or cell.endswith("%"):
         return f"{label} {cell}"
     if own := _LABEL_UNIT.fullmatch(label):
