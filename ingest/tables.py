@@ -99,7 +99,7 @@ def _header(line: str) -> list[str] | None:
 
 def _row(line: str, width: int) -> list[str] | None:
     """As many cells as the header, most after the first a number: one row of values. The first cell names the
-    row: words, a year ("2031｜4,256｜8.7%"), or a rank before the name ("1｜东港市｜68｜54")."""
+    row: words, a year ("2031｜4,256｜8.7%"), or a rank before the name ("1｜东港市｜72｜50")."""
     cells = cells_of(line)
     if len(cells) != width or (_NUMERIC_CELL.fullmatch(cells[0]) and not _YEAR_LABEL.fullmatch(cells[0])
                                and not _ranked(cells)):
