@@ -10,7 +10,6 @@ from rag.context import ContextSource
 from rag.question import QuestionAnalysis, constraints_of
 from rag.rewriting import written_out
 from rag.schema import Citation, SearchHit
-from rag.years import frame_years
 
 
 def passage_frame(hit: SearchHit, head: str = "") -> str:
@@ -99,10 +98,3 @@ def with_titles(citations: list[Citation], sources: list[ContextSource]) -> list
     for citation in citations:
         citation.title = citation.title or titles.get(citation.chunk_id, "")
     return citations
-
-
-def titled_year(source: ContextSource) -> set[str]:
-    """The one year a passage's document title or section names ("星桥科技2033年三季度营收增长…"): the year of
-    its sentences that name none, in a news text or a one-year report; none when the title names a span."""
-    years = {m.group(0) for m in frame_years(f"{source.hit.title}\n{source.hit.section}")}
-    return years if len(years) == 1 else set()
