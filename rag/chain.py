@@ -265,7 +265,7 @@ class AnswerChain:
         source = next(s for s in sources if s.n == n)
         text = false_premise(language, list(analysis.years), f"{fact}[1]")
         citation = Citation(n=1, chunk_id=source.hit.chunk_id, source=source.hit.source, section=source.hit.section,
-                            quote=fact, score=source.hit.score, text=source.hit.text)
+                            quote=fact, score=source.hit.score, text=source.hit.cited_text())
         return VerifiedAnswer(text, [citation], grounded=False,
                               notes=[*refusal.notes, "the sources give this only for another year"])
 

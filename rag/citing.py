@@ -53,5 +53,5 @@ def citations_of(sources: dict[int, ContextSource], renumber: dict[int, int],
     """The answer's citations in the order of its markers, each quoting what its sentences rely on."""
     return [Citation(n=number, chunk_id=sources[n].hit.chunk_id, source=sources[n].hit.source,
                      section=sources[n].hit.section, quote=best_quote(sources[n], cited_sentences[n]),
-                     score=sources[n].hit.score, text=sources[n].hit.text)
+                     score=sources[n].hit.score, text=sources[n].hit.cited_text())
             for n, number in sorted(renumber.items(), key=lambda item: item[1])]

@@ -23,6 +23,7 @@ from rag.evidence import (
 )
 from rag.keyword_index import tokenize
 from rag.kinds import RATES, AskedQuantity, growth_base, growth_of_another, kinds_conflict, unit_of_another_kind
+from rag.passages import titled_year
 from rag.question import QuestionAnalysis
 from rag.responsive import mentions, states_amount
 from rag.schema import ROW_MARK, SERIES_MARK
@@ -54,13 +55,6 @@ def sentence_years(text: str, start: int, end: int) -> set[str]:
     line_start = text.rfind("\n", 0, start) + 1
     before = frame_years(text[line_start:start])
     return {before[-1].group(0)} if before else set()
-
-
-def titled_year(source: ContextSource) -> set[str]:
-    """The one year a passage's document title or section names ("星桥科技2033年三季度营收增长…"): the year of
-    its sentences that name none, in a news text or a one-year report; none when the title names a span."""
-    years = {m.group(0) for m in frame_years(f"{source.hit.title}\n{source.hit.section}")}
-    return years if len(years) == 1 else set()
 
 
 def dated_years(source: ContextSource, start: int, end: int, wanted: set[str]) -> set[str]:

@@ -3,13 +3,16 @@ of the question's names no passage mentions, and the packed sources as early, ti
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 
-from rag.claims import normalize
+from rag.claims import YEAR, Figure, normalize
 from rag.context import ContextSource
+from rag.evidence import occurrences
 from rag.question import QuestionAnalysis, constraints_of
 from rag.rewriting import written_out
 from rag.schema import Citation, SearchHit
+from rag.years import frame_years
 
 
 def passage_frame(hit: SearchHit, head: str = "") -> str:
@@ -88,7 +91,8 @@ def found_sources(sources: list[ContextSource]) -> list[Citation]:
         start, end = source.sentences[0] if source.sentences else (0, 0)
         hit = source.hit
         cards.append(Citation(n=source.n, chunk_id=hit.chunk_id, source=hit.source, title=hit.title,
-                              section=hit.section, quote=hit.text[start:end].strip(), score=hit.score, text=hit.text))
+                              section=hit.section, quote=hit.text[start:end].strip(), score=hit.score,
+                              text=hit.cited_text()))
     return cards
 
 
@@ -98,3 +102,28 @@ def with_titles(citations: list[Citation], sources: list[ContextSource]) -> list
     for citation in citations:
         citation.title = citation.title or titles.get(citation.chunk_id, "")
     return citations
+
+
+def titled_year(source: ContextSource) -> set[str]:
+    """The one year a passage's document title or section names ("星桥科技2033年三季度营收增长…"): the year of
+    its sentences that name none, in a news text or a one-year report; none when the title names a span."""
+    years = {m.group(0) for m in frame_years(f"{source.hit.title}\n{source.hit.section}")}
+    return years if len(years) == 1 else set()
+
+
+# Words dating a figure relative to the document's own period: 上年同期, 期初, 过去五年.
+_RELATIVE_PERIOD = re.compile(r"上年|去年|前年|同期|上期|期初|上季|过去|此前|以前|以来|累计")
+
+
+def title_dates(source: ContextSource, claimed: Iterable[Figure]) -> set[str]:
+    """The one year the document's title names, as the year of the claim's figures, when every place each
+    stands in the passage names no year and no relative period: the undated rows of a 2033 plan are 2033's,
+    its "上年同期 27.08亿元" is not."""
+    years = titled_year(source)
+    for figure in claimed if years else ():
+        if YEAR.fullmatch(figure.number) and not figure.magnitude:
+            continue
+        if any(found.years or _RELATIVE_PERIOD.search(found.context)
+               for found in occurrences(figure, source.support_text)):
+            return set()
+    return years

@@ -26,9 +26,17 @@ class Chunk(BaseModel):
 
     def embedding_text(self) -> str:
         """Title and section ride along with the passage so that a fragment from a slide still says
-        what it is about; citations show `text` alone."""
-        heading = " > ".join(part for part in (self.title, self.section) if part)
-        return f"{heading}\n{self.text}" if heading else self.text
+        what it is about; a citation shows the passage under the same heading (SearchHit.cited_text)."""
+        return under_heading(self.title, self.section, self.text)
+
+
+def heading_of(title: str, section: str) -> str:
+    return " > ".join(part for part in (title, section) if part)
+
+
+def under_heading(title: str, section: str, text: str) -> str:
+    heading = heading_of(title, section)
+    return f"{heading}\n{text}" if heading else text
 
 
 class SearchHit(BaseModel):
@@ -42,6 +50,11 @@ class SearchHit(BaseModel):
     title: str = ""
     start: int = 0
     end: int = 0
+
+    def cited_text(self) -> str:
+        """The passage under its document's title and section: a row of a 2033 plan names no year, its
+        title does, and the reader (or a checker) of a citation sees the year the answer took from it."""
+        return under_heading(self.title, self.section, self.text)
 
 
 class ChatTurn(BaseModel):
@@ -57,7 +70,8 @@ class Citation(BaseModel):
     section: str
     quote: str = Field(description="The sentence(s) of the chunk that support what cites it.")
     score: float
-    text: str = Field(description="The whole chunk, so a reader can see the quote in context.")
+    text: str = Field(description="The whole chunk under its heading (title > section), so a reader can see the "
+                      "quote in context and what the passage is part of.")
 
 
 class Timings(BaseModel):

@@ -39,7 +39,7 @@ from rag.evidence import (
     subject_unbacked,
 )
 from rag.kinds import kinds_named
-from rag.passages import passage_frame
+from rag.passages import passage_frame, title_dates
 from rag.qualifiers import as_written, ordinals_as_written
 from rag.question import QuestionAnalysis
 from rag.ranks import asks_for_the_top, runner_up_as_top
@@ -140,13 +140,13 @@ class CitationVerifier:
         return names_other_place(occurrence.context, claimed) or names_other_period(occurrence.context, periods)
 
     def _supports(self, claim: Claim, sentence: str, n: int) -> bool:
-        """All figures and names of the claim in the passage (a name may be in its document's opening; a figure,
-        a year too, only in the passage, which the citation shows); each figure where year and kind fit the
-        sentence's; no two rows of a table joined."""
-        source = self.sources[n]
+        """All figures and names of the claim in the passage (a name may be in its document's opening, a year in
+        its title: rag.passages.title_dates); each figure where year and kind fit the sentence's; no rows joined."""
+        source, parts = self.sources[n], set(claim.parts)
         text = source.support_text
-        found = claim.found_in(text) | (claim.found_in(source.head) & set(claim.names))
-        if found != set(claim.parts):
+        found = claim.found_in(text) | claim.found_in(source.head) & set(claim.names)
+        found |= parts & title_dates(source, claim.figures)
+        if found != parts:
             return False
         expected = self._expected_years(n)
         for figure in claim.figures:

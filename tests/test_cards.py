@@ -3,15 +3,17 @@
 
 from __future__ import annotations
 
-from rag.schema import Answer, Citation
+from rag.schema import Answer, Citation, under_heading
 from ui.cards import render_answer, render_found, spoken
 
 PASSAGE = "配送网络持续加密。\n\n2033年澜州低空物流日均配送架次突破4.7万架次。\n航线持续增加。"
 
 
 def citation(n: int, title: str) -> Citation:
+    """As the chain cites: the passage under its heading (rag.schema.SearchHit.cited_text)."""
     return Citation(n=n, chunk_id=f"abc-{n}", source="drone_slides.txt", title=title, section="一、概况 > 规模",
-                    quote="2033年澜州低空物流日均配送架次突破4.7万架次。", score=0.03, text=PASSAGE)
+                    quote="2033年澜州低空物流日均配送架次突破4.7万架次。", score=0.03,
+                    text=under_heading(title, "一、概况 > 规模", PASSAGE))
 
 
 def test_an_answer_keeps_its_titled_sources_and_reads_back_as_said() -> None:
@@ -23,7 +25,8 @@ def test_an_answer_keeps_its_titled_sources_and_reads_back_as_said() -> None:
     assert "<span class='source-title'>低空物流迈入规模化运营</span>" in shown
     assert "<span class='source-file'>drone_slides.txt</span>" in shown
     assert "<mark>2033年澜州低空物流日均配送架次突破4.7万架次。</mark>" in shown
-    assert "一、概况 &gt; 规模" in shown
+    assert shown.count("一、概况 &gt; 规模") == 1  # the card's head shows the heading; its passage not again
+    assert shown.count("低空物流迈入规模化运营") == 1
     assert "\n\n" not in shown.split("<details", 1)[1]  # one markdown HTML block: a blank line would end it
     assert spoken(shown) == answer.answer
     assert spoken([{"type": "text", "text": shown}]) == answer.answer

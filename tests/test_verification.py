@@ -526,12 +526,29 @@ def test_a_rank_in_digits_is_shown_as_the_passage_writes_it() -> None:
     assert "第3位" not in wrong.text
 
 
-def test_a_year_only_the_document_title_names_does_not_support_a_sentence() -> None:
-    """Every figure shown stands in the passage cited for it, which is what the reader (and a scorer) sees: a
-    table row naming no year does not support "2033年…64人" though its document's title is a 2033 plan."""
+def test_a_year_the_document_title_names_dates_its_undated_rows() -> None:
+    """A table row names no year; the one year its document's title names is the row's (a plan, a dated
+    headline), and its citation shows that title. Another year is not, and a title spanning years dates
+    nothing."""
     row = "（表格行）机械学院：专业 机械工程；学位类型 学术学位；计划人数 64人；其中推免 12人。"
-    hit = SearchHit(chunk_id="c1", source="plan.txt", title="澜州大学2033年硕士研究生招生简章",
-                    section="分专业计划（单位：人）", text=row, score=1.0)
-    sources = [ContextSource(n=1, hit=hit, sentences=[(0, len(row))], head=hit.title)]
-    assert not verify_answer("澜州大学2033年机械工程学术硕士计划招64人[1]。", sources, "zh").grounded
-    assert verify_answer("澜州大学机械工程学术硕士计划招64人[1]。", sources, "zh").grounded
+
+    def titled(title: str) -> list[ContextSource]:
+        hit = SearchHit(chunk_id="c1", source="plan.txt", title=title, section="分专业计划（单位：人）", text=row,
+                        score=1.0)
+        return [ContextSource(n=1, hit=hit, sentences=[(0, len(row))], head=title)]  # the document's opening
+
+    answer = "澜州大学2033年机械工程学术硕士计划招64人[1]。"
+    verified = verify_answer(answer, titled("澜州大学2033年硕士研究生招生简章"), "zh")
+    assert verified.grounded
+    # the citation shows the passage under its title, so a reader (or a checker) sees where the year stands
+    assert verified.citations[0].text.startswith("澜州大学2033年硕士研究生招生简章 > 分专业计划")
+    assert verified.citations[0].text.endswith(row)
+    assert not verify_answer(answer.replace("2033", "2032"), titled("澜州大学2033年硕士研究生招生简章"), "zh").grounded
+    assert not verify_answer(answer, titled("澜州大学2031—2033年硕士研究生招生计划汇编"), "zh").grounded
+    # a figure its own cell dates relative to the document's period is not the title year's
+    accounts = "（表格行）营业收入：本期 31.52亿元；上年同期 27.08亿元。"
+    hit = SearchHit(chunk_id="c2", source="annual.txt", title="星桥科技2033年年度报告", section="", text=accounts,
+                    score=1.0)
+    annual = [ContextSource(n=1, hit=hit, sentences=[(0, len(accounts))], head="星桥科技2033年年度报告")]
+    assert verify_answer("星桥科技2033年营业收入为31.52亿元[1]。", annual, "zh").grounded
+    assert not verify_answer("星桥科技2033年营业收入为27.08亿元[1]。", annual, "zh").grounded

@@ -12,7 +12,7 @@ import re
 from typing import Any
 
 from rag.conversations import text_of
-from rag.schema import Answer, Citation
+from rag.schema import Answer, Citation, heading_of
 
 SOURCES_MARK = "\n\n<details class='sources"
 _MARKER = re.compile(r"\[(\d+)\]")
@@ -73,10 +73,11 @@ def card(c: Citation, details: bool) -> str:
     title = c.title or c.source
     file = f"<span class='source-file'>{html.escape(c.source)}</span>" if title != c.source else ""
     section = f"<div class='source-section'>{html.escape(c.section)}</div>" if c.section else ""
+    passage = c.text.removeprefix(f"{heading_of(c.title, c.section)}\n")  # the head shows it already
     meta = f"<div class='source-meta'>score {c.score:.4f} · {html.escape(c.chunk_id)}</div>" if details else ""
     return (f"<div class='source-card card-{c.n}'><div class='source-head'><span class='source-n'>[{c.n}]</span>"
             f"<span class='source-title'>{html.escape(title)}</span>{file}</div>{section}"
-            f"<div class='source-passage'>{highlight(c.text, c.quote)}</div>{meta}</div>")
+            f"<div class='source-passage'>{highlight(passage, c.quote)}</div>{meta}</div>")
 
 
 def _block(kind: str, summary: str, body: str) -> str:
