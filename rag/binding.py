@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import re
 
-from rag.claims import Figure, normalize, pos_tags
+from rag.claims import Figure, normalize
 from rag.evidence import SENTENCE_PUNCTUATION, figure_spans
 from rag.kinds import KIND_WORD
+from rag.names import pos_tags
 from rag.schema import ROW_MARK
 
 # a line opening with a dash, a bullet or an item number is an item of a list

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import itertools
 import re
-import threading
 import unicodedata
-from collections.abc import Callable
 from dataclasses import dataclass
+
+from rag.names import chinese_names
 
 # a date "2031.5.1", a number, a fraction "1/4" or a ratio "14.5:1" (one figure: "1" and "12" say nothing)
 _NUMBER = re.compile(r"(?<![0-9A-Za-z.])(\d{4}\.\d{1,2}\.\d{1,2}|\d+(?:\.\d+)?(?:/\d+|:\d+(?:\.\d+)?)?)"
@@ -24,13 +24,11 @@ _CHINESE_NUMERAL = re.compile(rf"[{_NUMERALS}]+(?:万亿|亿|万)?")
 # an amount in Chinese numerals with a magnitude: "五千亿", "一亿" (not a bare "千亿", which is vague)
 _CHINESE_QUANTITY = re.compile(rf"(?<![{_NUMERALS}万亿])[{_NUMERALS}]*[一二两三四五六七八九十][{_NUMERALS}]*"
                                rf"(?:万亿|亿|万)(?![{_NUMERALS}万亿])")
+_CJK = re.compile(r"[\u4e00-\u9fff]")
 YEAR = re.compile(r"(?<!\d)(?:19|20)\d{2}(?!\d)")
 _LATIN_NAME = re.compile(r"(?<![A-Za-z0-9.])(?:[A-Za-z]|\d+(?:\.\d+)?[A-Za-z])[A-Za-z0-9]*(?:[-.][A-Za-z0-9]+)*"
                          r"(?![A-Za-z0-9])")
-_CJK = re.compile(r"[\u4e00-\u9fff]")
-_PROPER_NOUN_TAGS = {"nr", "ns", "nt", "nz", "nrt", "nrfg"}
 _COMMON_LATIN = frozenset({"ai", "us", "uk", "eu", "usd", "rmb", "cny", "ceo", "gdp", "cagr", "yoy", "ipo", "cpi"})
-_POSSEG_LOCK = threading.Lock()
 
 
 def _unify(text: str) -> str:
@@ -162,67 +160,6 @@ def latin_names(text: str, english_context: bool) -> list[str]:
             continue
         names.append(word[:-1] if re.fullmatch(r"[A-Z]{2,6}s", word) else word)  # "GPUs" is GPU's plural
     return list(dict.fromkeys(names))
-
-
-def pos_tags(text: str) -> list[tuple[str, str]]:
-    """(word, jieba part-of-speech tag) of every word of the text, one-character words and symbols included."""
-    import jieba.posseg
-
-    with _POSSEG_LOCK:
-        return [(p.word, p.flag) for p in jieba.posseg.cut(text)]
-
-
-def _tagged(text: str, keep: Callable[[str], bool]) -> list[tuple[str, str]]:
-    """(word, tag) of the Chinese words of two or more characters whose tag passes `keep`."""
-    return [(w, flag) for w, flag in pos_tags(text) if keep(flag) and len(w) >= 2 and _CJK.search(w)]
-
-
-def tagged_words(text: str, keep: Callable[[str], bool]) -> list[str]:
-    """Chinese words of two or more characters whose jieba part-of-speech tag passes `keep`."""
-    return list(dict.fromkeys(word for word, _ in _tagged(text, keep)))
-
-
-# jieba tags these ns: "哪两样东西" (things), "南北差距", and measures of degree ("深度学习"; 印度 is a place)
-_NOT_PLACE = re.compile(r"东西|南北|(?!印度).+度")  # 满意度, 深度, 年度: a measure or a system, not a place
-
-
-def places_in(text: str) -> list[str]:
-    """The places a text names (jieba's ns tag)."""
-    return [w for w in tagged_words(text, lambda flag: flag == "ns") if not _NOT_PLACE.fullmatch(w)]
-
-
-_NOT_A_GIVEN_NAME = {"uj", "ul", "uz", "ug", "v", "vn", "p", "c", "x", "m", "d", "r", "f", "q"}
-
-
-def _without_conjunction(name: str) -> str:
-    """jieba sometimes glues the conjunction before an unfamiliar name to it and tags the whole a person's
-    name ("…基金和云帆资本" -> "和云帆")."""
-    return name[1:] if len(name) >= 3 and name[0] in "和与及或跟同" else name
-
-
-def person_names(text: str) -> list[str]:
-    """Chinese person names. jieba often tags an unfamiliar name's surname alone ("陈/明达"): a lone surname
-    followed by a one- or two-character word that is not a particle, verb or number is taken as one name."""
-    import jieba.posseg
-
-    with _POSSEG_LOCK:
-        pairs = list(jieba.posseg.cut(text))
-    names = []
-    for i, pair in enumerate(pairs):
-        if pair.flag not in ("nr", "nrfg") or not _CJK.search(pair.word):
-            continue
-        if len(pair.word) >= 2:
-            names.append(_without_conjunction(pair.word))
-        elif i + 1 < len(pairs) and 1 <= len(pairs[i + 1].word) <= 2 and _CJK.search(pairs[i + 1].word) and \
-                pairs[i + 1].flag not in _NOT_A_GIVEN_NAME:
-            names.append(pair.word + pairs[i + 1].word)
-    return list(dict.fromkeys(names))
-
-
-def chinese_names(text: str) -> list[str]:
-    """Chinese proper nouns (people, places, organisations, other names) by jieba's part-of-speech tags."""
-    return list(dict.fromkeys(_without_conjunction(word) if flag in ("nr", "nrfg") else word
-                              for word, flag in _tagged(text, lambda flag: flag in _PROPER_NOUN_TAGS)))
 
 
 @dataclass(frozen=True)

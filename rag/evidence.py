@@ -17,8 +17,9 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from rag.claims import YEAR, Figure, normalize, places_in
+from rag.claims import YEAR, Figure, normalize
 from rag.kinds import EVENT_KINDS, KIND_OF_WORD, KIND_WORD, RATES, growth_base, growth_of_another, kinds_conflict
+from rag.names import places_in
 from rag.question import Constraint
 from rag.sentences import split_sentences
 from rag.years import governing_year

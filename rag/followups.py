@@ -9,8 +9,9 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from rag.claims import YEAR, chinese_names, figures, tagged_words
+from rag.claims import YEAR, figures
 from rag.keyword_index import tokenize
+from rag.names import chinese_names, tagged_words
 from rag.schema import ChatTurn
 
 # "那2032年呢？", "东港方面呢，比西港多多少？": a "呢" that closes the question or its first clause.

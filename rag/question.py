@@ -21,12 +21,9 @@ from rag.claims import (
     digits_in_chinese,
     latin_names,
     normalize,
-    person_names,
-    places_in,
-    pos_tags,
-    tagged_words,
 )
 from rag.keyword_index import COMMON_WORD, dictionary_frequency
+from rag.names import person_names, places_in, pos_tags, tagged_words
 
 ConstraintKind = Literal["year", "person", "place", "work", "latin", "ordinal"]
 Ask = Literal["quantity", "list", "time", "entity", "other"]

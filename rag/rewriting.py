@@ -11,8 +11,9 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.output_parsers import StrOutputParser
 from langchain_core.prompts import ChatPromptTemplate
 
-from rag.claims import language_of, places_in
+from rag.claims import language_of
 from rag.followups import condense_by_substitution, is_elliptical, points_back, previous_question
+from rag.names import places_in
 from rag.prompts import load_prompt
 from rag.refusals import REFUSALS
 from rag.schema import ChatTurn

@@ -34,11 +34,11 @@ from rag.evidence import (
     names_other_place,
     occurrences,
     periods_in,
-    places_in,
     row_conflict,
     subject_unbacked,
 )
 from rag.kinds import kinds_named
+from rag.names import places_in
 from rag.passages import passage_frame, title_dates
 from rag.qualifiers import as_written, ordinals_as_written
 from rag.question import QuestionAnalysis
