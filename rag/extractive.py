@@ -212,7 +212,8 @@ class ExtractiveAnswerer:
                           tuple(n for n in claim.names if n not in question.text))
             for unit in eligible if parts.checkable else []:
                 of_kind = not parts.figures or any(figure_answers_the_kind(unit[1], f, asked) for f in parts.figures)
-                if unit not in chosen and len(parts.found_in(unit[1])) == len(parts.parts) and of_kind:
+                if unit[1] not in {c[1] for c in chosen} and len(parts.found_in(unit[1])) == len(parts.parts) \
+                        and of_kind:  # one sentence once, though overlapping chunks both hold it
                     chosen.append(unit)
         return "".join(f"{_trim(sentence)}[{n}]" + ("" if sentence.endswith(("。", "！", "？")) else "。")
                        for n, sentence in chosen[:self.max_sentences]) or None

@@ -4,6 +4,10 @@ An answer sentence that drops it states more than its source does (an English "6
 per cent). So a verified sentence gets its source's qualifier back, in the answer's language, unless it
 already carries one. Only an unambiguous qualifier is restored: when the passage states the figure more
 than once with different qualifiers (or once without), the sentence is left as the model wrote it.
+
+Likewise what the source attaches to the figure itself, its change ("3,812亿元，同比增长9.9%") or a
+parenthesis ("3元（可乘坐6公里）"), goes with it in a Chinese answer that gives the figure alone: the small
+model tends to stop at the first figure, and a reader asking for an amount expects how it moved.
 """
 
 from __future__ import annotations
@@ -11,7 +15,8 @@ from __future__ import annotations
 import re
 from typing import Literal
 
-from rag.claims import Figure, digits_in_chinese, normalize
+from rag.claims import YEAR, Figure, digits_in_chinese, normalize
+from rag.claims import figures as figures_of
 from rag.evidence import figure_spans
 
 Bound = Literal["more", "nearly", "about", "less"]
@@ -75,10 +80,38 @@ def with_qualifiers(sentence: str, figures: list[Figure], passage: str, language
     return sentence
 
 
+# What a source attaches right after a figure (and its unit): its change, or a parenthesis of a few words.
+_CHANGE = r"(?:增长|下降|增加|减少|提高|降低|回落|上涨|下跌)"
+_ATTACHED = re.compile(rf"^({_UNIT})((?:[，,]\s*(?:同比|比上年同期|较上年同期|比上年|较上年)?{_CHANGE}\s*"
+                       r"\d+(?:\.\d+)?\s*(?:%|个百分点|倍))|（[^（）\n]{1,16}）)")
+_FOLLOWED = re.compile(rf"^[^，。；;,.]{{0,3}}?(?:[，,]\s*)?(?:同比|比上年|较上年|{_CHANGE}|（|\()")
+
+
+def with_attached(sentence: str, figures: list[Figure], passage: str) -> str:
+    """A Chinese sentence's figure followed by what its one occurrence in the passage has attached to it, when
+    the sentence gives it nothing of the kind already."""
+    for figure in figures:
+        spans, found = figure_spans(figure, sentence), figure_spans(figure, passage)
+        if len(spans) != 1 or len(found) != 1 or YEAR.fullmatch(figure.number):
+            continue
+        attached = _ATTACHED.match(passage[found[0][1]:])
+        end = spans[0][1]
+        if attached is None or _FOLLOWED.match(sentence[end:]) or not sentence[end:].startswith(attached.group(1)):
+            continue
+        cut = end + len(attached.group(1))
+        extra = attached.group(2)
+        if any(str(f) in normalize(sentence) for f in figures_of(extra)):
+            continue
+        sentence = f"{sentence[:cut]}{extra}{sentence[cut:]}"
+    return sentence
+
+
 def as_written(sentence: str, figures: list[Figure], passages: list[str], language: str) -> str:
     """Figures spelled and qualified as the source writes them: "1亿" becomes "一亿" when the passage says
-    一亿, and "60%" gets back the passage's "以上"."""
+    一亿, and "60%" gets back the passage's "以上"; in Chinese, with what the source attaches to them."""
     sentence = with_qualifiers(sentence, figures, "\n".join(passages), language)
+    if language == "zh":
+        sentence = with_attached(sentence, figures, "\n".join(passages))
     passage = normalize("".join(passages))
     for figure in figures:
         spelling = figure.spelling_in(passage)

@@ -111,7 +111,7 @@ def test_refusals_are_recognised_in_both_languages() -> None:
 def test_streaming_verifier_renumbers_markers_in_order_of_use() -> None:
     verifier = CitationVerifier(SOURCES, "zh")
     assert verifier.add("截至2025年6月规模超过4150亿元[2]。") == "截至2025年6月规模超过4150亿元[1]。"
-    assert verifier.add("2023年规模达到3215亿元[1]。") == "2023年规模达到3215亿元[2]。"
+    assert verifier.add("2023年规模达到3215亿元[1]。") == "2023年规模达到3215亿元，同比增长11.2%[2]。"
     assert verifier.add("这是编造的数字：123456亿元[1]。") is None
     answer = verifier.finish()
     assert [c.chunk_id for c in answer.citations] == ["chunk-2", "chunk-1"]
@@ -179,7 +179,7 @@ def test_a_connective_before_a_refusal_does_not_make_an_answer() -> None:
     assert not verifier.finish().grounded
     verifier = CitationVerifier(SOURCES, "zh")
     verifier.add("好的。")
-    assert verifier.add("2023年规模达到3215亿元[1]。") == "好的。2023年规模达到3215亿元[1]。"
+    assert verifier.add("2023年规模达到3215亿元[1]。") == "好的。2023年规模达到3215亿元，同比增长11.2%[1]。"
 
 
 def test_uncheckable_english_sentences_ride_with_a_supported_one() -> None:
@@ -212,7 +212,8 @@ def test_an_english_plural_of_an_acronym_is_the_acronym_the_passage_writes() -> 
 def test_line_breaks_survive_between_streamed_sentences() -> None:
     verifier = CitationVerifier(SOURCES, "zh")
     verifier.add("规模变化如下：\n")
-    assert verifier.add("1. 2023年规模达到3215亿元[1]。") == "规模变化如下：\n1. 2023年规模达到3215亿元[1]。"
+    assert verifier.add("1. 2023年规模达到3215亿元[1]。") == \
+        "规模变化如下：\n1. 2023年规模达到3215亿元，同比增长11.2%[1]。"
     assert verifier.add("2. 截至2025年6月规模超过4150亿元[2]。") == "2. 截至2025年6月规模超过4150亿元[2]。"
 
 
@@ -226,7 +227,7 @@ def test_amounts_in_chinese_numerals_and_letter_names() -> None:
 def test_a_supported_sentence_need_not_repeat_the_question_s_words() -> None:
     question = analyze("省里数字产业的体量有多大？", "zh")  # worded unlike the passage
     verifier = CitationVerifier(SOURCES, "zh", question)
-    assert verifier.add("规模达到了3215亿元[1]。") == "规模达到了3215亿元[1]。"
+    assert verifier.add("规模达到了3215亿元[1]。") == "规模达到了3215亿元，同比增长11.2%[1]。"
     assert verifier.finish().grounded
 
 
@@ -552,3 +553,18 @@ def test_a_year_the_document_title_names_dates_its_undated_rows() -> None:
     annual = [ContextSource(n=1, hit=hit, sentences=[(0, len(accounts))], head="星桥科技2033年年度报告")]
     assert verify_answer("星桥科技2033年营业收入为31.52亿元[1]。", annual, "zh").grounded
     assert not verify_answer("星桥科技2033年营业收入为27.08亿元[1]。", annual, "zh").grounded
+
+
+def test_a_figure_keeps_what_its_source_attaches_to_it() -> None:
+    """The model stops at the amount; the source goes on with its change or a parenthesis, which the shown
+    sentence gets back, and only from the figure's one occurrence (never a neighbour's)."""
+    text = "全市实现社会消费品零售总额812亿元，同比增长6.3%；公交起步价为2元（可乘坐8公里）；其中农村市场142亿元。"
+    hit = SearchHit(chunk_id="c1", source="city.txt", title="", section="", text=text, score=1.0)
+    sources = [ContextSource(n=1, hit=hit, sentences=[(0, len(text))])]
+    assert verify_answer("社会消费品零售总额为812亿元[1]。", sources, "zh").text == \
+        "社会消费品零售总额为812亿元，同比增长6.3%[1]。"
+    assert verify_answer("公交起步价是2元[1]。", sources, "zh").text == "公交起步价是2元（可乘坐8公里）[1]。"
+    assert verify_answer("农村市场为142亿元[1]。", sources, "zh").text == "农村市场为142亿元[1]。"  # nothing attached
+    # already given, or the answer is English: left as written
+    assert verify_answer("零售总额812亿元，增长6.3%[1]。", sources, "zh").text == "零售总额812亿元，增长6.3%[1]。"
+    assert "6.3" not in verify_answer("Retail sales were 812亿元 [1].", sources, "en").text
