@@ -157,7 +157,7 @@ class AnswerChain:
         condensed = self.rewriter.condense(question, turns)
         standalone = fit_question(condensed, question, self.settings.max_question_chars)
         analysis, query, hits, frames, absent = self._search(standalone, question, language, turns, k)
-        carried = inherited_absences(question, absent) if turns else []
+        carried = inherited_absences(question, absent, turns) if turns else []
         if carried:  # asked again without what only an earlier turn named and no passage mentions
             standalone = without_names(standalone, carried)
             analysis, query, hits, frames, absent = self._search(standalone, question, language, turns, k)

@@ -96,19 +96,23 @@ _WHOLE = re.compile(r"一共|总共|总计|合计|共计|全部|总数|整体|�
 _ORDINAL_NAME = re.compile(r"第\S{1,3}[期批届轮]|(?:Pre-?)?[A-F]\+{0,2}轮|天使轮", re.IGNORECASE)
 
 
-def inherited_absences(question: str, absent: list[str]) -> list[str]:
+def inherited_absences(question: str, absent: list[str], turns: list[ChatTurn]) -> list[str]:
     """The issue or batch numbers no passage mentions that a follow-up's rewrite took from an earlier turn,
     when the follow-up asks about the whole ("那一共召回多少台？" after a question about a 第四批次 the passages
-    never mention): all of `absent` then; empty otherwise, and the refusal stands. A subject no passage
-    mentions (a city, a company) stays absent for every follow-up about it ("那同比增长多少？")."""
-    if (not absent or not _WHOLE.search(question) or points_back(question) or any(name in question for name in absent)
-            or not all(_ORDINAL_NAME.fullmatch(name) for name in absent)):
+    never mention), or when the conversation has moved on from it (the last exchange was about 第二批次, the
+    follow-up "谁负责？" is not about the 第四批次 of three turns ago): all of `absent` then; empty otherwise,
+    and the refusal stands. A subject no passage mentions (a city, a company) stays absent for every
+    follow-up about it ("那同比增长多少？")."""
+    if not absent or any(name in question for name in absent) or not all(
+            _ORDINAL_NAME.fullmatch(name) for name in absent):
         return []
-    return absent
+    last = [turn.content for turn in turns[-2:]] if turns and turns[-1].role == "assistant" else []
+    moved_on = len(turns) > 2 and bool(last) and not any(name in text for name in absent for text in last)
+    return absent if moved_on or (_WHOLE.search(question) and not points_back(question)) else []
 
 
 def without_names(text: str, names: list[str]) -> str:
-    """`text` without the first mention of each of `names` (with an ordinal's 次: 第四批次)."""
+    """`text` without any mention of each of `names` (with an ordinal's 次: 第四批次)."""
     for name in names:
-        text = re.sub(re.escape(name) + "次?", "", text, count=1)
+        text = re.sub(re.escape(name) + "次?", "", text)
     return text

@@ -141,10 +141,17 @@ def test_a_follow_up_is_asked_without_what_only_an_earlier_turn_named_and_no_pas
     assert answer.grounded and "9.6万架次" in answer.answer, answer.notes
     assert "第九期" not in answer.standalone_question and any("asked without 第九期" in n for n in answer.notes)
     assert not chain.invoke("那第九期全市医疗航线一共配送了多少架次？", history).grounded
-    assert inherited_absences("它一共配送了多少？", ["第九期"]) == inherited_absences("那一共多少？", []) == []
-    assert inherited_absences("那同比增长多少？", ["第九期"]) == []  # asks about the 第九期 still
-    assert inherited_absences("那一共有多少家？", ["南屿市"]) == []  # a subject no passage mentions stays absent
-    assert without_names("澜州召回的第四批次是什么型号？", ["第四批"]) == "澜州召回的是什么型号？"
+    assert inherited_absences("它一共配送了多少？", ["第九期"], history) == inherited_absences(
+        "那一共多少？", [], history) == []
+    assert inherited_absences("那同比增长多少？", ["第九期"], history) == []  # asks about the 第九期 still
+    assert inherited_absences("那一共有多少家？", ["南屿市"], history) == []  # a subject no passage mentions
+    # once the last exchange was about something else, the 第九期 of an earlier turn is not what is asked
+    later = [*history, ChatTurn(role="user", content="第二期呢？"),
+             ChatTurn(role="assistant", content="第二期共完成配送1.2万架次。")]
+    assert inherited_absences("谁负责运营？", ["第九期"], later) == ["第九期"]
+    assert inherited_absences("谁负责运营？", ["第九期"], history) == []
+    assert inherited_absences("谁负责运营？", ["南屿市"], later) == []
+    assert without_names("召回第四批次的第四批次是什么型号？", ["第四批"]) == "召回的是什么型号？"
 
 
 def test_document_text_cannot_give_instructions(indexed: HybridRetriever, settings: Settings) -> None:
