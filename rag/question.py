@@ -31,6 +31,9 @@ Ask = Literal["quantity", "list", "time", "entity", "other"]
 _WORK = re.compile(r"《([^《》]{1,40})》")
 # "第四期", "第3批": which issue, batch, round or session. The third issue's dates are not the fourth's.
 _ORDINAL = re.compile(r"第([0-9]{1,2}|[一二三四五六七八九十]{1,3})(期|批|届|轮)")
+# "上一届", "上届": the edition before the one the passages report; a passage that never says so gives the
+# current edition's figures, not that one's ("上期" is left alone: it is also an accounting period).
+_PREVIOUS = re.compile(r"(?:上一|前一)(期|批|届|轮)|上(届|轮)")
 # A financing round is named by a letter: a C round is not the B round the passages report.
 _ROUND = re.compile(r"(?<![A-Za-z])(?:Pre-?)?[A-F]\+{0,2}轮|天使轮", re.IGNORECASE)
 # Writing the same country or city several ways: "中国" in a question, "我国" in a report.
@@ -69,6 +72,9 @@ class Constraint:
                 value = int(digits)
                 first = (f"首{unit}",) if value == 1 else ()
                 return (f"第{value}{unit}", f"第{digits_in_chinese(value)}{unit}", *first)
+        if self.kind == "ordinal" and (match := _PREVIOUS.fullmatch(self.text)):
+            unit = match.group(1) or match.group(2)
+            return (f"上一{unit}", f"前一{unit}", *((f"上{unit}",) if unit in "届轮" else ()))
         return (self.text,)
 
     def found_in(self, text: str) -> bool:
@@ -148,7 +154,8 @@ def constraints_of(question: str, language: str) -> tuple[Constraint, ...]:
         # jieba tags some everyday words as names (顾客, "customers"); a person's name is rare in its dictionary
         found += [Constraint("person", w) for w in person_names(bare) if dictionary_frequency(w) < COMMON_WORD]
         found += [Constraint("place", w) for w in places_in(bare)]
-        found += [Constraint("ordinal", m.group(0)) for m in (*_ORDINAL.finditer(bare), *_ROUND.finditer(bare))]
+        found += [Constraint("ordinal", m.group(0))
+                  for m in (*_ORDINAL.finditer(bare), *_ROUND.finditer(bare), *_PREVIOUS.finditer(bare))]
     return tuple(dict.fromkeys(found))
 
 

@@ -36,6 +36,10 @@ def test_a_place_one_character_off_does_not_support_a_sentence() -> None:
     question = analyze("浠岚市代表团在竞技组拿了多少枚银牌？", "zh")
     assert verify_answer("浠岚市代表团在竞技组获得银牌54枚[1]。", sources, "zh", question).grounded
     assert not verify_answer("溪岚市代表团在竞技组获得银牌54枚[1]。", sources, "zh", question).grounded
+    short = "浠岚代表团在竞技组获得银牌54枚。"  # the passage leaves out the 市
+    hit = SearchHit(chunk_id="c2", source="games.txt", title="省运会奖牌榜", section="", text=short, score=1.0)
+    assert verify_answer("浠岚市代表团获得银牌54枚[1]。", [ContextSource(n=1, hit=hit, sentences=[(0, len(short))])],
+                         "zh", question).grounded
 
 
 def test_a_question_about_a_split_place_asks_about_that_place() -> None:

@@ -98,3 +98,14 @@ def test_a_financing_round_is_a_constraint_named_by_its_letter() -> None:
     assert absent_names(analyze("星桥科技A+轮融资由谁领投？", "zh"), [passage]) == []
     assert absent_names(analyze("星桥科技的天使轮投资方是谁？", "zh"), [passage]) == ["天使轮"]
     assert all(c.kind != "ordinal" for c in analyze("ABC轮胎今年销量多少？", "zh").constraints)
+
+
+def test_the_previous_edition_is_asked_only_of_passages_that_speak_of_it() -> None:
+    """"上一届" asks about the edition before the reported one: passages giving only the current edition's
+    medals do not answer it; one that compares with the previous edition may ("比上届多5枚")."""
+    from rag.passages import absent_names
+
+    question = analyze("上一届市运会澜屿区拿了几枚金牌？", "zh")
+    assert absent_names(question, ["第九届市运会澜屿区代表团获得金牌32枚。"]) == ["上一届"]
+    assert absent_names(question, ["第九届市运会澜屿区代表团获得金牌32枚，比上届多5枚。"]) == []
+    assert not [c for c in analyze("上期末贷款余额是多少？", "zh").constraints if c.kind == "ordinal"]
