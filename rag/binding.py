@@ -9,7 +9,9 @@ the list's lead-in line above it ("调整后的收费标准：") and the documen
 Likewise a titled work's figure stands in the paragraph about that work: a paragraph naming 《甲》 and not
 《乙》 does not give 《乙》's production cost, though the next paragraph of the passage is about 《乙》. And a
 table row's figure is that row's: asked for one row's value, a small model often writes a neighbouring
-row's, and the passage holds both the asked row's name and the figure.
+row's, and the passage holds both the asked row's name and the figure. And a figure whose sentence names
+places is the place's named last before it: in "栎城市…第一，涧州市…以171枚奖牌位列奖牌总数第一" the 171 is
+涧州市's, though the sentence names 栎城市 too.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import re
 from rag.claims import Figure, normalize
 from rag.evidence import SENTENCE_PUNCTUATION, figure_spans
 from rag.kinds import KIND_WORD
-from rag.names import pos_tags
+from rag.names import is_generic_place, places_in, pos_tags
 from rag.schema import ROW_MARK
 
 # a line opening with a dash, a bullet or an item number is an item of a list
@@ -109,6 +111,31 @@ def row_elsewhere(sentence: str, start: int, figure: Figure, passage: str, quest
     return bool(claimed) and not claimed & owners
 
 
+_SENTENCE_END = re.compile(r"[。！？!?；;\n]")
+
+
+def _same_place(a: str, b: str) -> bool:
+    short_a, short_b = a.rstrip("省市县区"), b.rstrip("省市县区")
+    return bool(short_a and short_b) and (short_a in short_b or short_b in short_a)
+
+
+def place_elsewhere(sentence: str, start: int, figure: Figure, passage: str, question: str) -> bool:
+    """The sentence ties the figure (at `start`) to the place it names last before it (or, naming none, to the
+    question's), and wherever the figure stands in `passage`, the place its sentence names last before it is
+    another one."""
+    before = [p for p in places_in(sentence[:start]) if not is_generic_place(p)]
+    claimed = before[-1:] or [p for p in places_in(question) if not is_generic_place(p)]
+    found = figure_spans(figure, passage)
+    if not claimed or not found:
+        return False
+    for at, _ in found:
+        begin = max((m.end() for m in _SENTENCE_END.finditer(passage, 0, at)), default=0)
+        named = [p for p in places_in(passage[begin:at]) if not is_generic_place(p)]
+        if not named or any(_same_place(named[-1], own) for own in claimed):
+            return False
+    return True
+
+
 def bound_elsewhere(sentence: str, start: int, figure: Figure, passage: str, title: str, head: str,
                     words: tuple[str, ...], context: list[str], asked: str = "", question: str = "") -> bool:
     """The figure at `start` of the sentence is, in `passage`, another item's, work's or table row's. A sentence
@@ -120,4 +147,5 @@ def bound_elsewhere(sentence: str, start: int, figure: Figure, passage: str, tit
                                   and not SENTENCE_PUNCTUATION.search(line) and not _ITEM.match(line))])
     return (item_unbacked(sentence, start, figure, passage, headers, words, context, asked)
             or work_elsewhere(sentence, start, figure, passage, headers, asked)
-            or row_elsewhere(sentence, start, figure, passage, question))
+            or row_elsewhere(sentence, start, figure, passage, question)
+            or place_elsewhere(sentence, start, figure, passage, question))

@@ -74,8 +74,8 @@ def _split_places(words: list[_Word], text: str) -> list[tuple[int, int]]:
         if first.end == suffix_at and first.tag != "ns" and dictionary_frequency(first.text) >= COMMON_WORD:
             continue  # "会同/市财政局", "联合/市场监管局": a word before the suffix, not a name
         carrier = word.text if word.text[-1] in _PLACE_SUFFIX else ""  # the word ending in the suffix
-        if len(carrier) >= 2 and dictionary_frequency(carrier) >= COMMON_WORD and carrier != "城市":
-            continue  # 节省, 超市, 上市: an ordinary word; "栎/城市" is the one way a name ends in a common one
+        if len(carrier) >= 2 and dictionary_frequency(carrier) >= COMMON_WORD and carrier not in ("城市", "州市"):
+            continue  # 节省, 超市, 上市: an ordinary word; "栎/城市", "涧/州市" are a name's end
         spans.append((begin, suffix_at + 1))
     return spans
 
@@ -100,6 +100,11 @@ def places_in(text: str) -> list[str]:
                 word.text):
             found.append(word.text)
     return list(dict.fromkeys(found))
+
+
+def is_generic_place(place: str) -> bool:
+    """A word jieba tags as a place that names none: 城市, 大城市, 各省市."""
+    return place in ("城市", "城区", "省市", "市区") or place[0] in _NOT_A_PLACE_START
 
 
 def tagged_words(text: str, keep: Callable[[str], bool]) -> list[str]:

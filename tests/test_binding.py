@@ -114,3 +114,21 @@ ACCOUNTS = ("主要财务数据如下（单位：亿元）：\n项目｜2033年�
 def test_a_table_rows_figure_is_that_rows(question: str, answer: str, shown: bool) -> None:
     check = verifier(ACCOUNTS, question, ())
     assert (check.add(answer) is not None) is shown, check.notes
+
+
+MEDALS = ("省运会竞技组奖牌榜\n\n浠岚市代表团以52枚金牌位列金牌榜第一，翟川市代表团虽然金牌少4枚，但以133枚奖牌位列奖牌"
+          "总数第一。\n\n2031年江屿省地区生产总值4.6万亿元，其中浠岚市1.1万亿元。")
+
+
+@pytest.mark.parametrize(("question", "answer", "shown"), [
+    ("奖牌总数第一的是谁？", "奖牌总数第一的是浠岚市代表团，共获得133枚奖牌[1]。", False),  # 133 is 翟川市's
+    ("奖牌总数第一的是谁？", "翟川市代表团以133枚奖牌位列奖牌总数第一[1]。", True),
+    ("浠岚市拿了几枚金牌？", "浠岚市代表团获得52枚金牌[1]。", True),
+    ("江屿省2031年GDP是多少？", "江屿省2031年地区生产总值为1.1万亿元[1]。", False),  # the city's share
+    ("江屿省2031年GDP是多少？", "江屿省2031年地区生产总值为4.6万亿元[1]。", True),
+    ("江屿省2031年GDP是多少？", "2031年地区生产总值为1.1万亿元[1]。", False),  # naming none: the question's
+])
+def test_a_figure_is_the_place_its_sentence_names_last_before_it(question: str, answer: str, shown: bool) -> None:
+    """A sentence naming several places: each figure is the place named last before it."""
+    check = verifier(MEDALS, question, ())
+    assert (check.add(answer) is not None) is shown, check.notes
