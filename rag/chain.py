@@ -96,8 +96,8 @@ class AnswerChain:
     # --- steps ---------------------------------------------------------------------------------------
     def _messages(self, question: str, sources: list[ContextSource], language: str, query: str) -> list:
         system = self.system_prompt.format(refusal=REFUSALS[language], language_rule=LANGUAGE_RULES[language])
-        if language != "zh":  # an English question: its Chinese rendering helps match the sources' wording
-            question = f"{question}\n（中文：{query}）"
+        if language != "zh":  # its Chinese rendering helps match the sources' wording; the small model then
+            question = f"{question}\n（中文：{query}）\nAnswer in English."  # answers in Chinese unless told last
         user = self.user_prompt.format(sources=render_sources(sources), question=question)
         return [SystemMessage(content=system), HumanMessage(content=user)]
 

@@ -299,3 +299,12 @@ def test_the_rewrite_of_a_follow_up_sees_the_answers_only_when_the_question_poin
     assert "澜州低空物流市场规模是多少" in swapped and "57亿元" not in swapped
     assert "57亿元" in condensing_transcript("它的增速是多少？", history)
     assert "57亿元" in condensing_transcript("What about the number of companies?", history)
+
+
+def test_an_english_question_is_told_last_to_answer_in_english(indexed: HybridRetriever, settings: Settings) -> None:
+    """The prompt shows an English question's Chinese rendering (to match the sources' wording); the small
+    model then answered in Chinese unless the last line of the message asks for English."""
+    chain = AnswerChain(settings, retriever=indexed, generator="extractive")
+    english = chain._messages("How many routes does Lanzhou run?", [], "en", "澜州开通了多少条航线")
+    assert english[-1].content.rstrip().endswith("Answer in English.") and "澜州开通了多少条航线" in english[-1].content
+    assert "Answer in English" not in chain._messages("澜州开通了多少条航线？", [], "zh", "澜州航线")[-1].content
