@@ -10,8 +10,8 @@ Likewise a titled work's figure stands in the paragraph about that work: a parag
 《乙》 does not give 《乙》's production cost, though the next paragraph of the passage is about 《乙》. And a
 table row's figure is that row's: asked for one row's value, a small model often writes a neighbouring
 row's, and the passage holds both the asked row's name and the figure. And a figure whose sentence names
-places is the place's named last before it: in "栎城市…第一，涧州市…以171枚奖牌位列奖牌总数第一" the 171 is
-涧州市's, though the sentence names 栎城市 too.
+places is the place's named last before it: in "浠岚市…第一，翟川市…但以133枚奖牌位列奖牌总数第一" the 133 is
+翟川市's, though the sentence names 浠岚市 too.
 """
 
 from __future__ import annotations

@@ -187,7 +187,7 @@ class Claim:
                 if re.search(rf"(?<![a-z0-9]){re.escape(name.lower())}(?![a-z0-9]|\.\d)", spaced):
                     found.add(name)
             elif normalize(name) in normalized or (len(name) >= 3 and name[-1] in "省市县区" and normalize(
-                    name[:-1]) in normalized):  # "澹宁市" where the passage writes "澹宁代表团"
+                    name[:-1]) in normalized):  # "浠岚市" where the passage writes "浠岚代表团"
                 found.add(name)
         return found
 

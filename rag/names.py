@@ -1,9 +1,9 @@
 """Chinese proper nouns by jieba's part-of-speech tags, with the places jieba cuts apart put back together.
 
-jieba knows the real places (上海市, 临川市) but cuts an unfamiliar one: "淡/宁市", "衡/澜省", "栎/城市",
-"澹宁/市". Read tag by tag, "淡宁市" would be the place "宁市", which the passage's "澹宁市" contains, so a
-misspelt place would pass for the right one; "栎城市" would be the common word 城市, which every passage
-has; "衡澜省" would be a person. So two characters before 省/市/县/区, starting where a word starts, are
+jieba knows the real places (上海市, 苏州市) but cuts an unfamiliar one: "溪/岚市", "翟川/省", "栩/城市",
+"汐/州市". Read tag by tag, "溪岚市" would be the place "岚市", which the passage's "浠岚市" contains, so a
+misspelt place would pass for the right one; "栩城市" would be the common word 城市, which every passage
+has; "翟川省" would be a person. So two characters before 省/市/县/区, starting where a word starts, are
 a place too when jieba split them off and what it split off is not an ordinary word (节省, 超市, 上市).
 """
 
@@ -75,7 +75,7 @@ def _split_places(words: list[_Word], text: str) -> list[tuple[int, int]]:
             continue  # "会同/市财政局", "联合/市场监管局": a word before the suffix, not a name
         carrier = word.text if word.text[-1] in _PLACE_SUFFIX else ""  # the word ending in the suffix
         if len(carrier) >= 2 and dictionary_frequency(carrier) >= COMMON_WORD and carrier not in ("城市", "州市"):
-            continue  # 节省, 超市, 上市: an ordinary word; "栎/城市", "涧/州市" are a name's end
+            continue  # 节省, 超市, 上市: an ordinary word; "栩/城市", "汐/州市" are a name's end
         spans.append((begin, suffix_at + 1))
     return spans
 
@@ -124,7 +124,7 @@ def _without_conjunction(name: str) -> str:
 def person_names(text: str) -> list[str]:
     """Chinese person names. jieba often tags an unfamiliar name's surname alone ("陈/明达"): a lone surname
     followed by a one- or two-character word that is not a particle, verb or number is taken as one name.
-    A "name" that is part of a place ("衡/澜省", "澹宁/市") is not a person's."""
+    A "name" that is part of a place ("翟川/省", "翟川/市") is not a person's."""
     words, spans = _names_and_places(text)
     names = []
     for i, word in enumerate(words):

@@ -5,8 +5,8 @@ per cent). So a verified sentence gets its source's qualifier back, in the answe
 already carries one. Only an unambiguous qualifier is restored: when the passage states the figure more
 than once with different qualifiers (or once without), the sentence is left as the model wrote it.
 
-Likewise what the source attaches to the figure itself, its change ("3,812亿元，同比增长9.9%") or a
-parenthesis ("3元（可乘坐6公里）"), goes with it in a Chinese answer that gives the figure alone: the small
+Likewise what the source attaches to the figure itself, its change ("812亿元，同比增长6.3%") or a
+parenthesis ("2元（可乘坐8公里）"), goes with it in a Chinese answer that gives the figure alone: the small
 model tends to stop at the first figure, and a reader asking for an amount expects how it moved.
 """
 
