@@ -26,6 +26,8 @@ SETS = {  # question file -> folder of the documents it is about
     "news2-test.jsonl": ROOT / "evals" / "corpora" / "news2",
     "conv-tune.jsonl": ROOT / "evals" / "corpora" / "conv",
     "conv-test.jsonl": ROOT / "evals" / "corpora" / "conv",
+    "news3-tune.jsonl": ROOT / "evals" / "corpora" / "news3",
+    "news3-test.jsonl": ROOT / "evals" / "corpora" / "news3",
 }
 
 
