@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from rag.claims import YEAR, Claim, Figure, claim_of, figures
+from rag.claims import YEAR, Claim, Figure, claim_of, figures, normalize
 from rag.context import ContextSource, Weigher, score_sentence, token_weight
 from rag.evidence import (
     clause_kinds,
@@ -20,10 +20,11 @@ from rag.evidence import (
     names_other_place,
     names_the_other_side,
     periods_in,
+    subject_unbacked,
 )
 from rag.keyword_index import tokenize
 from rag.kinds import RATES, AskedQuantity, growth_base, growth_of_another, kinds_conflict, unit_of_another_kind
-from rag.passages import titled_year
+from rag.passages import passage_frame, titled_year
 from rag.question import QuestionAnalysis
 from rag.responsive import mentions, states_amount
 from rag.schema import ROW_MARK, SERIES_MARK
@@ -205,12 +206,15 @@ class ExtractiveAnswerer:
                     if not _on_the_other_side(source, end, question)
                     and self._may_answer(sentence, dated_years(source, start, end, wanted[source.n]),
                                          wanted[source.n], question, asked)]
+        frames = {source.n: normalize(passage_frame(source.hit, source.head)) for source in sources}
         chosen: list[tuple[int, str]] = []
         for written in sentences(model_text):
             claim = claim_of(written, question.language)
             parts = Claim(tuple(f for f in claim.figures if not YEAR.fullmatch(f.number)),
                           tuple(n for n in claim.names if n not in question.text))
             for unit in eligible if parts.checkable else []:
+                if _about_another(written, parts.figures, frames[unit[0]], list(frames.values()), question):
+                    continue
                 of_kind = not parts.figures or any(figure_answers_the_kind(unit[1], f, asked) for f in parts.figures)
                 if unit[1] not in {c[1] for c in chosen} and len(parts.found_in(unit[1])) == len(parts.parts) \
                         and of_kind:  # one sentence once, though overlapping chunks both hold it
@@ -248,6 +252,15 @@ class ExtractiveAnswerer:
                 if years and wanted and (best is None or score > best[0]):
                     best = (score, source.n, sentence)
         return (best[1], _trim(best[2])) if best else None
+
+
+def _about_another(written: str, claimed: tuple[Figure, ...], frame: str, frames: list[str],
+                   question: QuestionAnalysis) -> bool:
+    """The model tied a figure to a word of the question that another passage uses and this one does not
+    (rag.evidence.subject_unbacked): "新型储能产品的出口额" from a passage about all of a city's exports. Its
+    figure there is another subject's, so that passage's sentence is no answer either."""
+    return any(subject_unbacked(written, spans[0][0], question.specific, frame, frames)
+               for figure in claimed if (spans := figure_spans(figure, written)))
 
 
 def _on_the_other_side(source: ContextSource, end: int, question: QuestionAnalysis) -> bool:

@@ -3,6 +3,8 @@ that answers from them. Invented passages only."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from rag.claims import figures
 from rag.context import ContextSource
 from rag.evidence import kind_near, occurrences, rows
@@ -228,3 +230,15 @@ def test_a_sentence_giving_only_dates_is_not_the_nearest_amount_of_a_false_premi
     assert answerer.nearest_other_year(question.text, [dates], question) is None
     attended = "海湾省文旅协会2032年会员大会共有320余人参加。"
     assert answerer.nearest_other_year(question.text, [_source(1, attended)], question) == (1, attended)
+
+
+def test_the_model_s_figure_is_not_anchored_where_its_subject_is_another_passage_s() -> None:
+    """The model tied a city's total exports to a product the question names; another passage speaks of that
+    product, the export passage does not: its sentence is another subject's figure, not an answer."""
+    answerer = ExtractiveAnswerer(require_focus=True)
+    sources = [_source(1, "2031年全市外贸出口总额820.5亿元，同比增长4.1%。"),
+               _source(2, "2031年全市新型储能产业链加快集聚，储能电池产量增长35%。")]
+    asked = replace(analyze("2031年全市新型储能产品的出口额是多少？", "zh"), specific=("储能",))
+    assert answerer.anchored("2031年全市新型储能产品的出口额为820.5亿元[1]。", sources, asked) is None
+    exports = replace(analyze("2031年全市出口额是多少？", "zh"), specific=("出口",))
+    assert answerer.anchored("2031年全市出口额为820.5亿元[1]。", sources, exports) is not None
