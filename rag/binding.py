@@ -22,7 +22,7 @@ from rag.claims import Figure, normalize
 from rag.evidence import SENTENCE_PUNCTUATION, figure_spans
 from rag.kinds import KIND_WORD
 from rag.names import is_generic_place, places_in, pos_tags
-from rag.schema import ROW_MARK
+from rag.schema import ROW_MARK, SERIES_MARK
 
 # a line opening with a dash, a bullet or an item number is an item of a list
 _ITEM = re.compile(r"^\s*(?:—{1,2}|[•·●○■□◆◇▪▸►✓✔*\-]|\d{1,2}[.、)](?!\d)|[（(]\d{1,2}[）)]|[①-⑳]|"
@@ -129,7 +129,9 @@ def place_elsewhere(sentence: str, start: int, figure: Figure, passage: str, que
     if not claimed or not found:
         return False
     for at, _ in found:
-        begin = max((m.end() for m in _SENTENCE_END.finditer(passage, 0, at)), default=0)
+        line_start, line = _line_at(passage, at)
+        begin = line_start if line.startswith((ROW_MARK, SERIES_MARK)) else max(  # a row is one unit
+            (m.end() for m in _SENTENCE_END.finditer(passage, 0, at)), default=0)
         named = [p for p in places_in(passage[begin:at]) if not is_generic_place(p)]
         if not named or any(_same_place(named[-1], own) for own in claimed):
             return False
