@@ -17,7 +17,7 @@ from rag.evidence import (
     kind_near,
     named_after,
 )
-from rag.kinds import KIND_OF_WORD, KIND_WORD, kinds_conflict
+from rag.kinds import KIND_OF_WORD, KIND_WORD, MONEY_KINDS, kinds_conflict, unit_of_another_kind
 from rag.question import QuestionAnalysis
 from rag.sentences import split_sentences
 
@@ -148,6 +148,8 @@ def answers_question(sentence: str, passages: list[str], question: QuestionAnaly
     if question.ask == "time":
         dates = [f for f in claim_of(sentence).figures if "年" in f.number or YEAR.fullmatch(f.number)]
         return not dates or any(date_supported(f, events_of(question.text), sentence) for f in dates)
+    if question.ask == "entity":
+        return not echoes(sentence, question.text)
     if question.ask != "quantity":
         return True
     if not states_amount(sentence):
@@ -157,4 +159,20 @@ def answers_question(sentence: str, passages: list[str], question: QuestionAnaly
                if "年" not in f.number and (f.magnitude or not YEAR.fullmatch(f.number))]
     asked = kinds_asked(question.text)
     return not amounts or any(answers_kinds(f, sentence, passages, asked) and in_unit_asked(f, sentence, question.text)
-                              for f in amounts)
+                              and not _not_money(f, sentence, asked, question.text) for f in amounts)
+
+
+def _not_money(figure: Figure, sentence: str, asked: frozenset[str], question: str) -> bool:
+    """A money question ("营业收入是多少", "卖多少钱") is not answered by tonnes, watts or a multiple (unless it
+    asks for one: "产值是邻市的多少倍")."""
+    if not asked or not asked <= MONEY_KINDS:
+        return False
+    return (figure.magnitude == "倍" and "倍" not in question) or any(unit_of_another_kind(asked, sentence, end)
+                                          for _, end in figure_spans(figure, sentence))
+
+
+def echoes(sentence: str, question: str) -> bool:
+    """Every character of the sentence is the question's own: "X楼是X医院设计的" names no one the question did
+    not (read by character: the tagger cuts the same unfamiliar name differently in different sentences)."""
+    chars = set(re.sub(r"[^\u4e00-\u9fffA-Za-z0-9]|[是的由为了在被其]", "", sentence))
+    return bool(chars) and chars <= set(question)

@@ -134,3 +134,21 @@ def test_a_figure_of_another_calendar_period_does_not_answer() -> None:
     asked = analyze("2025年海湾市国庆假期的旅游收入是多少？", "zh")
     right = verify_answer("2025年海湾市国庆假期的旅游收入是41.5亿元[1]。", [source(1, holidays)], "zh", asked)
     assert right.grounded and "41.5亿元" in right.text
+
+
+def test_a_money_question_is_not_answered_by_another_unit() -> None:
+    """"营业收入是多少" is not answered by tonnes of water, "卖多少钱" not by a chip's watts, nanometres or a
+    multiple; a multiple answers when asked for."""
+    water = analyze("汀澜水务2031年营业收入是多少？", "zh")
+    assert not answers_question("汀澜水务2031年营业收入为2.4亿吨。", ["全年供水2.4亿吨。"], water)
+    assert answers_question("汀澜水务2031年营业收入为3.1亿元。", ["营业收入3.1亿元。"], water)
+    chip = analyze("星桥S9芯片卖多少钱一片？", "zh")
+    specs = "该芯片采用5纳米工艺，典型功耗为30瓦，能效比上一代提升约1.8倍。"
+    assert not answers_question(specs, [specs], chip)
+    assert answers_question("星桥S9售价为每片860元。", ["星桥S9售价为每片860元。"], chip)
+
+
+def test_a_who_or_which_question_is_not_answered_by_its_own_words() -> None:
+    asked = analyze("汀澜市体育馆是哪家单位设计的？", "zh")
+    assert not answers_question("汀澜市体育馆是汀澜市体育馆设计的。", ["汀澜市体育馆于2031年竣工。"], asked)
+    assert answers_question("体育馆由汀澜市建筑设计研究院设计。", ["体育馆由汀澜市建筑设计研究院设计。"], asked)
