@@ -34,6 +34,10 @@ _ORDINAL = re.compile(r"第([0-9]{1,2}|[一二三四五六七八九十]{1,3})(�
 # "上一届", "上届": the edition before the one the passages report; a passage that never says so gives the
 # current edition's figures, not that one's ("上期" is left alone: it is also an accounting period).
 _PREVIOUS = re.compile(r"(?:上一|前一)(期|批|届|轮)|上(届|轮)")
+# "排第六", "第6名": a place in a ranking. From the third on, a passage that never states that place ranks
+# fewer (the first and second are also written 居首, 其次, 紧随其后).
+_RANK = re.compile(r"(?:排名?|位列|位居|名列)第([0-9]{1,2}|[一二三四五六七八九十]{1,3})(?:名|位)?|"
+                   r"第([0-9]{1,2}|[一二三四五六七八九十]{1,3})(?:名|位)")
 # A financing round is named by a letter: a C round is not the B round the passages report.
 _ROUND = re.compile(r"(?<![A-Za-z])(?:Pre-?)?[A-F]\+{0,2}轮|天使轮", re.IGNORECASE)
 # Writing the same country or city several ways: "中国" in a question, "我国" in a report.
@@ -72,6 +76,9 @@ class Constraint:
                 value = int(digits)
                 first = (f"首{unit}",) if value == 1 else ()
                 return (f"第{value}{unit}", f"第{digits_in_chinese(value)}{unit}", *first)
+        if self.kind == "ordinal" and (match := _RANK.fullmatch(self.text)):
+            value = _rank_value(match.group(1) or match.group(2))
+            return (f"第{value}", f"第{digits_in_chinese(value)}", f"排名{value}", *(("季军",) if value == 3 else ()))
         if self.kind == "ordinal" and (match := _PREVIOUS.fullmatch(self.text)):
             unit = match.group(1) or match.group(2)
             return (f"上一{unit}", f"前一{unit}", *((f"上{unit}",) if unit in "届轮" else ()))
@@ -156,7 +163,14 @@ def constraints_of(question: str, language: str) -> tuple[Constraint, ...]:
         found += [Constraint("place", w) for w in places_in(bare)]
         found += [Constraint("ordinal", m.group(0))
                   for m in (*_ORDINAL.finditer(bare), *_ROUND.finditer(bare), *_PREVIOUS.finditer(bare))]
+        found += [Constraint("ordinal", m.group(0)) for m in _RANK.finditer(bare)
+                  if _rank_value(m.group(1) or m.group(2)) >= 3]
     return tuple(dict.fromkeys(found))
+
+
+def _rank_value(number: str) -> int:
+    digits = number if number.isdigit() else (chinese_amount_in_digits(number) or ("0",))[0]
+    return int(digits) if digits.isdigit() else 0
 
 
 def ask_of(question: str) -> Ask:

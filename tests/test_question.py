@@ -109,3 +109,15 @@ def test_the_previous_edition_is_asked_only_of_passages_that_speak_of_it() -> No
     assert absent_names(question, ["第九届市运会澜屿区代表团获得金牌32枚。"]) == ["上一届"]
     assert absent_names(question, ["第九届市运会澜屿区代表团获得金牌32枚，比上届多5枚。"]) == []
     assert not [c for c in analyze("上期末贷款余额是多少？", "zh").constraints if c.kind == "ordinal"]
+
+
+def test_a_place_in_a_ranking_from_the_third_on_is_asked_of_passages_that_state_it() -> None:
+    """"排第六" is answered only by a passage stating a sixth place ("第六", "第6", a table's "排名 6"); the
+    first and second are also written 居首 or 其次, so they decide nothing."""
+    from rag.passages import absent_names
+
+    sixth = analyze("本届汀澜书展销量排第六的是哪本书？", "zh")
+    assert absent_names(sixth, ["（表格行）《雾中》：排名 5；销量 3万册。"]) == ["排第六"]
+    assert absent_names(sixth, ["（表格行）《雾中》：排名 6；销量 3万册。"]) == []
+    assert absent_names(sixth, ["位列第六的是《雾中》。"]) == []
+    assert not [c for c in analyze("汀澜书展销量排第二的是哪本书？", "zh").constraints if c.kind == "ordinal"]
