@@ -17,8 +17,9 @@ places is the place's named last before it: in "浠岚市…第一，翟川市�
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
-from rag.claims import Figure, normalize
+from rag.claims import Figure, latin_names, normalize
 from rag.evidence import SENTENCE_PUNCTUATION, figure_spans
 from rag.kinds import KIND_WORD
 from rag.names import is_generic_place, places_in, pos_tags
@@ -119,12 +120,12 @@ def _same_place(a: str, b: str) -> bool:
     return bool(short_a and short_b) and (short_a in short_b or short_b in short_a)
 
 
-def place_elsewhere(sentence: str, start: int, figure: Figure, passage: str, question: str) -> bool:
-    """The sentence ties the figure (at `start`) to the place it names last before it (or, naming none, to the
-    question's), and wherever the figure stands in `passage`, the place its sentence names last before it is
-    another one."""
-    before = [p for p in places_in(sentence[:start]) if not is_generic_place(p)]
-    claimed = before[-1:] or [p for p in places_in(question) if not is_generic_place(p)]
+def _named_last_elsewhere(names: Callable[[str], list[str]], same: Callable[[str, str], bool], sentence: str,
+                          start: int, figure: Figure, passage: str, asked: list[str]) -> bool:
+    """The sentence ties the figure (at `start`) to the name it names last before it (or, naming none, to the
+    `asked` ones), and wherever the figure stands in `passage`, the name its sentence (a derived table row:
+    its line) names last before it is another one. A passage sentence naming none decides nothing."""
+    claimed = names(sentence[:start])[-1:] or asked
     found = figure_spans(figure, passage)
     if not claimed or not found:
         return False
@@ -132,10 +133,37 @@ def place_elsewhere(sentence: str, start: int, figure: Figure, passage: str, que
         line_start, line = _line_at(passage, at)
         begin = line_start if line.startswith((ROW_MARK, SERIES_MARK)) else max(  # a row is one unit
             (m.end() for m in _SENTENCE_END.finditer(passage, 0, at)), default=0)
-        named = [p for p in places_in(passage[begin:at]) if not is_generic_place(p)]
-        if not named or any(_same_place(named[-1], own) for own in claimed):
+        named = names(passage[begin:at])
+        if not named or any(same(named[-1], own) for own in claimed):
             return False
     return True
+
+
+def _places(text: str) -> list[str]:
+    return [p for p in places_in(text) if not is_generic_place(p)]
+
+
+def place_elsewhere(sentence: str, start: int, figure: Figure, passage: str, question: str) -> bool:
+    """The figure's place in the passage is another than the one the sentence (or the question) gives it."""
+    return _named_last_elsewhere(_places, _same_place, sentence, start, figure, passage, _places(question))
+
+
+def _models(text: str) -> list[str]:
+    """Model names written in Latin letters and digits: X5, GPT-4o, Qwen2.5 (not a figure's unit, 256TOPS)."""
+    return [n for n in latin_names(text, english_context=False)
+            if re.search(r"[A-Za-z]", n) and re.search(r"\d", n) and not n[0].isdigit()]
+
+
+def _same_model(a: str, b: str) -> bool:
+    """"V4-Flash" is short for "DeepSeek-V4-Flash"; "GPT-4" is not "GPT-4o", nor S11 S9."""
+    a, b = a.lower(), b.lower()
+    return a.endswith(b) or b.endswith(a)
+
+
+def model_elsewhere(sentence: str, start: int, figure: Figure, passage: str) -> bool:
+    """The figure's model in the passage (named in Latin letters and digits) is another than the sentence's:
+    the price of a chip the text launches is not that of one it only announces."""
+    return _named_last_elsewhere(_models, _same_model, sentence, start, figure, passage, [])
 
 
 def bound_elsewhere(sentence: str, start: int, figure: Figure, passage: str, title: str, head: str,
@@ -150,4 +178,5 @@ def bound_elsewhere(sentence: str, start: int, figure: Figure, passage: str, tit
     return (item_unbacked(sentence, start, figure, passage, headers, words, context, asked)
             or work_elsewhere(sentence, start, figure, passage, headers, asked)
             or row_elsewhere(sentence, start, figure, passage, question)
-            or place_elsewhere(sentence, start, figure, passage, question))
+            or place_elsewhere(sentence, start, figure, passage, question)
+            or model_elsewhere(sentence, start, figure, passage))

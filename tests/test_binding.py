@@ -136,3 +136,16 @@ def test_a_figure_is_the_place_its_sentence_names_last_before_it(question: str, 
     """A sentence naming several places: each figure is the place named last before it."""
     check = verifier(MEDALS, question, ())
     assert (check.add(answer) is not None) is shown, check.notes
+
+
+CHIPS = "星桥发布S9芯片\n\n9月12日，星桥科技推出新一代芯片S9，售价860元，比上一代产品S7贵120元。公司计划明年推出S11。"
+
+
+@pytest.mark.parametrize(("question", "answer", "shown"), [
+    ("S11芯片卖多少钱？", "S11芯片售价为860元[1]。", False),  # the S9's price; the S11 is only announced
+    ("S9芯片卖多少钱？", "S9芯片售价为860元[1]。", True),
+    ("星桥新芯片卖多少钱？", "该芯片售价为860元[1]。", True),  # names no model: not judged by this rule
+])
+def test_a_figure_is_the_model_its_sentence_names_last_before_it(question: str, answer: str, shown: bool) -> None:
+    check = verifier(CHIPS, question, ())
+    assert (check.add(answer) is not None) is shown, check.notes
