@@ -33,6 +33,7 @@ from rag.years import frame_years
 
 _TITLE_LINE = re.compile(r"^[^。！？!?；;，,\s\d]{2,24}$")  # a title carries no figure: a value line is a cell
 _LIST_SEPARATORS = re.compile(r"、|；|及|以及|和|与")
+_SENTENCE_END = re.compile(r"[。！？!?\n]")
 
 
 def _answer_type_bonus(question: QuestionAnalysis, sentence: str) -> float:
@@ -165,6 +166,8 @@ class ExtractiveAnswerer:
                 elsewhere = bool(wanted and years and not wanted & years)
                 if elsewhere != other_years or _on_the_other_side(source, end, question):
                     continue
+                if self.require_focus and _subject_elsewhere(source, start, sentence, question):
+                    continue
                 if not self.qualifies(sentence, set() if other_years else years, set() if other_years else wanted,
                                       question, query_tokens):
                     continue
@@ -261,6 +264,16 @@ def _about_another(written: str, claimed: tuple[Figure, ...], frame: str, frames
     figure there is another subject's, so that passage's sentence is no answer either."""
     return any(subject_unbacked(written, spans[0][0], question.specific, frame, frames)
                for figure in claimed if (spans := figure_spans(figure, written)))
+
+
+def _subject_elsewhere(source: ContextSource, start: int, sentence: str, question: QuestionAnalysis) -> bool:
+    """A rarer word of the question ("数字出版展区") that the passage uses in another sentence, and neither this
+    sentence, the one before it, nor the document's title does: the passage speaks of it elsewhere, so this
+    sentence ("书展销售图书4260万元") is about something else. As the evidence answer only."""
+    text = source.hit.text
+    before = text[max((m.end() for m in _SENTENCE_END.finditer(text, 0, max(0, start - 1))), default=0):start]
+    frame = f"{source.hit.title}\n{source.hit.section}\n{source.head}\n{before}{sentence}"
+    return any(word in text and word not in frame for word in question.specific)
 
 
 def _on_the_other_side(source: ContextSource, end: int, question: QuestionAnalysis) -> bool:

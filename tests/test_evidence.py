@@ -246,3 +246,15 @@ def test_the_model_s_figure_is_not_anchored_where_its_subject_is_another_passage
     assert answerer.anchored("2031年全市新型储能产品的出口额为820.5亿元[1]。", sources, asked) is None
     exports = replace(analyze("2031年全市出口额是多少？", "zh"), specific=("出口",))
     assert answerer.anchored("2031年全市出口额为820.5亿元[1]。", sources, exports) is not None
+
+
+def test_the_evidence_answer_is_not_a_sentence_about_the_whole_when_the_passage_names_the_part_elsewhere() -> None:
+    """Asked for one hall's sales, the fair's total is no answer when the passage speaks of that hall in
+    another sentence; the total answers a question about the fair."""
+    answerer = ExtractiveAnswerer(require_focus=True)
+    fair = [_source(1, "汀澜书展闭幕，9天现场销售图书3150万元。下一届将增设童书展区，展场面积扩大至3万平方米。",
+                    title="汀澜书展闭幕")]
+    hall = replace(analyze("汀澜书展童书展区的销售额是多少？", "zh"), specific=("童书", "展区"))
+    assert answerer.compose(hall.text, fair, hall) is None
+    whole = replace(analyze("汀澜书展现场销售额是多少？", "zh"), specific=("书展",))
+    assert "3150万元" in (answerer.compose(whole.text, fair, whole) or "")
