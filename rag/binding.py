@@ -122,10 +122,10 @@ def _same_place(a: str, b: str) -> bool:
 
 def _named_last_elsewhere(names: Callable[[str], list[str]], same: Callable[[str, str], bool], sentence: str,
                           start: int, figure: Figure, passage: str, asked: list[str]) -> bool:
-    """The sentence ties the figure (at `start`) to the name it names last before it (or, naming none, to the
+    """The sentence ties the figure (at `start`) to the names it names before it (or, naming none, to the
     `asked` ones), and wherever the figure stands in `passage`, the name its sentence (a derived table row:
     its line) names last before it is another one. A passage sentence naming none decides nothing."""
-    claimed = names(sentence[:start])[-1:] or asked
+    claimed = names(sentence[:start]) or asked
     found = figure_spans(figure, passage)
     if not claimed or not found:
         return False
@@ -139,8 +139,23 @@ def _named_last_elsewhere(names: Callable[[str], list[str]], same: Callable[[str
     return True
 
 
+# A place that is not what the sentence is about: a destination or origin ("对日本出口", "来自北京的游客",
+# "地处浠岚省"), or one of a list ("北京、上海等地", "甲市与乙市合计").
+_NOT_SUBJECT_BEFORE = re.compile(r"(?:对|向|来自|位于|地处|赴|前往|到|、|与|和|及)$")
+_NOT_SUBJECT_AFTER = re.compile(r"^(?:等|、|与|和|及)")
+
+
 def _places(text: str) -> list[str]:
-    return [p for p in places_in(text) if not is_generic_place(p)]
+    """The places a text names as its subject, in the order they stand."""
+    found = []
+    for place in places_in(text):
+        if is_generic_place(place):
+            continue
+        for at in (m.start() for m in re.finditer(re.escape(place), text)):
+            end = at + len(place)
+            if not (_NOT_SUBJECT_BEFORE.search(text[max(0, at - 2):at]) or _NOT_SUBJECT_AFTER.match(text[end:])):
+                found.append((at, place))
+    return [place for _, place in sorted(found)]
 
 
 def place_elsewhere(sentence: str, start: int, figure: Figure, passage: str, question: str) -> bool:
@@ -148,10 +163,24 @@ def place_elsewhere(sentence: str, start: int, figure: Figure, passage: str, que
     return _named_last_elsewhere(_places, _same_place, sentence, start, figure, passage, _places(question))
 
 
+# A model that is not what the sentence is about: a part ("搭载X5芯片"), a comparison ("相比iPhone15"), a
+# period (Q3, H1).
+_PART_BEFORE = re.compile(r"(?:比|相比|较|搭载|采用|配备|内置|基于)$")
+_PART_AFTER = re.compile(r"^\s*(?:内存|闪存|接口|协议|标准|模组|屏幕)")
+
+
 def _models(text: str) -> list[str]:
-    """Model names written in Latin letters and digits: X5, GPT-4o, Qwen2.5 (not a figure's unit, 256TOPS)."""
-    return [n for n in latin_names(text, english_context=False)
-            if re.search(r"[A-Za-z]", n) and re.search(r"\d", n) and not n[0].isdigit()]
+    """Model names written in Latin letters and digits, as a sentence's subject: X5, GPT-4o, Qwen2.5 (not a
+    figure's unit, 256TOPS)."""
+    found = []
+    for name in latin_names(text, english_context=False):
+        if not (re.search(r"[A-Za-z]", name) and re.search(r"\d", name)) or name[0].isdigit() or re.fullmatch(
+                r"[QH]\d", name, re.IGNORECASE):
+            continue
+        for at in (m.start() for m in re.finditer(re.escape(name), text)):
+            if not (_PART_BEFORE.search(text[max(0, at - 2):at]) or _PART_AFTER.match(text[at + len(name):])):
+                found.append((at, name))
+    return [name for _, name in sorted(found)]
 
 
 def _same_model(a: str, b: str) -> bool:

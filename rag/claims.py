@@ -186,9 +186,9 @@ class Claim:
             if name.isascii():  # Latin names on word boundaries: "GPT-4" is not "GPT-4x", "Qwen2" not "Qwen2.5"
                 if re.search(rf"(?<![a-z0-9]){re.escape(name.lower())}(?![a-z0-9]|\.\d)", spaced):
                     found.add(name)
-            elif normalize(name) in normalized or (len(name) >= 3 and name[-1] in "省市县区" and normalize(
-                    name[:-1]) in normalized):  # "浠岚市" where the passage writes "浠岚代表团"
-                found.add(name)
+            elif normalize(name) in normalized or (len(name) >= 3 and name[-1] in "省市县区" and re.search(
+                    re.escape(normalize(name[:-1])) + "(?![省市县区州])", normalized)):
+                found.add(name)  # "浠岚市" where the passage writes "浠岚代表团", not "浠岚县"
         return found
 
     def missing_in(self, passage: str) -> list[str]:

@@ -235,7 +235,7 @@ def names_other_period(text: str, periods: set[str]) -> bool:
 # Words that split one subject in two, each half with its own figures and winners: the women's race is not
 # the men's, exports are not imports. A closed class of opposites, not topic words.
 _OPPOSITES = (("男子", "女子"), ("男性", "女性"), ("出口", "进口"), ("城镇", "农村"), ("线上", "线下"),
-              ("境内", "境外"), ("国内", "海外"), ("一审", "二审"), ("公立", "民营"))
+              ("境内", "境外"), ("国内", "海外"))
 
 
 _SIDE = re.compile("|".join(word for pair in _OPPOSITES for word in pair))

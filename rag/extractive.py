@@ -33,7 +33,6 @@ from rag.years import frame_years
 
 _TITLE_LINE = re.compile(r"^[^。！？!?；;，,\s\d]{2,24}$")  # a title carries no figure: a value line is a cell
 _LIST_SEPARATORS = re.compile(r"、|；|及|以及|和|与")
-_SENTENCE_END = re.compile(r"[。！？!?\n]")
 
 
 def _answer_type_bonus(question: QuestionAnalysis, sentence: str) -> float:
@@ -267,13 +266,14 @@ def _about_another(written: str, claimed: tuple[Figure, ...], frame: str, frames
 
 
 def _subject_elsewhere(source: ContextSource, start: int, sentence: str, question: QuestionAnalysis) -> bool:
-    """A rarer word of the question ("数字出版展区") that the passage uses in another sentence, and neither this
-    sentence, the one before it, nor the document's title does: the passage speaks of it elsewhere, so this
-    sentence ("书展销售图书4260万元") is about something else. As the evidence answer only."""
+    """A rarer word of the question ("童书展区") that the passage uses after this sentence, and neither this
+    sentence nor the document's title does: the passage speaks of it elsewhere, so this sentence ("书展销售图书
+    3150万元") is about something else (a subject named before it may be what it is about). As the evidence
+    answer only."""
     text = source.hit.text
-    before = text[max((m.end() for m in _SENTENCE_END.finditer(text, 0, max(0, start - 1))), default=0):start]
-    frame = f"{source.hit.title}\n{source.hit.section}\n{source.head}\n{before}{sentence}"
-    return any(word in text and word not in frame for word in question.specific)
+    after = text[start + len(sentence):]
+    frame = f"{source.hit.title}\n{source.hit.section}\n{source.head}\n{sentence}"
+    return any(word in after and word not in frame for word in question.specific)
 
 
 def _on_the_other_side(source: ContextSource, end: int, question: QuestionAnalysis) -> bool:

@@ -107,7 +107,8 @@ def inherited_absences(question: str, absent: list[str], turns: list[ChatTurn]) 
             _ORDINAL_NAME.fullmatch(name) for name in absent):
         return []
     last = [turn.content for turn in turns[-2:]] if turns and turns[-1].role == "assistant" else []
-    moved_on = len(turns) > 2 and bool(last) and not any(name in text for name in absent for text in last)
+    moved_on = len(turns) > 2 and bool(last) and not any(name in text for name in absent for text in last) and \
+        not points_back(question)
     return absent if moved_on or (_WHOLE.search(question) and not points_back(question)) else []
 
 

@@ -26,7 +26,7 @@ QUANTITY_KINDS: dict[str, tuple[str, ...]] = {
     "population": ("常住人口", "户籍人口", "人口", "population"),
     "loss": ("经济损失", "损失", "亏损", "loss"),
     "cost": ("成本", "费用", "支出", "花费", "研发投入", "资金投入", "cost", "spending"),
-    "price": ("价格", "售价", "单价", "票价", "多少钱", "price"),
+    "price": ("价格", "售价", "单价", "票价", "price"),
 }
 # What happened on a date: a rule published in July and in force from August has two dates.
 EVENT_KINDS: dict[str, tuple[str, ...]] = {
@@ -82,7 +82,7 @@ def growth_of_another(base: str | None, asked: Iterable[str]) -> bool:
 MONEY_KINDS = frozenset({"valuation", "financing", "revenue", "profit", "output", "box_office", "loss", "cost",
                          "price"})
 _NOT_MONEY_UNIT = re.compile(r"\s*(?:毫米|厘米|公里|千米|米|吨|千克|公斤|千瓦时|千瓦|兆瓦|GW|MW|"
-                             r"小时|分钟|秒|天|℃|摄氏度|人次|人|名|位|家|款|项|台|辆|件|座|所|种|条|颗|个|部|架|艘|套|户|岁|纳米|瓦|TOPS|"
+                             r"小时|分钟|秒|天|℃|摄氏度|人次|人|名|位|家|款|项|台|辆|件|座|所|种|条|颗|个(?![亿万])|部|架|艘|套|户|岁|纳米|瓦|TOPS|"
                              r"标准箱|标箱|册|张|床|平方米|立方米)")
 
 

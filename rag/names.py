@@ -22,7 +22,11 @@ _POSSEG_LOCK = threading.Lock()
 _PLACE_SUFFIX = "省市县区"
 # A first character that makes "X城市" a phrase, not a name: 大城市, 各省, 这个城市, 在城区, 两县.
 # The suffix glued to what follows it: "墨阳/市人大", "…/市政府"; not 市场, 区域, 市民.
+_NUMERALS = "一二两三四五六七八九十百几"
+# Tags of a character standing alone as an ordinary word ("低碳/城市", "无废/城市"), not a name's first character
+_WORD_TAGS = frozenset({"n", "v", "a", "d", "vn", "an", "m", "q", "r", "p", "c", "u", "f", "b"})
 _GOVERNMENT = re.compile(r"[省市县区](?:委|政府|人民政府|人大|政协|长|属|直)")
+# A first character that makes "X城市" a phrase, not a name: 大城市, 各省, 这个城市, 在城区, 两县;
 # jieba's tag of a lone first character says little ("淡/宁市": 淡 an adjective, "临/澜省": 临 a verb).
 _NOT_A_PLACE_START = frozenset("大小新老各全本该此每外我你他其某两多这那哪超特一二三四五六七八九十等在的和与"
                                "是为了从到对向把被及或省市县区个家座将于由以据经至自随按即也都还又就且并而但则"
@@ -68,14 +72,16 @@ def _split_places(words: list[_Word], text: str) -> list[tuple[int, int]]:
         begin = suffix_at - 2
         if suffix_at < 0 or begin not in starts or starts[begin] == i or text[suffix_at - 1] in _PLACE_SUFFIX:
             continue
-        if text[begin] in _NOT_A_PLACE_START or len(_CJK.findall(text[begin:suffix_at])) < 2:
-            continue
+        if (text[begin] in _NOT_A_PLACE_START or text[suffix_at - 1] in _NUMERALS
+                or len(_CJK.findall(text[begin:suffix_at])) < 2):
+            continue  # "沪深两市", "晋陕豫三省": a count of places, not one
         first = words[starts[begin]]
         if first.end == suffix_at and first.tag != "ns" and dictionary_frequency(first.text) >= COMMON_WORD:
             continue  # "会同/市财政局", "联合/市场监管局": a word before the suffix, not a name
         carrier = word.text if word.text[-1] in _PLACE_SUFFIX else ""  # the word ending in the suffix
-        if len(carrier) >= 2 and dictionary_frequency(carrier) >= COMMON_WORD and carrier not in ("城市", "州市"):
-            continue  # 节省, 超市, 上市: an ordinary word; "栩/城市", "汐/州市" are a name's end
+        if len(carrier) >= 2 and dictionary_frequency(carrier) >= COMMON_WORD and (
+                carrier not in ("城市", "州市") or words[starts[begin]].tag in _WORD_TAGS):
+            continue  # 节省, 超市, 上市, 低碳城市: ordinary words; "栩/城市", "汐/州市" are a rare name's end
         spans.append((begin, suffix_at + 1))
     return spans
 
@@ -102,9 +108,13 @@ def places_in(text: str) -> list[str]:
     return list(dict.fromkeys(found))
 
 
+_GENERIC_PLACES = frozenset({"城市", "城区", "省市", "市区", "大城市", "中小城市", "各省市", "老城区", "全省", "全市",
+                             "各地", "当地", "本地", "外地"})
+
+
 def is_generic_place(place: str) -> bool:
-    """A word jieba tags as a place that names none: 城市, 大城市, 各省市."""
-    return place in ("城市", "城区", "省市", "市区") or place[0] in _NOT_A_PLACE_START
+    """A word jieba tags as a place that names none: 城市, 大城市, 各省市, 该市."""
+    return place in _GENERIC_PLACES or place[0] in "各全本该此每我这那"
 
 
 def tagged_words(text: str, keep: Callable[[str], bool]) -> list[str]:

@@ -87,9 +87,15 @@ _ATTACHED = re.compile(rf"^({_UNIT})((?:[，,]\s*(?:同比|比上年同期|较�
 _FOLLOWED = re.compile(rf"^[^，。；;,.]{{0,3}}?(?:[，,]\s*)?(?:同比|比上年|较上年|{_CHANGE}|（|\()")
 
 
+_SEVERAL = re.compile(r"分别|、")
+_CLAUSE_END = re.compile(r"\s*(?:[，,。；;！？!?\n]|\[\d+\]|$)")
+
+
 def with_attached(sentence: str, figures: list[Figure], passage: str) -> str:
     """A Chinese sentence's figure followed by what its one occurrence in the passage has attached to it, when
     the sentence gives it nothing of the kind already."""
+    if _SEVERAL.search(sentence):  # "分别为10亿元和8亿元": which change goes where is the model's to say
+        return sentence
     for figure in figures:
         spans, found = figure_spans(figure, sentence), figure_spans(figure, passage)
         if len(spans) != 1 or len(found) != 1 or YEAR.fullmatch(figure.number):
@@ -99,6 +105,8 @@ def with_attached(sentence: str, figures: list[Figure], passage: str) -> str:
         if attached is None or _FOLLOWED.match(sentence[end:]) or not sentence[end:].startswith(attached.group(1)):
             continue
         cut = end + len(attached.group(1))
+        if not _CLAUSE_END.match(sentence, cut):  # "10亿元人民币", "2元/公里", "10亿元的营收": the unit goes on
+            continue
         extra = attached.group(2)
         if any(str(f) in normalize(sentence) for f in figures_of(extra)):
             continue

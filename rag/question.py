@@ -32,8 +32,9 @@ _WORK = re.compile(r"《([^《》]{1,40})》")
 # "第四期", "第3批": which issue, batch, round or session. The third issue's dates are not the fourth's.
 _ORDINAL = re.compile(r"第([0-9]{1,2}|[一二三四五六七八九十]{1,3})(期|批|届|轮)")
 # "上一届", "上届": the edition before the one the passages report; a passage that never says so gives the
-# current edition's figures, not that one's ("上期" is left alone: it is also an accounting period).
-_PREVIOUS = re.compile(r"(?:上一|前一)(期|批|届|轮)|上(届|轮)")
+# current edition's figures, not that one's ("上期" and "上一轮" are left alone: an accounting period, a
+# financing round the passages name by its letter).
+_PREVIOUS = re.compile(r"(?:上一|前一)(期|批|届)|上(届)")
 # "排第六", "第6名": a place in a ranking. From the third on, a passage that never states that place ranks
 # fewer (the first and second are also written 居首, 其次, 紧随其后).
 _RANK = re.compile(r"(?:排名?|位列|位居|名列)第([0-9]{1,2}|[一二三四五六七八九十]{1,3})(?:名|位)?|"
@@ -78,10 +79,11 @@ class Constraint:
                 return (f"第{value}{unit}", f"第{digits_in_chinese(value)}{unit}", *first)
         if self.kind == "ordinal" and (match := _RANK.fullmatch(self.text)):
             value = _rank_value(match.group(1) or match.group(2))
-            return (f"第{value}", f"第{digits_in_chinese(value)}", f"排名{value}", *(("季军",) if value == 3 else ()))
+            bronze = ("季军", "铜牌") if value == 3 else ()
+            return (f"第{value}", f"第{digits_in_chinese(value)}", f"排名{value}", *bronze)
         if self.kind == "ordinal" and (match := _PREVIOUS.fullmatch(self.text)):
             unit = match.group(1) or match.group(2)
-            return (f"上一{unit}", f"前一{unit}", *((f"上{unit}",) if unit in "届轮" else ()))
+            return (f"上一{unit}", f"前一{unit}", f"上{unit}")
         return (self.text,)
 
     def found_in(self, text: str) -> bool:

@@ -148,8 +148,8 @@ def answers_question(sentence: str, passages: list[str], question: QuestionAnaly
     if question.ask == "time":
         dates = [f for f in claim_of(sentence).figures if "年" in f.number or YEAR.fullmatch(f.number)]
         return not dates or any(date_supported(f, events_of(question.text), sentence) for f in dates)
-    if question.ask == "entity":
-        return not echoes(sentence, question.text)
+    if question.ask == "entity":  # "A还是B", "A和B哪个…": the answer is one of the question's own names
+        return bool(_CANDIDATES.search(question.text)) or not echoes(sentence, question.text)
     if question.ask != "quantity":
         return True
     if not states_amount(sentence):
@@ -158,17 +158,22 @@ def answers_question(sentence: str, passages: list[str], question: QuestionAnaly
     amounts = [f for f in claim_of(sentence).figures
                if "年" not in f.number and (f.magnitude or not YEAR.fullmatch(f.number))]
     asked = kinds_asked(question.text)
+    money = asked if asked and asked <= MONEY_KINDS else MONEY_KINDS if _ASKS_MONEY.search(question.text) else None
     return not amounts or any(answers_kinds(f, sentence, passages, asked) and in_unit_asked(f, sentence, question.text)
-                              and not _not_money(f, sentence, asked, question.text) for f in amounts)
+                              and not (money and _not_money(f, sentence, money, question.text)) for f in amounts)
+
+
+_ASKS_MONEY = re.compile(r"多少钱|几块钱|how much money", re.IGNORECASE)  # any money kind: a price, a profit…
 
 
 def _not_money(figure: Figure, sentence: str, asked: frozenset[str], question: str) -> bool:
     """A money question ("营业收入是多少", "卖多少钱") is not answered by tonnes, watts or a multiple (unless it
     asks for one: "产值是邻市的多少倍")."""
-    if not asked or not asked <= MONEY_KINDS:
-        return False
     return (figure.magnitude == "倍" and "倍" not in question) or any(unit_of_another_kind(asked, sentence, end)
                                           for _, end in figure_spans(figure, sentence))
+
+
+_CANDIDATES = re.compile(r"还是|[和与跟].{0,24}(?:哪|谁)|or\b", re.IGNORECASE)
 
 
 def echoes(sentence: str, question: str) -> bool:

@@ -149,3 +149,14 @@ CHIPS = "星桥发布S9芯片\n\n9月12日，星桥科技推出新一代芯片S9
 def test_a_figure_is_the_model_its_sentence_names_last_before_it(question: str, answer: str, shown: bool) -> None:
     check = verifier(CHIPS, question, ())
     assert (check.add(answer) is not None) is shown, check.notes
+
+
+@pytest.mark.parametrize(("passage", "answer"), [
+    ("2031年，翟川市与浠岚市合计完成投资120亿元。", "浠岚市与翟川市合计完成投资120亿元[1]。"),  # a list: no one's alone
+    ("2031年，江屿省浠岚市等地经济回升，全省地区生产总值4.6万亿元。", "江屿省地区生产总值4.6万亿元[1]。"),
+    ("2031年，浠岚市地处江屿省东部，地区生产总值1.1万亿元。", "浠岚市地区生产总值1.1万亿元[1]。"),
+    ("2031年，浠岚市对日本出口额80亿元。", "浠岚市出口额为80亿元[1]。"),  # a destination is not the subject
+])
+def test_a_place_in_a_list_or_after_a_preposition_is_not_the_figure_s(passage: str, answer: str) -> None:
+    check = verifier(passage, "出口额是多少？", ())
+    assert check.add(answer) is not None, check.notes

@@ -24,7 +24,8 @@ def test_a_place_jieba_splits_is_one_place(text: str, place: str) -> None:
 
 
 @pytest.mark.parametrize("text", ["他在城市里住了三年", "可以节省一半的时间", "楼下新开了一家超市",
-                                  "会同市财政局发布通知", "这个城市的人口", "芯片市场规模"])
+                                  "会同市财政局发布通知", "这个城市的人口", "芯片市场规模", "沪深两市成交额",
+                                  "建设低碳城市"])
 def test_ordinary_words_before_a_place_suffix_are_no_place(text: str) -> None:
     assert not [place for place in places_in(text) if place != "城市"]
 

@@ -146,9 +146,14 @@ def test_a_money_question_is_not_answered_by_another_unit() -> None:
     specs = "该芯片采用5纳米工艺，典型功耗为30瓦，能效比上一代提升约1.8倍。"
     assert not answers_question(specs, [specs], chip)
     assert answers_question("星桥S9售价为每片860元。", ["星桥S9售价为每片860元。"], chip)
+    earned = analyze("星桥科技2031年赚了多少钱？", "zh")  # any money: a profit answers
+    assert answers_question("星桥科技2031年实现净利润2亿元。", ["实现净利润2亿元。"], earned)
+    assert answers_question("汀澜水务2031年营业收入为3个亿。", ["营业收入3个亿。"], water)
 
 
 def test_a_who_or_which_question_is_not_answered_by_its_own_words() -> None:
     asked = analyze("汀澜市体育馆是哪家单位设计的？", "zh")
     assert not answers_question("汀澜市体育馆是汀澜市体育馆设计的。", ["汀澜市体育馆于2031年竣工。"], asked)
     assert answers_question("体育馆由汀澜市建筑设计研究院设计。", ["体育馆由汀澜市建筑设计研究院设计。"], asked)
+    either = analyze("汀澜市和翟川市哪个城市GDP更高？", "zh")  # the answer is one of the question's own names
+    assert answers_question("汀澜市GDP更高。", ["汀澜市GDP为4.6万亿元，翟川市为3.9万亿元。"], either)
