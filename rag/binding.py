@@ -170,8 +170,8 @@ _PART_AFTER = re.compile(r"^\s*(?:内存|闪存|接口|协议|标准|模组|屏�
 
 
 def _models(text: str) -> list[str]:
-    """Model names written in Latin letters and digits, as a sentence's subject: X5, GPT-4o, Qwen2.5 (not a
-    figure's unit, 256TOPS)."""
+    """Model names written in Latin letters and digits, as a sentence's subject: S9, LM-7b, Qwen9.5 (not a
+    figure's unit, 64GB)."""
     found = []
     for name in latin_names(text, english_context=False):
         if not (re.search(r"[A-Za-z]", name) and re.search(r"\d", name)) or name[0].isdigit() or re.fullmatch(
@@ -184,7 +184,7 @@ def _models(text: str) -> list[str]:
 
 
 def _same_model(a: str, b: str) -> bool:
-    """"V4-Flash" is short for "DeepSeek-V4-Flash"; "GPT-4" is not "GPT-4o", nor S11 S9."""
+    """"V9-Lite" is short for "Nova-V9-Lite"; "LM-7" is not "LM-7b", nor S11 S9."""
     a, b = a.lower(), b.lower()
     return a.endswith(b) or b.endswith(a)
 

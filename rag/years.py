@@ -1,6 +1,6 @@
 """Which year frames a figure: the last one named before it, but not a year the text compares with.
 
-"实现文旅收入418.5亿元，为2029年同期的104.2%" is a 2033 figure in a 2033 paragraph; reading 2029 as its year
+"实现文旅收入426.3亿元，为2029年同期的104.2%" is a 2033 figure in a 2033 paragraph; reading 2029 as its year
 turned a right answer into "the reports give this only for another year".
 """
 
