@@ -95,6 +95,9 @@ class Constraint:
         if self.kind == "year":
             return re.search(rf"(?<!\d){self.text}(?!\d)", normalize(text)) is not None
         normalized = normalize(text)
+        if self.kind == "ordinal":  # "第3" is not "第30", nor "第三" "第三十"
+            return any(re.search(re.escape(normalize(spelling)) + _NO_MORE_DIGITS, normalized)
+                       for spelling in self.spellings())
         return any(normalize(spelling) in normalized for spelling in self.spellings())
 
 
@@ -168,6 +171,9 @@ def constraints_of(question: str, language: str) -> tuple[Constraint, ...]:
         found += [Constraint("ordinal", m.group(0)) for m in _RANK.finditer(bare)
                   if _rank_value(m.group(1) or m.group(2)) >= 3]
     return tuple(dict.fromkeys(found))
+
+
+_NO_MORE_DIGITS = r"(?![0-9一二三四五六七八九十百])"
 
 
 def _rank_value(number: str) -> int:

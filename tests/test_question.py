@@ -120,4 +120,7 @@ def test_a_place_in_a_ranking_from_the_third_on_is_asked_of_passages_that_state_
     assert absent_names(sixth, ["（表格行）《雾中》：排名 5；销量 3万册。"]) == ["排第六"]
     assert absent_names(sixth, ["（表格行）《雾中》：排名 6；销量 3万册。"]) == []
     assert absent_names(sixth, ["位列第六的是《雾中》。"]) == []
+    assert absent_names(sixth, ["《雾中》位列第六十。"]) == ["排第六"]
+    third = analyze("汀澜书展销量排第3的是哪本书？", "zh")
+    assert absent_names(third, ["（表格行）《雾中》：排名 30；销量 3万册。"]) == ["排第3"]
     assert not [c for c in analyze("汀澜书展销量排第二的是哪本书？", "zh").constraints if c.kind == "ordinal"]
