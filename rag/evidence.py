@@ -216,22 +216,6 @@ def names_other_place(text: str, places: list[str]) -> bool:
     return not any(Constraint("place", place).found_in(text) for place in places)
 
 
-# Periods that bind a figure as a year does: a holiday's tourism figures are not another holiday's, a
-# quarter's sales not the half-year's. A closed class of calendar words, not topic words.
-_PERIOD = re.compile(r"春节|元旦|元宵|清明|五一|劳动节|端午|中秋|国庆|暑期|寒假|双十一|上半年|下半年|前三季度|"
-                     r"第?[一二三四1-4]季度|全年")
-
-
-def periods_in(text: str) -> set[str]:
-    return {m.group(0).removeprefix("第") for m in _PERIOD.finditer(text)}
-
-
-def names_other_period(text: str, periods: set[str]) -> bool:
-    """The text names a calendar period, and none of `periods`: the 中秋国庆 figure says nothing of 春节."""
-    own = periods_in(text)
-    return bool(periods and own and not own & periods)
-
-
 # Words that split one subject in two, each half with its own figures and winners: the women's race is not
 # the men's, exports are not imports. A closed class of opposites, not topic words.
 _OPPOSITES = (("男子", "女子"), ("男性", "女性"), ("出口", "进口"), ("城镇", "农村"), ("线上", "线下"),

@@ -16,15 +16,14 @@ from rag.evidence import (
     clause_kinds,
     clause_of,
     figure_spans,
-    names_other_period,
     names_other_place,
     names_the_other_side,
-    periods_in,
     subject_unbacked,
 )
 from rag.keyword_index import tokenize
 from rag.kinds import RATES, AskedQuantity, growth_base, growth_of_another, kinds_conflict, unit_of_another_kind
 from rag.passages import passage_frame, titled_year
+from rag.periods import names_other_period, periods_in
 from rag.question import QuestionAnalysis
 from rag.responsive import mentions, states_amount
 from rag.schema import ROW_MARK, SERIES_MARK

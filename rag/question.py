@@ -43,6 +43,9 @@ _RANK = re.compile(r"(?:排名?|位列|位居|名列)第([0-9]{1,2}|[一二三�
 _ROUND = re.compile(r"(?<![A-Za-z])(?:Pre-?)?[A-F]\+{0,2}轮|天使轮", re.IGNORECASE)
 # Writing the same country or city several ways: "中国" in a question, "我国" in a report.
 _PLACE_ALIASES = {"中国": ("中国", "我国", "国内", "全国"), "我国": ("中国", "我国", "国内", "全国")}
+# Verbs of going and prepositions the tagger reads into a following name ("从境外来霁川"); none is a common
+# surname (于, 向, 和 are, so they are not here).
+_MOTION = frozenset("来去到在从赴往至对给让把被跟")
 _PLACE_SUFFIX = re.compile(r"(?<=..)(市|省|地区|自治区)$")
 _ASKS_FOR_LIST = re.compile(r"哪些|哪几|有什么|包括什么|几个方面|几大|which (ones|are)|what are|list", re.IGNORECASE)
 _ASKS_FOR_TIME = re.compile(r"何时|什么时候|哪一?年|哪一?天|哪个月|when|what year", re.IGNORECASE)
@@ -70,6 +73,8 @@ class Constraint:
         if self.kind == "place":
             base = _PLACE_SUFFIX.sub("", self.text)
             return _PLACE_ALIASES.get(base, (base,))
+        if self.kind == "person" and len(self.text) >= 3 and self.text[0] in _MOTION:
+            return (self.text, self.text[1:])  # "来霁川的游客": the tagger read 来 into the name
         if self.kind == "ordinal" and (match := _ORDINAL.fullmatch(self.text)):
             number, unit = match.groups()
             digits = number if number.isdigit() else (chinese_amount_in_digits(number) or ("",))[0]

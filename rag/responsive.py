@@ -98,7 +98,12 @@ def role_stated(role: str, answer: str, question: QuestionAnalysis, passage: str
 # A unit the question names after its question word ("多少亿元", "几家"): only an amount in that unit answers
 # it. Units of one family answer for each other (亿元 / 亿美元, 人 / 名).
 _UNIT_FAMILIES = (("元", "美元", "欧元", "港元", "日元", "英镑"), ("人", "名", "位", "人次"),
-                  ("个百分点", "百分点"), ("家",), ("辆",), ("台",), ("吨",), ("倍",), ("座",), ("所",))
+                  ("个百分点", "百分点"), ("家",), ("辆",), ("台",), ("吨",), ("倍",), ("座",), ("所",),
+                  ("条",), ("件", "起", "宗"), ("项",), ("篇",), ("艘",), ("款",), ("户",), ("例",), ("亩",),
+                  ("公里", "千米"), ("平方米",), ("立方米",), ("标准箱",), ("小时",), ("分钟",), ("天",))
+# 个 counts anything: "12个组件" answers "多少款组件".
+_COUNTED = {family for family in _UNIT_FAMILIES if family[0] in "家辆台座所条件项篇艘款户例"}
+_ANY_COUNT = re.compile(r"\s*(?:多|余)?[万亿千百]*个(?!百分点)")
 _UNIT = "|".join(sorted((u for family in _UNIT_FAMILIES for u in family), key=len, reverse=True))
 _UNIT_ASKED = re.compile(rf"(?:多少|(?<![哪第这那前后])几)[万亿千百]*({_UNIT})")
 _ASKED = re.compile(r"多少|多大|多高|(?<![哪第这那前后])几")
@@ -122,7 +127,7 @@ def in_unit_asked(figure: Figure, sentence: str, question: str) -> bool:
         return True
     for _, end in figure_spans(figure, sentence):
         unit = _UNIT_AFTER.match(sentence, end)
-        if unit and unit.group(1) in family:
+        if (unit and unit.group(1) in family) or (family in _COUNTED and _ANY_COUNT.match(sentence, end)):
             return True
     return False
 
@@ -159,8 +164,9 @@ def answers_question(sentence: str, passages: list[str], question: QuestionAnaly
                if "年" not in f.number and (f.magnitude or not YEAR.fullmatch(f.number))]
     asked = kinds_asked(question.text)
     money = asked if asked and asked <= MONEY_KINDS else MONEY_KINDS if _ASKS_MONEY.search(question.text) else None
-    return not amounts or any(answers_kinds(f, sentence, passages, asked) and in_unit_asked(f, sentence, question.text)
-                              and not (money and _not_money(f, sentence, money, question.text)) for f in amounts)
+    return (not amounts and not money) or any(
+        answers_kinds(f, sentence, passages, asked) and in_unit_asked(f, sentence, question.text)
+        and not (money and _not_money(f, sentence, money, question.text)) for f in amounts)
 
 
 _ASKS_MONEY = re.compile(r"多少钱|几块钱|how much money", re.IGNORECASE)  # any money kind: a price, a profit…

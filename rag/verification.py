@@ -30,16 +30,15 @@ from rag.evidence import (
     events_of,
     figure_spans,
     frame_in_sentence,
-    names_other_period,
     names_other_place,
     occurrences,
-    periods_in,
     row_conflict,
     subject_unbacked,
 )
 from rag.kinds import kinds_named
 from rag.names import places_in
 from rag.passages import passage_frame, title_dates
+from rag.periods import names_other_period, periods_in
 from rag.qualifiers import as_written, ordinals_as_written
 from rag.question import QuestionAnalysis
 from rag.ranks import asks_for_the_top, runner_up_as_top

@@ -58,8 +58,8 @@ def figures_missing_from_cited(answer: Answer) -> list[str]:
 # The component tests: inputs written for the test, no index, server, model or browser (`pytest -m unit`).
 # The rest are end-to-end on real Chroma, real servers, the real model and a real browser.
 UNIT_MODULES = frozenset({"test_binding", "test_cards", "test_chunking", "test_cleaning", "test_evidence",
-                          "test_layers", "test_loaders", "test_model_deadline", "test_names", "test_question",
-                          "test_question_sets", "test_responsive", "test_structure", "test_tables",
+                          "test_layers", "test_loaders", "test_model_deadline", "test_names", "test_periods",
+                          "test_question", "test_question_sets", "test_responsive", "test_structure", "test_tables",
                           "test_verification"})
 
 

@@ -19,7 +19,7 @@ LAYERS: dict[str, tuple[int, set[str]]] = {
     "storage": (1, {"rag.catalog", "rag.vector_store", "rag.keyword_index", "rag.storage"}),
     "answering": (2, {"rag.retrieval", "rag.chain", "rag.claims", "rag.context", "rag.evidence", "rag.extractive",
                       "rag.followups", "rag.names", "rag.passages", "rag.question", "rag.refusals", "rag.responsive",
-                      "rag.verification", "rag.qualifiers", "rag.factory", "rag.citing",
+                      "rag.verification", "rag.qualifiers", "rag.factory", "rag.citing", "rag.periods",
                       "rag.part_completion", "rag.years", "rag.kinds", "rag.romanized", "rag.rewriting", "rag.ranks",
                       "rag.binding"}),
     "ingest": (2, {"ingest"}),

@@ -124,3 +124,13 @@ def test_a_place_in_a_ranking_from_the_third_on_is_asked_of_passages_that_state_
     third = analyze("汀澜书展销量排第3的是哪本书？", "zh")
     assert absent_names(third, ["（表格行）《雾中》：排名 30；销量 3万册。"]) == ["排第3"]
     assert not [c for c in analyze("汀澜书展销量排第二的是哪本书？", "zh").constraints if c.kind == "ordinal"]
+
+
+def test_a_verb_of_going_read_into_a_name_is_not_part_of_it() -> None:
+    """"从境外来雁川的游客": the tagger reads 来雁川 as a person; 雁川 in a passage is that name."""
+    from rag.passages import absent_names
+
+    visitors = analyze("去年从境外来雁川的游客有多少？", "zh")
+    assert Constraint("person", "来雁川") in visitors.constraints
+    assert absent_names(visitors, ["2033年雁川接待入境游客86.5万人次。"]) == []
+    assert absent_names(visitors, ["2033年澜州接待入境游客86.5万人次。"]) == ["来雁川"]

@@ -157,3 +157,20 @@ def test_a_who_or_which_question_is_not_answered_by_its_own_words() -> None:
     assert answers_question("体育馆由汀澜市建筑设计研究院设计。", ["体育馆由汀澜市建筑设计研究院设计。"], asked)
     either = analyze("汀澜市和翟川市哪个城市GDP更高？", "zh")  # the answer is one of the question's own names
     assert answers_question("汀澜市GDP更高。", ["汀澜市GDP为4.6万亿元，翟川市为3.9万亿元。"], either)
+
+
+def test_a_count_in_the_measure_word_asked() -> None:
+    """"有多少条航线" is answered by a count of 条 (or 个), not by a harbour's tonnage and growth."""
+    routes = analyze("澜州港通往北欧的航线有多少条？", "zh")
+    assert not answers_question("澜州港完成集装箱吞吐量312.5万标准箱，同比增长6.2%。", ["x"], routes)
+    assert answers_question("澜州港外贸航线共87条。", ["x"], routes)
+    assert answers_question("澜州港开通航线87个。", ["x"], routes)
+    assert not answers_question("水库面积3.2平方公里。", ["x"], analyze("水库蓄水多少立方米？", "zh"))
+
+
+def test_a_money_question_is_not_answered_by_a_sentence_without_an_amount() -> None:
+    """A headline stating a chip's 128TOPS (a name, not an amount) gives no research spending."""
+    spending = analyze("星河S3芯片的研发投入是多少？", "zh")
+    assert not answers_question("星核科技发布星河S3芯片，算力达128TOPS。", ["x"], spending)
+    assert answers_question("星河S3研发投入约6.2亿元。", ["x"], spending)
+    assert answers_question("法院判处罚金人民币五十万元。", ["x"], analyze("罚金是多少钱？", "zh"))

@@ -441,8 +441,11 @@ def test_a_count_supports_only_a_count_of_the_same_thing() -> None:
     text = "星桥平台已与30余家玩具品牌达成技术对接，并开放了12款开箱即用的组件。"
     asked = analyze("星桥平台开放了多少款组件？", "zh")
     assert not verify_answer("星桥平台开放了30款开箱即用的组件[1]。", [source(1, text)], "zh", asked).grounded
-    for written in ("星桥平台开放了12款组件[1]。", "星桥平台开放了12个组件[1]。", "星桥平台与30余家品牌对接[1]。"):
+    for written in ("星桥平台开放了12款组件[1]。", "星桥平台开放了12个组件[1]。"):
         assert verify_answer(written, [source(1, text)], "zh", asked).grounded, written
+    brands = "星桥平台与30余家品牌对接[1]。"  # stated, but no count of components
+    assert not verify_answer(brands, [source(1, text)], "zh", asked).grounded
+    assert verify_answer(brands, [source(1, text)], "zh", analyze("星桥平台与多少家品牌对接？", "zh")).grounded
 
 
 def test_a_chinese_sentence_of_an_english_answer_is_checked_as_chinese() -> None:
