@@ -21,7 +21,7 @@ $(BASE): pyproject.toml
 # virtual machines that list AMX without enabling it the model crashes (segmentation fault) on its first token.
 LLAMA_CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON
 
-# Everything: the local model (llama.cpp is compiled: about 5-10 minutes the first time) and the test tools.
+# Everything: the local model (llama.cpp is compiled: about 4-9 minutes the first time) and the test tools.
 # Only the extras' packages: the installed product is left alone, so a server running meanwhile is not disturbed.
 $(STAMP): $(BASE)
 	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(BIN)/uv pip install --python $(BIN)/python --quiet -r pyproject.toml \

@@ -18,6 +18,7 @@ from rag.evidence import (
     named_after,
 )
 from rag.kinds import KIND_OF_WORD, KIND_WORD, MONEY_KINDS, kinds_conflict, unit_of_another_kind
+from rag.names import pos_tags
 from rag.question import QuestionAnalysis
 from rag.sentences import split_sentences
 
@@ -100,14 +101,16 @@ def role_stated(role: str, answer: str, question: QuestionAnalysis, passage: str
 _UNIT_FAMILIES = (("元", "美元", "欧元", "港元", "日元", "英镑"), ("人", "名", "位", "人次"),
                   ("个百分点", "百分点"), ("家",), ("辆",), ("台",), ("吨",), ("倍",), ("座",), ("所",),
                   ("条",), ("件", "起", "宗"), ("项",), ("篇",), ("艘",), ("款",), ("户",), ("例",), ("亩",),
-                  ("公里", "千米"), ("平方米",), ("立方米",), ("标准箱",), ("小时",), ("分钟",), ("天",))
-# 个 counts anything: "12个组件" answers "多少款组件".
-_COUNTED = {family for family in _UNIT_FAMILIES if family[0] in "家辆台座所条件项篇艘款户例"}
-_ANY_COUNT = re.compile(r"\s*(?:多|余)?[万亿千百]*个(?!百分点)")
+                  ("公里", "千米", "km"), ("平方米", "平米", "㎡", "m²"), ("立方米", "方", "m³"),
+                  ("标准箱", "标箱", "TEU"), ("小时",), ("分钟",), ("天", "工作日"))
+# 个 counts anything ("12个组件" answers "多少款组件"), but "18个月" or "3个工作日" counts no things.
+_COUNTED = (("家",), ("辆",), ("台",), ("座",), ("所",), ("条",), ("件", "起", "宗"), ("项",), ("篇",), ("艘",),
+            ("款",), ("户",), ("例",))
+_ANY_COUNT = re.compile(r"\s*(?:多|余)?[万亿千百]*个(?!百分点|月|多月|半月|小时|工作日|交易日|季度|星期|年)")
 _UNIT = "|".join(sorted((u for family in _UNIT_FAMILIES for u in family), key=len, reverse=True))
 _UNIT_ASKED = re.compile(rf"(?:多少|(?<![哪第这那前后])几)[万亿千百]*({_UNIT})")
 _ASKED = re.compile(r"多少|多大|多高|(?<![哪第这那前后])几")
-_UNIT_AFTER = re.compile(rf"\s*(?:多|余|来)?[万亿千百]*({_UNIT})")
+_UNIT_AFTER = re.compile(rf"\s*(?:多|余|来)?[万亿千百]*个?({_UNIT})", re.IGNORECASE)  # "72个小时"
 
 
 def _family(unit: str) -> tuple[str, ...]:
@@ -120,16 +123,27 @@ def in_unit_asked(figure: Figure, sentence: str, question: str) -> bool:
     asks ("几家企业的增速是多少" asks for rates, of several companies)."""
     last = list(_ASKED.finditer(question))
     asked = _UNIT_ASKED.match(question, last[-1].start()) if last else None
-    if not asked:
+    if not asked or not _word_ends_at(question, asked.end()):  # "多少天然气", "多少项目资金": no unit asked
         return True
     family = _family(asked.group(1))
-    if figure.magnitude.endswith(family):  # "3.5倍", "3个百分点": the unit is read as the figure's magnitude
+    if figure.magnitude.endswith(family) or (  # "3.5倍", "3个百分点": the unit read as the figure's magnitude
+            figure.magnitude.endswith("千") and "千米" in family):
         return True
     for _, end in figure_spans(figure, sentence):
         unit = _UNIT_AFTER.match(sentence, end)
         if (unit and unit.group(1) in family) or (family in _COUNTED and _ANY_COUNT.match(sentence, end)):
             return True
     return False
+
+
+def _word_ends_at(text: str, offset: int) -> bool:
+    """A word of the text (as jieba cuts it) ends at the offset: the measure word is not the head of a longer
+    word ("户籍", "项目")."""
+    ends, at = set(), 0
+    for word, _ in pos_tags(text):
+        at += len(word)
+        ends.add(at)
+    return offset in ends
 
 
 # Numbers that name a day or a thing, not an amount: "9月14日", "215号", "第3批" answer no "how much".
@@ -164,11 +178,12 @@ def answers_question(sentence: str, passages: list[str], question: QuestionAnaly
                if "年" not in f.number and (f.magnitude or not YEAR.fullmatch(f.number))]
     asked = kinds_asked(question.text)
     money = asked if asked and asked <= MONEY_KINDS else MONEY_KINDS if _ASKS_MONEY.search(question.text) else None
-    return (not amounts and not money) or any(
+    return (not amounts and not (money and not _MONEY_UNIT.search(sentence))) or any(
         answers_kinds(f, sentence, passages, asked) and in_unit_asked(f, sentence, question.text)
         and not (money and _not_money(f, sentence, money, question.text)) for f in amounts)
 
 
+_MONEY_UNIT = re.compile(r"元|[$¥￥€£]")  # "逾百亿元": money the figure reader does not parse
 _ASKS_MONEY = re.compile(r"多少钱|几块钱|how much money", re.IGNORECASE)  # any money kind: a price, a profit…
 
 

@@ -174,3 +174,19 @@ def test_a_money_question_is_not_answered_by_a_sentence_without_an_amount() -> N
     assert not answers_question("星核科技发布星河S3芯片，算力达128TOPS。", ["x"], spending)
     assert answers_question("星河S3研发投入约6.2亿元。", ["x"], spending)
     assert answers_question("法院判处罚金人民币五十万元。", ["x"], analyze("罚金是多少钱？", "zh"))
+
+
+def test_a_measure_word_is_asked_only_as_a_word_of_its_own_and_in_any_of_its_spellings() -> None:
+    """"多少天然气" asks no days, "多少户籍人口" no households; "72个小时", "128千米", "120万方" and
+    "15个工作日" are written in the unit asked; "18个月" counts no companies."""
+    def answers(question: str, sentence: str) -> bool:
+        return answers_question(sentence, ["x"], analyze(question, "zh"))
+
+    assert answers("今年进口了多少天然气？", "2033年全市进口天然气1200万立方米。")
+    assert answers("有多少户籍人口？", "全市户籍人口达1200万人。")
+    assert answers("需要多少小时？", "需要72个小时。")
+    assert answers("全长多少公里？", "全长128千米。")
+    assert answers("蓄水多少立方米？", "蓄水120万方。")
+    assert answers("要等多少天？", "需要15个工作日。")
+    assert not answers("全市新增多少家企业？", "全市企业培育工程历时18个月。")
+    assert answers("研发投入是多少？", "研发投入逾百亿元。")  # money the figure reader does not parse
