@@ -77,9 +77,7 @@ class Constraint:
             return (self.text, self.text[1:])  # "来霁川的游客": the tagger read 来 into the name
         if self.kind == "ordinal" and (match := _ORDINAL.fullmatch(self.text)):
             number, unit = match.groups()
-            digits = number if number.isdigit() else (chinese_amount_in_digits(number) or ("",))[0]
-            if digits.isdigit():
-                value = int(digits)
+            if (value := _rank_value(number)) or number.isdigit():
                 first = (f"首{unit}",) if value == 1 else ()
                 return (f"第{value}{unit}", f"第{digits_in_chinese(value)}{unit}", *first)
         if self.kind == "ordinal" and (match := _RANK.fullmatch(self.text)):
@@ -182,6 +180,7 @@ _NO_MORE_DIGITS = r"(?![0-9一二三四五六七八九十百])"
 
 
 def _rank_value(number: str) -> int:
+    """"6", "六", "十二" as a number; 0 when it is none."""
     digits = number if number.isdigit() else (chinese_amount_in_digits(number) or ("0",))[0]
     return int(digits) if digits.isdigit() else 0
 

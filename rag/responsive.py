@@ -8,6 +8,8 @@ answer it wants; nothing else of its wording is required of the answer.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
+from itertools import accumulate
 
 from rag.claims import YEAR, Figure, claim_of, has_quantity, normalize
 from rag.evidence import (
@@ -98,14 +100,14 @@ def role_stated(role: str, answer: str, question: QuestionAnalysis, passage: str
 
 # A unit the question names after its question word ("多少亿元", "几家"): only an amount in that unit answers
 # it. Units of one family answer for each other (亿元 / 亿美元, 人 / 名).
-_UNIT_FAMILIES = (("元", "美元", "欧元", "港元", "日元", "英镑"), ("人", "名", "位", "人次"),
-                  ("个百分点", "百分点"), ("家",), ("辆",), ("台",), ("吨",), ("倍",), ("座",), ("所",),
-                  ("条",), ("件", "起", "宗"), ("项",), ("篇",), ("艘",), ("款",), ("户",), ("例",), ("亩",),
-                  ("公里", "千米", "km"), ("平方米", "平米", "㎡", "m²"), ("立方米", "方", "m³"),
-                  ("标准箱", "标箱", "TEU"), ("小时",), ("分钟",), ("天", "工作日"))
-# 个 counts anything ("12个组件" answers "多少款组件"), but "18个月" or "3个工作日" counts no things.
+# Measure words of things counted: 个 counts any of them ("12个组件" answers "多少款组件"), but "18个月" or
+# "3个工作日" counts no things.
 _COUNTED = (("家",), ("辆",), ("台",), ("座",), ("所",), ("条",), ("件", "起", "宗"), ("项",), ("篇",), ("艘",),
             ("款",), ("户",), ("例",))
+_UNIT_FAMILIES = (("元", "美元", "欧元", "港元", "日元", "英镑"), ("人", "名", "位", "人次"),
+                  ("个百分点", "百分点"), *_COUNTED, ("吨",), ("倍",), ("亩",),
+                  ("公里", "千米", "km"), ("平方米", "平米", "㎡", "m²"), ("立方米", "方", "m³"),
+                  ("标准箱", "标箱", "TEU"), ("小时",), ("分钟",), ("天", "工作日"))
 _ANY_COUNT = re.compile(r"\s*(?:多|余)?[万亿千百]*个(?!百分点|月|多月|半月|小时|工作日|交易日|季度|星期|年)")
 _UNIT = "|".join(sorted((u for family in _UNIT_FAMILIES for u in family), key=len, reverse=True))
 _UNIT_ASKED = re.compile(rf"(?:多少|(?<![哪第这那前后])几)[万亿千百]*({_UNIT})")
@@ -139,11 +141,13 @@ def in_unit_asked(figure: Figure, sentence: str, question: str) -> bool:
 def _word_ends_at(text: str, offset: int) -> bool:
     """A word of the text (as jieba cuts it) ends at the offset: the measure word is not the head of a longer
     word ("户籍", "项目")."""
-    ends, at = set(), 0
-    for word, _ in pos_tags(text):
-        at += len(word)
-        ends.add(at)
-    return offset in ends
+    return offset in _word_ends(text)
+
+
+@lru_cache(maxsize=256)
+def _word_ends(text: str) -> frozenset[int]:
+    """Cached: the question is cut once, not once per figure of every sentence checked against it."""
+    return frozenset(accumulate(len(word) for word, _ in pos_tags(text)))
 
 
 # Numbers that name a day or a thing, not an amount: "9月14日", "215号", "第3批" answer no "how much".
