@@ -60,7 +60,9 @@ _ASK_AMOUNT = re.compile(r"(?:是|为|有|达到?|能到|会是|会达到|大约
 # Generic words for "the value" ("…的数字是多少") name nothing a passage must state.
 _NOT_A_FOCUS = frozenset({"数字", "数据", "数值", "数额", "情况", "水平", "大约", "一共", "总共", "具体", "目前",
                           "现在", "预计", "当时", "最终", "累计", "全年", "今年", "去年", "实际", "大概", "主要",
-                          "整个", "相关", "分别", "能够", "可以", "应该", "已经", "同比", "环比"})
+                          "整个", "相关", "分别", "能够", "可以", "应该", "已经", "同比", "环比", "全市", "全省",
+                          "全国", "全区", "全县", "本市", "该市"})
+_THING = frozenset({"n", "nz", "nl", "ng"})  # common nouns: not a place, person, time or verb
 _PART_BREAK = re.compile(r"(?<=[？?；;])\s*(?=\S)|[，,]\s*(?:另外|此外|以及|同时|还有|并且|而)(?=\S)")
 
 
@@ -147,10 +149,14 @@ class QuestionAnalysis:
         if not match:
             return None
         after = re.split(r"[，,。？?；;！!]", self.text[match.end():])[0]
-        if re.fullmatch(r"[\u4e00-\u9fff]", after.strip()):
+        before = _WORK.sub("", self.text[:match.start()])
+        if after.strip() == "钱":  # a price: what is priced is often not the word the passage writes
             return None
+        if re.fullmatch(r"[\u4e00-\u9fff]", after.strip()):  # a measure word: the thing counted comes before
+            things = [w for w in tagged_words(before, lambda flag: flag in _THING) if w not in _NOT_A_FOCUS]
+            return things[-1] if things else None  # ("农村网店有多少家" -> 网店: all shops' count does not answer)
         counted = [w for w in tagged_words(after, lambda flag: flag[:1] in ("n", "v", "a")) if w not in _NOT_A_FOCUS]
-        return counted[0] if counted else _last_word(_WORK.sub("", self.text[:match.start()]))
+        return counted[0] if counted else _last_word(before)
 
     @property
     def places(self) -> tuple[str, ...]:

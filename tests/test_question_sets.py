@@ -28,6 +28,8 @@ SETS = {  # question file -> folder of the documents it is about
     "conv-test.jsonl": ROOT / "evals" / "corpora" / "conv",
     "news3-tune.jsonl": ROOT / "evals" / "corpora" / "news3",
     "news3-test.jsonl": ROOT / "evals" / "corpora" / "news3",
+    "news4-tune.jsonl": ROOT / "evals" / "corpora" / "news4",
+    "news4-test.jsonl": ROOT / "evals" / "corpora" / "news4",
 }
 
 
