@@ -17,7 +17,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from rag.claims import YEAR, Figure, normalize
+from rag.claims import YEAR, Figure, figures, normalize
 from rag.kinds import EVENT_KINDS, KIND_OF_WORD, KIND_WORD, RATES, growth_base, growth_of_another, kinds_conflict
 from rag.names import places_in
 from rag.question import Constraint
@@ -200,12 +200,19 @@ def subject_unbacked(sentence: str, start: int, words: tuple[str, ...], passage:
     """The words of `words` that the sentence puts in the clause of its figure at `start` ("投诉率下降了10%"),
     which some passage of the context uses but `passage` (where the figure stands) does not: the 10% of a
     passage about defect rates is not a complaint rate, a country's user count not one product's. A word no
-    passage uses is the question's own wording (a synonym of the reports'), and is not held against it; nor
-    is a word naming a kind of quantity, whose synonyms the kinds know (GDP, 生产总值). `passage` and `context`
-    are normalized (rag.claims.normalize) by the caller, once per answer."""
+    passage states a figure with is the question's own wording (a synonym of the reports': "产出效率" for
+    "生产效率", while another passage speaks of 产出 in words only), and is not held against it; nor is a word
+    naming a kind of quantity, whose synonyms the kinds know (GDP, 生产总值). `passage` and `context` are
+    normalized (rag.claims.normalize) by the caller, once per answer."""
     clause = sentence[max((m.end() for m in _CLAUSE.finditer(sentence, 0, start)), default=0):start]
     return [w for w in words if w in clause and normalize(w) not in passage and not KIND_WORD.fullmatch(w)
-            and any(normalize(w) in other for other in context)]
+            and any(_with_a_figure(normalize(w), other) for other in context)]
+
+
+def _with_a_figure(word: str, text: str) -> bool:
+    """Some sentence (or table line) of `text` has both the word and a figure: another subject's own figure."""
+    return any(not YEAR.fullmatch(f.number) for part in re.split(r"[。！？!?；;\n]", text) if word in part
+               for f in figures(part))
 
 
 def names_other_place(text: str, places: list[str]) -> bool:

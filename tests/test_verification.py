@@ -372,6 +372,9 @@ def test_a_figure_tied_to_a_subject_comes_from_a_passage_that_speaks_of_it() -> 
     assert verify_answer("智能音箱的返修率下降了8%[1]。", [speakers, watches], "zh", question).grounded
     # a word no passage uses is the question's own wording, not a claim about another subject
     assert verify_answer("手表的返修率下降了8%[1]。", [speakers], "zh", question).grounded is True
+    # nor a word another passage uses only in words, with no figure of its own (2031 is a year, not a figure)
+    talk = source(2, "2031年，澜州市的手表店越来越多。")
+    assert verify_answer("手表的返修率下降了8%[1]。", [speakers, talk], "zh", question).grounded is True
 
 
 def test_one_end_of_a_range_is_not_a_value_the_passage_states() -> None:
@@ -571,3 +574,9 @@ def test_a_figure_keeps_what_its_source_attaches_to_it() -> None:
     # already given, or the answer is English: left as written
     assert verify_answer("零售总额812亿元，增长6.3%[1]。", sources, "zh").text == "零售总额812亿元，增长6.3%[1]。"
     assert "6.3" not in verify_answer("Retail sales were 812亿元 [1].", sources, "en").text
+
+
+def test_an_improvement_is_read_as_the_change_the_source_states() -> None:
+    mill = source(1, "南港纺织厂引入视觉质检后，织造效率提升8%-12%，次品率下降3%-5%。")
+    # "改善" words the fall the source calls "下降": a change, not a proportion of 3%-5%
+    assert verify_answer("织造效率和次品比例分别改善8%-12%和3%-5%[1]。", [mill], "zh").grounded
