@@ -223,23 +223,6 @@ def names_other_place(text: str, places: list[str]) -> bool:
     return not any(Constraint("place", place).found_in(text) for place in places)
 
 
-# Words that split one subject in two, each half with its own figures and winners: the women's race is not
-# the men's, exports are not imports. A closed class of opposites, not topic words.
-_OPPOSITES = (("男子", "女子"), ("男性", "女性"), ("出口", "进口"), ("城镇", "农村"), ("线上", "线下"),
-              ("境内", "境外"), ("国内", "海外"))
-
-
-_SIDE = re.compile("|".join(word for pair in _OPPOSITES for word in pair))
-
-
-def names_the_other_side(text: str, question: str) -> bool:
-    """The side the text last names is the other one of an opposite the question names one side of:
-    "女子组的亚军" is not answered by "男子组比赛中，…；林某获得亚军"."""
-    sides = _SIDE.findall(text)
-    return bool(sides) and any(sides[-1] == other and one in question and other not in question
-                               for pair in _OPPOSITES for one, other in (pair, pair[::-1]))
-
-
 def rows(passage: str) -> list[list[str]]:
     """The cells of each line that reads as a flattened table row: short, no sentence punctuation, two or
     more cells ("甲公司 星图助手", "虚拟主播, 27%"). The first row of a run of such lines is its header and is left

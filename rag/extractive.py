@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 
+from rag.alternatives import names_the_other_side
 from rag.claims import YEAR, Claim, Figure, claim_of, figures, normalize
 from rag.context import ContextSource, Weigher, score_sentence, token_weight
 from rag.evidence import (
@@ -17,7 +18,6 @@ from rag.evidence import (
     clause_of,
     figure_spans,
     names_other_place,
-    names_the_other_side,
     subject_unbacked,
 )
 from rag.keyword_index import tokenize

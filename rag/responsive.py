@@ -180,6 +180,9 @@ def answers_question(sentence: str, passages: list[str], question: QuestionAnaly
     sentence = _DATE_OR_LABEL.sub("", sentence)
     amounts = [f for f in claim_of(sentence).figures
                if "年" not in f.number and (f.magnitude or not YEAR.fullmatch(f.number))]
+    given = {f.number for f in claim_of(question.text).figures}
+    if amounts and all(f.number in given for f in amounts):  # "1376名参与人中，本地的有多少人" -> "有1376人":
+        return False  # the question's own figure, said back, answers nothing
     asked = kinds_asked(question.text)
     money = asked if asked and asked <= MONEY_KINDS else MONEY_KINDS if _ASKS_MONEY.search(question.text) else None
     return (not amounts and not (money and not _MONEY_UNIT.search(sentence))) or any(

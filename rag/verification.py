@@ -1,17 +1,15 @@
 """Citation verification: no figure or name reaches the user unless a cited passage contains it.
 
 Works one sentence at a time, so a streamed answer is checked before each sentence is shown:
-- markers that point at no source are removed;
+- markers that point at no source are removed (and the rest renumbered in order of first use);
 - a sentence whose figures and names are all in one of its cited passages, each figure standing there for
-  the same year and the same kind of quantity (rag/evidence.py), in a passage that speaks of what the
-  sentence ties it to (its list item, its paragraph's titled work: rag/binding.py), not as the runner-up's when the
-  top one is asked (rag/ranks.py), and no two table rows joined, keeps those citations;
-- if they are in another passage instead, the citation is moved there;
-- if no passage has them, the sentence is dropped and a note says so;
-- an uncited sentence gets the citation of the passage that supports it, or is dropped when it asserts a
-  figure or name that no passage has;
-- a sentence only repeating the previous answer's figures is dropped when the question asks something new.
-Markers are renumbered in order of first use, so the answer's [1] is the first source listed.
+  the same year and kind of quantity (rag/evidence.py), in a passage that speaks of what the sentence ties it
+  to (rag/binding.py), not as the runner-up's when the top one is asked (rag/ranks.py), nor only under another
+  alternative than the one asked (rag/alternatives.py: 全程, not 半程), and no two table rows joined, keeps
+  those citations; if they are in another passage instead, the citation is moved there; if no passage has
+  them, the sentence is dropped and a note says so;
+- an uncited sentence gets the citation of the passage that supports it, or is dropped when no passage has
+  its figures and names; one only repeating the previous answer's figures, when the question asks anew.
 """
 
 from __future__ import annotations
@@ -19,6 +17,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from rag.alternatives import only_on_the_other_side
 from rag.binding import bound_elsewhere
 from rag.citing import attach_markers, citations_of, content_overlap
 from rag.claims import YEAR, Claim, claim_of, claim_segments, language_of, normalize
@@ -68,7 +67,8 @@ class CitationVerifier:
                  repeated: frozenset[str] = frozenset(), quoting: bool = False) -> None:
         self.sources = {source.n: source for source in sources}
         # the sentences are the sources' own, offered as the answer: what the question names is their subject
-        self._quoted_for = question.text if quoting and question is not None else ""
+        self._asked = question.text if question is not None else ""
+        self._quoted_for = self._asked if quoting else ""
         self.repeated = repeated  # the previous answer's figures, when the question asks something new
         self.language = language
         self.question = question
@@ -173,7 +173,7 @@ class CitationVerifier:
                     consistent(claimed, expected, p, self._asked_kinds) and not self._other_place(sentence, p)
                     for p in places):
                 return False
-        return not row_conflict(sentence, text)
+        return not row_conflict(sentence, text) and not only_on_the_other_side(claim, text, self._asked)
 
     def _claim(self, text: str) -> Claim:  # a Chinese sentence of an English answer has Chinese names
         return claim_of(text, "zh" if self.language == "zh" else language_of(text))

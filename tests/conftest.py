@@ -60,6 +60,7 @@ def figures_missing_from_cited(answer: Answer) -> list[str]:
 UNIT_MODULES = frozenset({"test_binding", "test_cards", "test_chunking", "test_cleaning", "test_evidence",
                           "test_layers", "test_loaders", "test_model_deadline", "test_names", "test_periods",
                           "test_question", "test_question_sets", "test_responsive", "test_structure", "test_tables",
+                          "test_alternatives",
                           "test_verification"})
 
 

@@ -190,3 +190,10 @@ def test_a_measure_word_is_asked_only_as_a_word_of_its_own_and_in_any_of_its_spe
     assert answers("要等多少天？", "需要15个工作日。")
     assert not answers("全市新增多少家企业？", "全市企业培育工程历时18个月。")
     assert answers("研发投入是多少？", "研发投入逾百亿元。")  # money the figure reader does not parse
+
+
+def test_the_question_s_own_figure_said_back_answers_nothing() -> None:
+    passage = "榆溪县合作社共吸纳社员2150户，分布在全县6个乡镇。"
+    part = analyze("合作社的2150户社员里，石岭镇的有多少户？", "zh")
+    assert not answers_question("合作社的2150户社员里，石岭镇的有2150户。", [passage], part)
+    assert answers_question("石岭镇的社员有430户。", [passage], part)
