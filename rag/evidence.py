@@ -215,6 +215,17 @@ def _with_a_figure(word: str, text: str) -> bool:
                for f in figures(part))
 
 
+_LOCAL_PLACE = r"(?:区|县|镇|乡|村|街道)"
+
+
+def local_place_unsaid(context: str, places: list[str], named_in: str, heading: str) -> bool:
+    """A district, county, town or village the figure is claimed for (as `named_in` names it: "新港区") that
+    neither its sentence (with the line above it) nor its document's title or section names: the city-wide
+    "全市PM2.5年均浓度31" is no one district's, though the passage lists districts elsewhere."""
+    return any(re.search(re.escape(place) + _LOCAL_PLACE, named_in) or re.search(_LOCAL_PLACE + "$", place)
+               for place in places if place not in heading and not Constraint("place", place).found_in(context))
+
+
 def names_other_place(text: str, places: list[str]) -> bool:
     """The text names a place, and none of `places` (in their common spellings): a passage about 北京 says
     nothing about 上海."""

@@ -17,6 +17,7 @@ from rag.evidence import (
     clause_kinds,
     clause_of,
     figure_spans,
+    local_place_unsaid,
     names_other_place,
     subject_unbacked,
 )
@@ -162,7 +163,8 @@ class ExtractiveAnswerer:
             for start, end, sentence in self._units(source):
                 years = dated_years(source, start, end, wanted)
                 elsewhere = bool(wanted and years and not wanted & years)
-                if elsewhere != other_years or _on_the_other_side(source, end, question):
+                if elsewhere != other_years or _on_the_other_side(source, end, question) or _local_unsaid(
+                        source, sentence, question):
                     continue
                 if self.require_focus and _subject_elsewhere(source, start, sentence, question):
                     continue
@@ -204,7 +206,7 @@ class ExtractiveAnswerer:
         asked = AskedQuantity.of(question.text)
         wanted = {source.n: asked_years(question, source) for source in sources}
         eligible = [(source.n, sentence) for source in sources for start, end, sentence in self._units(source)
-                    if not _on_the_other_side(source, end, question)
+                    if not _on_the_other_side(source, end, question) and not _local_unsaid(source, sentence, question)
                     and self._may_answer(sentence, dated_years(source, start, end, wanted[source.n]),
                                          wanted[source.n], question, asked)]
         frames = {source.n: normalize(passage_frame(source.hit, source.head)) for source in sources}
@@ -280,6 +282,12 @@ def _on_the_other_side(source: ContextSource, end: int, question: QuestionAnalys
     the question names: "男子组比赛中，…；林某获得亚军" is about the men's race."""
     text = source.hit.text
     return names_the_other_side(text[text.rfind("\n", 0, end) + 1:end], question.text)
+
+
+def _local_unsaid(source: ContextSource, sentence: str, question: QuestionAnalysis) -> bool:
+    """The question's district (county, town) is neither in the sentence nor in its document's heading."""
+    heading = f"{source.hit.title}\n{source.hit.section}\n{source.head}"
+    return local_place_unsaid(sentence, list(question.places), question.text, heading)
 
 
 def _trim(sentence: str) -> str:

@@ -1,15 +1,12 @@
 """Citation verification: no figure or name reaches the user unless a cited passage contains it.
 
-Works one sentence at a time, so a streamed answer is checked before each sentence is shown:
-- markers that point at no source are removed (and the rest renumbered in order of first use);
-- a sentence whose figures and names are all in one of its cited passages, each figure standing there for
-  the same year and kind of quantity (rag/evidence.py), in a passage that speaks of what the sentence ties it
-  to (rag/binding.py), not as the runner-up's when the top one is asked (rag/ranks.py), nor only under another
-  alternative than the one asked (rag/alternatives.py: 全程, not 半程), and no two table rows joined, keeps
-  those citations; if they are in another passage instead, the citation is moved there; if no passage has
-  them, the sentence is dropped and a note says so;
-- an uncited sentence gets the citation of the passage that supports it, or is dropped when no passage has
-  its figures and names; one only repeating the previous answer's figures, when the question asks anew.
+Works one sentence at a time, so a streamed answer is checked before each sentence is shown. A sentence
+keeps its citations when its figures and names are all in one cited passage, each figure there for the same
+year, kind of quantity and place (rag/evidence.py), in a passage that speaks of what the sentence ties it to
+(rag/binding.py), not as the runner-up's when the top one is asked (rag/ranks.py), nor only under another
+alternative than the one asked (rag/alternatives.py), with no two table rows joined. Else the citation moves
+to the passage that has them, or the sentence is dropped with a note; so is one only repeating the previous
+answer's figures when the question asks anew. Markers that point at no source are removed, the rest renumbered.
 """
 
 from __future__ import annotations
@@ -29,6 +26,7 @@ from rag.evidence import (
     events_of,
     figure_spans,
     frame_in_sentence,
+    local_place_unsaid,
     names_other_place,
     occurrences,
     row_conflict,
@@ -131,12 +129,13 @@ class CitationVerifier:
     def _expected_years(self, n: int) -> tuple[str, ...]:
         return self.question.years_asked(self.sources[n].hit.title) if self.question else ()
 
-    def _other_place(self, sentence: str, occurrence: Occurrence) -> bool:
+    def _other_place(self, sentence: str, occurrence: Occurrence, n: int) -> bool:
         """The figure stands in the source with another place or calendar period than the sentence's (or the
-        question's): the 80亿元 fund of one city is not another's, a 国庆 holiday's revenue not 春节's."""
+        question's): one city's 80亿元 fund is not another's, 国庆's revenue not 春节's, a city's not a district's."""
         claimed = places_in(sentence) or (list(self.question.places) if self.question else [])
-        periods = periods_in(sentence) or (periods_in(self.question.text) if self.question else set())
-        return names_other_place(occurrence.context, claimed) or names_other_period(occurrence.context, periods)
+        context, periods = occurrence.context, periods_in(sentence) or periods_in(self._asked)
+        return names_other_place(context, claimed) or names_other_period(context, periods) or local_place_unsaid(
+            context, claimed, sentence + self._asked, self._headers[n] + self.sources[n].head)
 
     def _supports(self, claim: Claim, sentence: str, n: int) -> bool:
         """All figures and names of the claim in the passage (a name may be in its document's opening, a year in
@@ -170,7 +169,7 @@ class CitationVerifier:
             claimed = frame_in_sentence(figure, sentence)
             places = occurrences(figure, text)
             if claimed is not None and places and not any(
-                    consistent(claimed, expected, p, self._asked_kinds) and not self._other_place(sentence, p)
+                    consistent(claimed, expected, p, self._asked_kinds) and not self._other_place(sentence, p, n)
                     for p in places):
                 return False
         return not row_conflict(sentence, text) and not only_on_the_other_side(claim, text, self._asked)

@@ -12,7 +12,7 @@ import pytest
 
 from rag.claims import claim_of, figures, language_of
 from rag.context import ContextPacker, ContextSource, is_injection, specific_words
-from rag.question import analyze
+from rag.question import QuestionAnalysis, analyze
 from rag.schema import SearchHit
 from rag.tokens import TokenCounter
 from rag.verification import REFUSALS, CitationVerifier, is_refusal, verify_answer
@@ -580,3 +580,13 @@ def test_an_improvement_is_read_as_the_change_the_source_states() -> None:
     mill = source(1, "南港纺织厂引入视觉质检后，织造效率提升8%-12%，次品率下降3%-5%。")
     # "改善" words the fall the source calls "下降": a change, not a proportion of 3%-5%
     assert verify_answer("织造效率和次品比例分别改善8%-12%和3%-5%[1]。", [mill], "zh").grounded
+
+
+def test_a_city_wide_figure_is_no_district_s() -> None:
+    bulletin = source(1, "2031年，榆川市全市PM2.5年均浓度为28微克/立方米，同比下降4.1%。"
+                         "分区看，东湖区PM2.5年均浓度为30微克/立方米，西岭区为26微克/立方米。")
+    def asked(place: str) -> QuestionAnalysis:
+        return analyze(f"榆川市{place}2031年PM2.5年均浓度是多少？", "zh")
+    assert not verify_answer("28微克/立方米[1]。", [bulletin], "zh", asked("南港区")).grounded
+    assert verify_answer("30微克/立方米[1]。", [bulletin], "zh", asked("东湖区")).grounded
+    assert verify_answer("28微克/立方米[1]。", [bulletin], "zh", asked("")).grounded
