@@ -79,7 +79,13 @@ _RANGE_BEFORE = re.compile(r"\d\s*[%％]?\s*[-~～—–至到]\s*$")
 _MEASURE_AFTER = re.compile(r"(?:余|多|个?以上)?(家|款|项|个|台|辆|件|座|所|种|类|名|位|条|颗|部|批|只|架|艘|套|户)")
 
 
+_CLOCK_AFTER = re.compile(r"时(?!间|期|代|速)|点(?![\d多半])|[:：]\d{2}")  # 6时, 22点, 6:00; not 时间, 3点多
+
+
 def measure_of(text: str, end: int) -> str | None:
+    """What the figure ending at `end` counts ("30家"), or "clock" for a time of day ("6时", "22:30")."""
+    if _CLOCK_AFTER.match(text, end):
+        return "clock"
     match = _MEASURE_AFTER.match(text, end)
     return match.group(1) if match else None
 
@@ -175,7 +181,8 @@ def consistent(claimed: Occurrence, expected_years: tuple[str, ...], source: Occ
     (or, when the claim names none, asked about), or is another kind of quantity than the one claimed (or
     asked about; for a growth rate, the growth of another kind), or counts something else ("30家" is not
     "30款"), or is one end of a range the claim gives as a single value ("12%" from "12%-18%")."""
-    if (source.in_range and not claimed.in_range) or other_measure(claimed.measure, source.measure):
+    if (source.in_range and not claimed.in_range) or other_measure(claimed.measure, source.measure) or (
+            claimed.measure == "clock" != source.measure):  # "10时" is a time of day, not the 10 of "10月"
         return False
     years = claimed.years or expected_years
     if years and source.years and not set(years) & set(source.years):

@@ -590,3 +590,10 @@ def test_a_city_wide_figure_is_no_district_s() -> None:
     assert not verify_answer("28微克/立方米[1]。", [bulletin], "zh", asked("南港区")).grounded
     assert verify_answer("30微克/立方米[1]。", [bulletin], "zh", asked("东湖区")).grounded
     assert verify_answer("28微克/立方米[1]。", [bulletin], "zh", asked("")).grounded
+
+
+def test_a_time_of_day_is_checked_as_one() -> None:
+    timetable = source(1, "榆川地铁6号线首班车6:00从两端始发站发出，末班车22:30发车；10月28日起试运营。")
+    assert not verify_answer("首班车10时发出[1]。", [timetable], "zh").grounded  # the 10 of 10月 is a date
+    assert verify_answer("首班车6时发出[1]。", [timetable], "zh").grounded
+    assert verify_answer("首班车6:00发出，末班车22:30发车[1]。", [timetable], "zh").grounded
