@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from rag.claims import YEAR, Claim
+from rag.claims import Claim
 from rag.evidence import figure_spans
 
 # Words that split one subject into alternatives, each with its own figures and winners: the women's race is
@@ -13,7 +13,7 @@ from rag.evidence import figure_spans
 # alternatives, not topic words.
 _ALTERNATIVES = (("男子", "女子"), ("男性", "女性"), ("出口", "进口"), ("城镇", "农村"), ("线上", "线下"),
                  ("境内", "境外"), ("国内", "海外"), ("全程", "半程"), ("一期", "二期", "三期"),
-                 ("初期", "近期", "远期"))
+                 ("初期", "近期", "远期"), ("物理类", "历史类"), ("文科", "理科"))
 
 
 def names_the_other_side(text: str, question: str) -> bool:
@@ -33,7 +33,7 @@ def only_on_the_other_side(claim: Claim, text: str, question: str) -> bool:
     """Every place the passage states one of the claim's figures or names (not the question's own) is under
     another of a set of alternatives than the one the question names: the full marathon's winner, whose name
     the passage does state, did not win the half marathon asked about."""
-    for part, spans in [*((f, figure_spans(f, text)) for f in claim.figures if not YEAR.fullmatch(f.number)),
+    for part, spans in [*((f, figure_spans(f, text)) for f in claim.figures),
                         *((n, [m.span() for m in re.finditer(re.escape(n), text)]) for n in claim.names)]:
         if str(part) not in question and spans and all(
                 names_the_other_side(text[text.rfind("\n", 0, start) + 1:start], question) for start, _ in spans):

@@ -5,10 +5,8 @@ Presence is not support: "A公司完成12亿元融资，估值70亿元" contains
 year that governs it (the nearest year before it in its sentence, else the years of the line or passage
 before), and the kind of quantity it is (the nearest quantity word in its clause: 规模, 增速, 估值, 占比 ...).
 A figure in an answer is supported by a passage only at an occurrence whose frame does not contradict the
-answer's (or, when the answer leaves it implicit, the question's) year and kind.
-
-Flattened tables are read as rows: cells on one short line belong together, so a name from one row and a
-name from another never support one statement.
+answer's (or, when it leaves it implicit, the question's) year, kind, measure and direction of change.
+Flattened tables are read as rows: names from two rows (cells of two short lines) never support one claim.
 """
 
 from __future__ import annotations
@@ -18,7 +16,16 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from rag.claims import YEAR, Figure, figures, normalize
-from rag.kinds import EVENT_KINDS, KIND_OF_WORD, KIND_WORD, RATES, growth_base, growth_of_another, kinds_conflict
+from rag.kinds import (
+    EVENT_KINDS,
+    KIND_OF_WORD,
+    KIND_WORD,
+    RATES,
+    direction_of,
+    growth_base,
+    growth_of_another,
+    kinds_conflict,
+)
 from rag.names import places_in
 from rag.question import Constraint
 from rag.sentences import split_sentences
@@ -68,6 +75,7 @@ class Occurrence:
     in_range: bool = False  # an end of a range ("提升12%-18%"): it states neither end alone
     base: str | None = None  # for a growth rate, the kind of quantity that grew (rag.kinds.growth_base)
     measure: str | None = None  # what is counted (measure_of)
+    direction: str | None = None  # "up" or "down" for a change ("同比下降3.1%"): direction_of
 
 
 _RANGE_AFTER = re.compile(r"\s*[-~～—–至到]\s*\d")
@@ -157,7 +165,7 @@ def occurrences(figure: Figure, passage: str) -> list[Occurrence]:
         found.append(Occurrence(tuple(years), kind, context + passage[sentence_start:sentence_end],
                                 in_range(passage, start, end),
                                 growth_base(passage, sentence_start, start) if kind == "growth" else None,
-                                measure_of(passage, end)))
+                                measure_of(passage, end), direction_of(passage, start)))
     return found
 
 
@@ -172,7 +180,7 @@ def frame_in_sentence(figure: Figure, sentence: str) -> Occurrence | None:
     kind = kind_near(sentence, start, end)
     return Occurrence(tuple(years), kind, in_range=in_range(sentence, start, end),
                       base=growth_base(sentence, 0, start) if kind == "growth" else None,
-                      measure=measure_of(sentence, end))
+                      measure=measure_of(sentence, end), direction=direction_of(sentence, start))
 
 
 def consistent(claimed: Occurrence, expected_years: tuple[str, ...], source: Occurrence,
@@ -184,6 +192,8 @@ def consistent(claimed: Occurrence, expected_years: tuple[str, ...], source: Occ
     if (source.in_range and not claimed.in_range) or other_measure(claimed.measure, source.measure) or (
             claimed.measure == "clock" != source.measure):  # "10时" is a time of day, not the 10 of "10月"
         return False
+    if claimed.direction and source.direction and claimed.direction != source.direction:
+        return False  # a fall of 3.1% is not a rise of 3.1%
     years = claimed.years or expected_years
     if years and source.years and not set(years) & set(source.years):
         return False

@@ -117,3 +117,13 @@ class AskedQuantity:
         """The clause names a rate, and none of the rates asked about."""
         own = named_rates(clause)
         return bool(self.rates and own and not self.rates & own)
+
+
+_UP_OR_DOWN = re.compile(r"(上升|增长|增加|提高|提升|上涨|增幅|涨幅)|(下降|减少|降低|下跌|回落|降幅|减幅)")
+
+
+def direction_of(text: str, start: int) -> str | None:
+    """Which way the change right before a figure goes, within its clause: "同比下降3.1%" is a fall."""
+    clause_start = max((m.end() for m in re.finditer(r"[，,；;：:。！？!?\n]", text[:start])), default=0)
+    words = list(_UP_OR_DOWN.finditer(text, max(clause_start, start - 8), start))
+    return None if not words else "up" if words[-1].group(1) else "down"

@@ -38,3 +38,11 @@ def test_a_figure_stated_only_under_another_phase_does_not_answer() -> None:
     assert not verify_answer("6号线二期工程全长18.2公里[1]。", [_source(LINE)], "zh", second).grounded
     first = analyze("6号线一期工程有多长？", "zh")
     assert verify_answer("6号线一期工程全长18.2公里[1]。", [_source(LINE)], "zh", first).grounded
+
+
+def test_a_date_stated_only_under_another_phase_does_not_answer() -> None:
+    plan = "榆川地铁6号线一期工程计划2033年开通；二期工程已开工建设。"
+    assert not verify_answer("6号线二期工程预计2033年开通[1]。", [_source(plan)], "zh",
+                             analyze("6号线二期工程预计什么时候开通？", "zh")).grounded
+    assert verify_answer("6号线一期工程计划2033年开通[1]。", [_source(plan)], "zh",
+                         analyze("6号线一期工程什么时候开通？", "zh")).grounded

@@ -597,3 +597,10 @@ def test_a_time_of_day_is_checked_as_one() -> None:
     assert not verify_answer("首班车10时发出[1]。", [timetable], "zh").grounded  # the 10 of 10月 is a date
     assert verify_answer("首班车6时发出[1]。", [timetable], "zh").grounded
     assert verify_answer("首班车6:00发出，末班车22:30发车[1]。", [timetable], "zh").grounded
+
+
+def test_a_fall_is_not_a_rise() -> None:
+    bulletin = source(1, "2031年榆川市PM2.5年均浓度28微克/立方米，同比下降3.1%；臭氧浓度同比上升2.6%。")
+    assert not verify_answer("2031年PM2.5浓度同比上升了3.1%[1]。", [bulletin], "zh").grounded
+    assert verify_answer("2031年PM2.5浓度同比下降3.1%[1]。", [bulletin], "zh").grounded
+    assert verify_answer("2031年臭氧浓度同比上升2.6%[1]。", [bulletin], "zh").grounded
