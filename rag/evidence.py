@@ -28,6 +28,7 @@ from rag.kinds import (
 )
 from rag.names import places_in
 from rag.question import Constraint
+from rag.schema import ROW_MARK
 from rag.sentences import split_sentences
 from rag.years import governing_year
 
@@ -161,6 +162,9 @@ def occurrences(figure: Figure, passage: str) -> list[Occurrence]:
         above = passage[passage.rfind("\n", 0, max(0, line_start - 1)) + 1:line_start].strip()
         context = (above + "\n" if above and not SENTENCE_PUNCTUATION.search(above) and len(above) <= 30 else "")
         sentence_end = next((b for a, b in spans if a <= start < b), len(passage))
+        row = passage.rfind(ROW_MARK, 0, start)  # a derived table row's cell is its row's ("柏坪镇：…总产量 3.71万吨")
+        if row >= 0 and not re.search(r"。|\n\n", passage[row:start]):
+            context = passage[row:passage.find("：", row, start) + 1] + context
         kind = kind_near(passage, start, end)
         found.append(Occurrence(tuple(years), kind, context + passage[sentence_start:sentence_end],
                                 in_range(passage, start, end),
@@ -230,17 +234,6 @@ def _with_a_figure(word: str, text: str) -> bool:
     """Some sentence (or table line) of `text` has both the word and a figure: another subject's own figure."""
     return any(not YEAR.fullmatch(f.number) for part in re.split(r"[。！？!?；;\n]", text) if word in part
                for f in figures(part))
-
-
-_LOCAL_PLACE = r"(?:区|县|镇|乡|村|街道)"
-
-
-def local_place_unsaid(context: str, places: list[str], named_in: str, heading: str) -> bool:
-    """A district, county, town or village the figure is claimed for (as `named_in` names it: "新港区") that
-    neither its sentence (with the line above it) nor its document's title or section names: the city-wide
-    "全市PM2.5年均浓度31" is no one district's, though the passage lists districts elsewhere."""
-    return any(re.search(re.escape(place) + _LOCAL_PLACE, named_in) or re.search(_LOCAL_PLACE + "$", place)
-               for place in places if place not in heading and not Constraint("place", place).found_in(context))
 
 
 def names_other_place(text: str, places: list[str]) -> bool:

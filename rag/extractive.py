@@ -17,12 +17,12 @@ from rag.evidence import (
     clause_kinds,
     clause_of,
     figure_spans,
-    local_place_unsaid,
     names_other_place,
     subject_unbacked,
 )
 from rag.keyword_index import tokenize
 from rag.kinds import RATES, AskedQuantity, growth_base, growth_of_another, kinds_conflict, unit_of_another_kind
+from rag.localities import local_place_unsaid
 from rag.passages import passage_frame, titled_year
 from rag.periods import names_other_period, periods_in
 from rag.question import QuestionAnalysis

@@ -26,13 +26,13 @@ from rag.evidence import (
     events_of,
     figure_spans,
     frame_in_sentence,
-    local_place_unsaid,
     names_other_place,
     occurrences,
     row_conflict,
     subject_unbacked,
 )
 from rag.kinds import kinds_named
+from rag.localities import local_place_unsaid
 from rag.names import places_in
 from rag.passages import passage_frame, title_dates
 from rag.periods import names_other_period, periods_in

@@ -21,7 +21,7 @@ LAYERS: dict[str, tuple[int, set[str]]] = {
                       "rag.followups", "rag.names", "rag.passages", "rag.question", "rag.refusals", "rag.responsive",
                       "rag.verification", "rag.qualifiers", "rag.factory", "rag.citing", "rag.periods",
                       "rag.part_completion", "rag.years", "rag.kinds", "rag.romanized", "rag.rewriting", "rag.ranks",
-                      "rag.binding", "rag.alternatives"}),
+                      "rag.binding", "rag.alternatives", "rag.localities"}),
     "ingest": (2, {"ingest"}),
     "shells": (3, {"rag.api", "rag.auth", "rag.cli", "rag.cli_common", "rag.service", "rag.conversations",
                    "rag.batch", "rag.body_limit", "rag.quarantine", "ui", "evals"}),

@@ -604,3 +604,18 @@ def test_a_fall_is_not_a_rise() -> None:
     assert not verify_answer("2031年PM2.5浓度同比上升了3.1%[1]。", [bulletin], "zh").grounded
     assert verify_answer("2031年PM2.5浓度同比下降3.1%[1]。", [bulletin], "zh").grounded
     assert verify_answer("2031年臭氧浓度同比上升2.6%[1]。", [bulletin], "zh").grounded
+
+
+def test_a_town_s_figure_answers_for_the_town_its_county_named_first() -> None:
+    table = source(1, "表1 各镇2031年夏粮生产情况\n石岭镇：总产量 3.71万吨\n柏溪镇：总产量 4.46万吨")
+    town = analyze("榆溪县石岭镇2031年夏粮总产量是多少？", "zh")
+    assert verify_answer("石岭镇2031年夏粮总产量3.71万吨[1]。", [table], "zh", town).grounded
+
+
+def test_a_derived_table_row_s_cell_is_its_row_s() -> None:
+    rows = source(1, "（表格行）柏溪镇：播种面积 9.8万亩；\n总产量 4.46万吨；\n亩产 455.1公斤。\n"
+                     "（表格行）石岭镇：播种面积 8.3万亩；\n总产量 3.71万吨；\n亩产 447.0公斤。")
+    def asked(town: str) -> QuestionAnalysis:
+        return analyze(f"榆溪县{town}2031年夏粮总产量是多少？", "zh")
+    assert verify_answer("总产量3.71万吨[1]。", [rows], "zh", asked("石岭镇")).grounded
+    assert not verify_answer("总产量3.71万吨[1]。", [rows], "zh", asked("柏溪镇")).grounded
