@@ -29,6 +29,11 @@ def names_the_other_side(text: str, question: str) -> bool:
     return False
 
 
+def line_names_the_other_side(text: str, at: int, question: str) -> bool:
+    """names_the_other_side for what the line of text[at] says up to there."""
+    return names_the_other_side(text[text.rfind("\n", 0, at) + 1:at], question)
+
+
 def only_on_the_other_side(claim: Claim, text: str, question: str) -> bool:
     """Every place the passage states one of the claim's figures or names (not the question's own) is under
     another of a set of alternatives than the one the question names: the full marathon's winner, whose name
@@ -36,6 +41,6 @@ def only_on_the_other_side(claim: Claim, text: str, question: str) -> bool:
     for part, spans in [*((f, figure_spans(f, text)) for f in claim.figures),
                         *((n, [m.span() for m in re.finditer(re.escape(n), text)]) for n in claim.names)]:
         if str(part) not in question and spans and all(
-                names_the_other_side(text[text.rfind("\n", 0, start) + 1:start], question) for start, _ in spans):
+                line_names_the_other_side(text, start, question) for start, _ in spans):
             return True
     return False

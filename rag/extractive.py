@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from rag.alternatives import names_the_other_side
+from rag.alternatives import line_names_the_other_side
 from rag.claims import YEAR, Claim, Figure, claim_of, figures, normalize
 from rag.context import ContextSource, Weigher, score_sentence, token_weight
 from rag.evidence import (
@@ -281,7 +281,7 @@ def _on_the_other_side(source: ContextSource, end: int, question: QuestionAnalys
     """The sentence ending at `end` is, by what its line says up to there, about the other side of an opposite
     the question names: "男子组比赛中，…；林某获得亚军" is about the men's race."""
     text = source.hit.text
-    return names_the_other_side(text[text.rfind("\n", 0, end) + 1:end], question.text)
+    return line_names_the_other_side(text, end, question.text)
 
 
 def _local_unsaid(source: ContextSource, sentence: str, question: QuestionAnalysis) -> bool:

@@ -124,6 +124,6 @@ _UP_OR_DOWN = re.compile(r"(上升|增长|增加|提高|提升|上涨|增幅|涨
 
 def direction_of(text: str, start: int) -> str | None:
     """Which way the change right before a figure goes, within its clause: "同比下降3.1%" is a fall."""
-    clause_start = max((m.end() for m in re.finditer(r"[，,；;：:。！？!?\n]", text[:start])), default=0)
-    words = list(_UP_OR_DOWN.finditer(text, max(clause_start, start - 8), start))
+    near = re.split(r"[，,；;：:。！？!?\n]", text[max(0, start - 8):start])[-1]  # its clause's last 8 characters
+    words = list(_UP_OR_DOWN.finditer(near))
     return None if not words else "up" if words[-1].group(1) else "down"
